@@ -1,1 +1,17 @@
-export {};
+/**
+ * `@rlr/cli`: the `rlr` command line (see the package README) and the pieces it is made of, for
+ * programs that want the same reports or presets.
+ */
+export { runCli, buildProgram, type CliIo } from './program.js';
+export { ExitCode, type ExitCodeValue } from './exit-codes.js';
+export { CliError, classifyError, formatError } from './errors.js';
+export { PRESETS, getPreset, paper, fast, demo, hiddenForIndex, type Preset, type ModelSettings, type TrainSettings } from './presets.js';
+export { loadConfigFile, parseConfigObject } from './config-file.js';
+export { initBackend, probeBackends, BACKENDS, type BackendName, type BackendStatus } from './backend.js';
+export { validateMetricsReport, type MetricsReport, type CategoryMetrics, type ImageMetrics, type PixelMetrics } from './metrics-report.js';
+export { renderMarkdown } from './report-md.js';
+export { renderHtml } from './report-html.js';
+export type { ReportData, GalleryEntry, Curve } from './report-data.js';
+export { colourise, overlay, encodePng } from './heatmap.js';
+export { lineChart } from './svg-chart.js';
+export { Logger, type OutputMode } from './log.js';

@@ -1,0 +1,279 @@
+import { Command, CommanderError, Option } from 'commander';
+import { type CommandContext, outputMode, type OutputFlags } from './context.js';
+import { classifyError, formatError } from './errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { Logger } from './log.js';
+import type { TextSink } from './progress.js';
+import { PRESETS } from './presets.js';
+import { FORMATS } from './settings.js';
+import { VERSION } from './version.js';
+
+/** Where the program writes; tests pass doubles. */
+export interface CliIo {
+  stdout: TextSink;
+  stderr: TextSink;
+  cwd: string;
+  /** Stand-in for process signals (tests abort it to simulate Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+type Action = (opts: Record<string, unknown>, ctx: CommandContext, cmd: Command, args: string[]) => Promise<ExitCodeValue | void>;
+
+function outputOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'machine-readable output: one JSON object per line on stdout')
+    .option('-q, --quiet', 'print only the result and errors')
+    .option('-v, --verbose', 'show stack traces and extra detail');
+}
+
+function backendOption(cmd: Command): Command {
+  return cmd.addOption(new Option('--backend <name>', 'tfjs backend: auto (fastest installed), tensorflow, wasm, cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']));
+}
+
+function dataOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <root>', 'dataset root folder')
+    .addOption(new Option('--format <format>', 'dataset layout').choices([...FORMATS]))
+    .option('--categories <list>', 'comma-separated categories to use (default: all)')
+    .option('--normal-dir <dir>', 'folder format: normal (good) images')
+    .option('--abnormal-dir <dir>', 'folder format: anomalous images')
+    .option('--mask-dir <dir>', 'folder format: ground-truth masks (same stem as the anomalous image)')
+    .option('--normal-test-dir <dir>', 'folder format: normal test images (default: a seeded hold-out of --normal-dir)')
+    .option('--test-fraction <f>', 'folder format: fraction of --normal-dir held out for testing when there is no --normal-test-dir')
+    .option('--config <file>', 'YAML or JSON file with these settings (flags override it)');
+}
+
+function weightsOptions(cmd: Command): Command {
+  return cmd
+    .option('--weights <source>', 'backbone weights: a local file or folder, a URL, hf://<repo>/<file>, or "random" (BatchNorm-calibrated random init)')
+    .option('--offline', 'never download: use --weights or the weight cache only (also RLR_OFFLINE=1)')
+    .option('--cache-dir <dir>', 'weight cache folder (default: RLR_CACHE_DIR or ~/.cache/rlr)');
+}
+
+const EXAMPLES = {
+  train: `
+Examples:
+  # official configuration on MVTec AD, all categories, one unified model
+  $ rlr train --data ./mvtec_ad --format mvtec --preset paper --out runs/mvtec
+  # quicker CPU run on two categories with a smaller input
+  $ rlr train --data ./mvtec_ad --format mvtec --categories bottle,screw --preset fast --image-size 224
+  # your own images; the settings in a file, one flag overriding it
+  $ rlr train --config my-data.yaml --epochs 50
+  # continue an interrupted run from its last checkpoint
+  $ rlr train --out runs/mvtec --resume
+
+Config file (YAML or JSON; keys as the flags, kebab-, snake- or camelCase):
+  data: ./parts            # relative paths are relative to the file
+  format: folder
+  normal_dir: ./parts/good
+  abnormal_dir: ./parts/defect
+  mask_dir: ./parts/masks
+  preset: fast
+  train: { epochs: 40, batch_size: 8 }
+`,
+  eval: `
+Examples:
+  $ rlr eval --model runs/mvtec --data ./mvtec_ad --format mvtec --out reports/mvtec
+  # the data settings default to the ones the model was trained with
+  $ rlr eval --model runs/mvtec
+  $ rlr eval --model runs/parts --config my-data.yaml --json > eval.log
+
+Writes metrics.json, report.md (with PNGs beside it) and a self-contained report.html.
+`,
+  predict: `
+Examples:
+  $ rlr predict --model runs/mvtec ./incoming/*.png --out predictions
+  $ rlr predict --model runs/mvtec ./incoming --threshold 0.8 --json > scores.jsonl
+
+The threshold defaults to the pooled F1-max threshold of the model's last \`rlr eval\` report
+(<run-dir>/report/metrics.json); without one, use --threshold.
+`,
+  bench: `
+Examples:
+  $ rlr bench                                   # every installed backend, presets paper and fast
+  $ rlr bench --backends wasm --presets fast --iterations 2 --json bench.json
+  $ rlr bench --weights random --image-size 128 # no pretrained weights needed
+`,
+  demo: `
+Examples:
+  $ rlr demo                  # generate data, train, evaluate, print the report path
+  $ rlr demo --out /tmp/demo --weights ./tf_efficientnet_b0.safetensors
+`,
+  info: `
+Examples:
+  $ rlr info
+  $ rlr info --json
+`,
+};
+
+/**
+ * Build the `rlr` command tree. Actions load their modules lazily so `rlr --help` and `rlr info`
+ * start without loading the model code.
+ */
+export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void): Command {
+  const controller = new AbortController();
+  io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason));
+  const program = new Command('rlr')
+    .description('RLR unsupervised multi-class anomaly detection (He et al., ECCV 2024) on TensorFlow.js')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .exitOverride();
+
+  const wrap =
+    (action: () => Promise<{ run: Action }>) =>
+    async (...received: unknown[]): Promise<void> => {
+      // Commander passes positional args, then the options object, then the command.
+      const cmd = received[received.length - 1] as Command;
+      const opts = cmd.opts() as Record<string, unknown> & OutputFlags;
+      const args = cmd.args;
+      const ctx: CommandContext = {
+        log: new Logger(outputMode(opts), io.stdout, io.stderr),
+        verbose: Boolean(opts.verbose),
+        signal: controller.signal,
+        cwd: io.cwd,
+        stdout: io.stdout,
+        stderr: io.stderr,
+      };
+      const { run } = await action();
+      const code = await run(opts, ctx, cmd, args);
+      onResult(code ?? ExitCode.ok);
+    };
+
+  const cmds: Command[] = [];
+  const train = program
+    .command('train')
+    .description('train one unified RLR model on the normal images of every category')
+    .addOption(new Option('--preset <name>', 'starting settings').choices(Object.keys(PRESETS)))
+    .option('--backbone <name>', 'feature extractor, e.g. tf_efficientnet_b6, tf_efficientnet_b0, mobilenet_v1_0.75')
+    .option('--out-indices <list>', 'backbone stages used as levels, e.g. 2,3')
+    .option('--image-size <size>', 'crop size: 256 or HxW such as 256x640')
+    .option('--resize <n>', 'shorter-side resize before the crop (default: the crop side)')
+    .option('--epochs <n>', 'training epochs')
+    .option('--batch-size <n>', 'images per optimisation step')
+    .option('--layers <n>', 'attention layers per level')
+    .option('--hidden <list>', 'hidden width per level, e.g. 256,512')
+    .option('--heads <n>', 'attention heads')
+    .option('--lr <x>', 'Adam learning rate')
+    .option('--seed <n>', 'random seed (initialisation, jitter, shuffling)')
+    .option('--out <run-dir>', 'run folder: model, checkpoints, feature cache, history (default: runs/<preset>-<time>)')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--checkpoint-every <n>', 'save a checkpoint every n epochs (default 1)');
+  cmds.push(train);
+  dataOptions(train);
+  weightsOptions(train);
+  backendOption(train);
+  outputOptions(train).addHelpText('after', EXAMPLES.train).action(wrap(() => import('./commands/train.js')));
+
+  const evalCmd = program
+    .command('eval')
+    .description('evaluate a trained model: metrics.json, report.md and report.html')
+    .requiredOption('--model <run-dir>', 'run folder written by rlr train')
+    .option('--out <report-dir>', 'report folder (default: <run-dir>/report)')
+    .option('--batch-size <n>', 'images per inference batch')
+    .option('--gallery <n>', 'heatmap gallery images per category (default 4)')
+    .option('--save-heatmaps', 'also write an overlay PNG for every test image');
+  dataOptions(evalCmd);
+  weightsOptions(evalCmd);
+  backendOption(evalCmd);
+  outputOptions(evalCmd).addHelpText('after', EXAMPLES.eval).action(wrap(() => import('./commands/eval.js')));
+  cmds.push(evalCmd);
+
+  const predict = program
+    .command('predict')
+    .description('score images: anomaly score, label and heatmap overlay per image')
+    .argument('<inputs...>', 'image files or folders (searched recursively)')
+    .requiredOption('--model <run-dir>', 'run folder written by rlr train')
+    .option('--out <dir>', 'where overlays and predictions.jsonl go (default: ./predictions)')
+    .option('--threshold <x>', 'anomaly score threshold (default: from the eval report)')
+    .option('--batch-size <n>', 'images per inference batch')
+    .option('--no-heatmaps', 'do not write overlay PNGs');
+  weightsOptions(predict);
+  backendOption(predict);
+  outputOptions(predict).addHelpText('after', EXAMPLES.predict).action(wrap(() => import('./commands/predict.js')));
+  cmds.push(predict);
+
+  const bench = program
+    .command('bench')
+    .description('throughput and peak memory of extraction, training and inference per backend and preset')
+    .option('--backends <list>', 'backends to measure (default: every installed one)')
+    .option('--presets <list>', 'presets to measure (default: paper,fast)')
+    .option('--backbone <name>', 'override the presets\' backbone')
+    .option('--image-size <size>', 'override the presets\' input size')
+    .option('--batch-size <n>', 'override the presets\' batch size')
+    .option('--iterations <n>', 'timed repetitions of each step (default 3)')
+    .option('--warmup <n>', 'untimed repetitions first (default 1)')
+    .option('--json <file>', 'also write the results as a JSON array to this file');
+  weightsOptions(bench);
+  bench
+    .option('-q, --quiet', 'print only the result and errors')
+    .option('-v, --verbose', 'show stack traces and extra detail')
+    .addHelpText('after', EXAMPLES.bench)
+    .action(wrap(() => import('./commands/bench.js')));
+  cmds.push(bench);
+
+  const demo = program
+    .command('demo')
+    .description('generate a dataset, train, evaluate and write a report, offline, in a few minutes')
+    .option('--out <dir>', 'demo folder (default: ./rlr-demo)')
+    .option('--epochs <n>', 'override the demo preset\'s epochs');
+  weightsOptions(demo);
+  backendOption(demo);
+  outputOptions(demo).addHelpText('after', EXAMPLES.demo).action(wrap(() => import('./commands/demo.js')));
+  cmds.push(demo);
+
+  const info = program.command('info').description('versions, backends, weight cache contents');
+  info.option('--cache-dir <dir>', 'weight cache folder (default: RLR_CACHE_DIR or ~/.cache/rlr)');
+  outputOptions(info).addHelpText('after', EXAMPLES.info).action(wrap(() => import('./commands/info.js')));
+  cmds.push(info);
+
+  for (const c of cmds) c.exitOverride().configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) }).showHelpAfterError('(run with --help for usage)');
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  $ rlr demo
+  $ rlr train --data ./mvtec_ad --format mvtec --preset fast --out runs/mvtec
+  $ rlr eval --model runs/mvtec
+  $ rlr predict --model runs/mvtec ./new-images --out predictions
+
+Exit codes: 0 ok, 1 internal error, 2 usage, 3 data, 4 model/weights, 5 quality gate, 130 interrupted.
+Run \`rlr <command> --help\` for a command's options.`,
+  );
+  return program;
+}
+
+/**
+ * Run the CLI on `argv` (without the node and script paths) and return the exit code. Errors are
+ * printed as one line plus the fix (with the stack under `--verbose`).
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<ExitCodeValue> {
+  let code: ExitCodeValue = ExitCode.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  if (argv.length === 0) {
+    program.outputHelp();
+    return ExitCode.usage;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; everything else commander rejects is a usage error (already printed).
+      return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const verbose = argv.includes('--verbose') || argv.includes('-v');
+    const json = argv.includes('--json');
+    const text = formatError(e, verbose);
+    if (json) {
+      const { message, hint, exitCode } = classifyError(e);
+      io.stdout.write(`${JSON.stringify({ event: 'error', time: new Date().toISOString(), message, hint, exit_code: exitCode })}\n`);
+      if (verbose) io.stderr.write(`${text}\n`);
+    } else {
+      io.stderr.write(`${text}\n`);
+    }
+    return classifyError(e).exitCode;
+  }
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { camelCase, flagName, parseImageSize, parseSetting } from './settings.js';
+import { fast, getPreset, hiddenForIndex, paper } from './presets.js';
+
+describe('settings', () => {
+  it('parses sizes as HxW', () => {
+    expect(parseImageSize('256')).toEqual([256, 256]);
+    expect(parseImageSize('256x640')).toEqual([256, 640]);
+    expect(() => parseImageSize('256x')).toThrow();
+  });
+
+  it('converts key spellings', () => {
+    expect(camelCase('normal_dir')).toBe('normalDir');
+    expect(camelCase('batch-size')).toBe('batchSize');
+    expect(flagName('outIndices')).toBe('--out-indices');
+  });
+
+  it('keeps URLs, hf ids and "random" as weight sources and resolves local paths', () => {
+    expect(parseSetting('weights', 'hf://timm/x/model.safetensors', 'w', '/base')).toBe('hf://timm/x/model.safetensors');
+    expect(parseSetting('weights', 'random', 'w', '/base')).toBe('random');
+    expect(parseSetting('weights', 'w/b0.safetensors', 'w', '/base')).toBe('/base/w/b0.safetensors');
+  });
+
+  it('rejects negative or fractional integers', () => {
+    expect(() => parseSetting('epochs', '-1', '--epochs', '/')).toThrow(/--epochs/);
+    expect(() => parseSetting('layers', '1.5', '--layers', '/')).toThrow();
+    expect(parseSetting('lr', '3e-4', '--lr', '/')).toBe(3e-4);
+  });
+});
+
+describe('presets', () => {
+  it('paper is SPEC section 3', () => {
+    expect(paper.model).toMatchObject({ backbone: 'tf_efficientnet_b6', outIndices: [2, 3], imageSize: [256, 256], layers: 4, hidden: [256, 512], heads: 8, ffnRatio: 4, alpha: 2, jitterScale: 4 });
+    expect(paper.train).toEqual({ epochs: 200, batchSize: 4, lr: 1e-4, seed: 3407 });
+    expect(paper.model.hidden).toEqual(paper.model.outIndices.map(hiddenForIndex));
+  });
+
+  it('fast is cheaper than paper on every axis it changes', () => {
+    expect(fast.model.layers).toBeLessThan(paper.model.layers);
+    expect(fast.train.epochs).toBeLessThan(paper.train.epochs);
+    expect(Math.max(...fast.model.hidden)).toBeLessThanOrEqual(Math.max(...paper.model.hidden));
+  });
+
+  it('getPreset returns a copy', () => {
+    const p = getPreset('paper');
+    p!.model.outIndices.push(9);
+    expect(paper.model.outIndices).toEqual([2, 3]);
+    expect(getPreset('nope')).toBeUndefined();
+  });
+});

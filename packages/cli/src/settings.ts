@@ -1,0 +1,164 @@
+import { isAbsolute, resolve } from 'node:path';
+import { usageError } from './errors.js';
+
+/**
+ * Every setting a command can take from a flag or a config file, with one parser each. Flags and
+ * file values go through the same parser, so `--hidden 128,256` and `hidden: [128, 256]` agree.
+ */
+export type SettingKind = 'string' | 'path' | 'weights' | 'int' | 'float' | 'intList' | 'list' | 'size' | 'format';
+
+/** Dataset formats `@rlr/data` reads. */
+export const FORMATS = ['mvtec', 'visa', 'folder'] as const;
+export type DatasetFormat = (typeof FORMATS)[number];
+
+export const SETTING_KINDS = {
+  data: 'path',
+  format: 'format',
+  categories: 'list',
+  normalDir: 'path',
+  abnormalDir: 'path',
+  maskDir: 'path',
+  normalTestDir: 'path',
+  testFraction: 'float',
+  preset: 'string',
+  backbone: 'string',
+  weights: 'weights',
+  outIndices: 'intList',
+  imageSize: 'size',
+  resize: 'int',
+  epochs: 'int',
+  batchSize: 'int',
+  layers: 'int',
+  hidden: 'intList',
+  heads: 'int',
+  lr: 'float',
+  seed: 'int',
+  backend: 'string',
+  out: 'path',
+  checkpointEvery: 'int',
+} as const satisfies Record<string, SettingKind>;
+
+export type SettingName = keyof typeof SETTING_KINDS;
+
+/** Parsed setting values, as they come out of {@link parseSetting}. */
+export type SettingValues = Partial<{
+  data: string;
+  format: DatasetFormat;
+  categories: string[];
+  normalDir: string;
+  abnormalDir: string;
+  maskDir: string;
+  normalTestDir: string;
+  testFraction: number;
+  preset: string;
+  backbone: string;
+  weights: string;
+  outIndices: number[];
+  imageSize: [number, number];
+  resize: number;
+  epochs: number;
+  batchSize: number;
+  layers: number;
+  hidden: number[];
+  heads: number;
+  lr: number;
+  seed: number;
+  backend: string;
+  out: string;
+  checkpointEvery: number;
+}>;
+
+/** `kebab-case` / `snake_case` / `camelCase` → `camelCase`. */
+export function camelCase(key: string): string {
+  return key.replace(/[-_]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `camelCase` → `--kebab-case` for messages. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** Parse `256` or `256x640` (height x width). */
+export function parseImageSize(text: string): [number, number] {
+  const m = /^\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*$/.exec(text);
+  if (!m) throw new Error(`"${text}" is not a size: use 256 or HxW such as 256x640`);
+  const h = Number(m[1]);
+  const w = m[2] === undefined ? h : Number(m[2]);
+  if (h < 32 || w < 32) throw new Error(`${h}x${w} is too small: the backbone needs at least 32 pixels per side`);
+  return [h, w];
+}
+
+function positiveInt(v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  if (!Number.isInteger(n) || n < 0) throw new Error(`"${String(v)}" is not a non-negative integer`);
+  return n;
+}
+
+function list(v: unknown): string[] {
+  const items = Array.isArray(v) ? v.map(String) : String(v).split(',');
+  return items.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/**
+ * Parse one setting value from a flag (string) or a config file (any JSON/YAML value).
+ * Relative paths resolve against `baseDir` (the working directory for flags, the file's folder for
+ * config files). Throws a usage error naming `source`.
+ */
+export function parseSetting(name: SettingName, value: unknown, source: string, baseDir: string): unknown {
+  const kind: SettingKind = SETTING_KINDS[name];
+  try {
+    switch (kind) {
+      case 'string':
+        return String(value);
+      case 'path':
+        return resolve(baseDir, String(value));
+      case 'weights': {
+        // URLs, hf:// ids and the keyword `random` pass through; anything else is a local path.
+        const s = String(value);
+        return /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s === 'random' || isAbsolute(s) ? s : resolve(baseDir, s);
+      }
+      case 'int':
+        return positiveInt(value);
+      case 'float': {
+        const n = typeof value === 'number' ? value : Number(String(value).trim());
+        if (!Number.isFinite(n)) throw new Error(`"${String(value)}" is not a number`);
+        return n;
+      }
+      case 'intList': {
+        const items = Array.isArray(value) ? value : list(value);
+        if (items.length === 0) throw new Error('the list is empty');
+        return items.map(positiveInt);
+      }
+      case 'list':
+        return list(value);
+      case 'size':
+        return Array.isArray(value) ? parseImageSize(value.join('x')) : parseImageSize(String(value));
+      case 'format': {
+        const s = String(value).toLowerCase();
+        if (!(FORMATS as readonly string[]).includes(s)) throw new Error(`"${String(value)}" is not a dataset format`);
+        return s;
+      }
+    }
+  } catch (e) {
+    throw usageError(`${source}: ${(e as Error).message}`, hintFor(name));
+  }
+}
+
+function hintFor(name: SettingName): string {
+  switch (name) {
+    case 'format':
+      return `use one of ${FORMATS.join(', ')}`;
+    case 'imageSize':
+      return 'use a side length (256) or HxW (256x640)';
+    case 'outIndices':
+    case 'hidden':
+      return 'use a comma-separated list of integers, e.g. 2,3';
+    default:
+      return `see \`rlr train --help\` for ${flagName(name)}`;
+  }
+}
+
+/** Whether `key` (already camelCased) names a setting. */
+export function isSettingName(key: string): key is SettingName {
+  return Object.hasOwn(SETTING_KINDS, key);
+}
