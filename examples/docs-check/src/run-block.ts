@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { CodeBlock } from './code-blocks.js';
+
+export interface RunResult {
+  code: number | null;
+  output: string;
+  ms: number;
+}
+
+/**
+ * Run one block in `workdir` (shared by the blocks of a page, so later blocks see what earlier
+ * ones wrote). TypeScript and JavaScript run through tsx from a file inside `workdir`, which
+ * lies inside the repository so `@rlr/*` imports resolve to the workspaces; shell blocks run in
+ * bash with `set -euo pipefail`. `npx` may never download: NPM_CONFIG_YES=false.
+ */
+export function runBlock(block: CodeBlock, index: number, workdir: string, root: string): Promise<RunResult> {
+  mkdirSync(workdir, { recursive: true });
+  const isShell = ['sh', 'bash', 'shell'].includes(block.lang);
+  const ext = isShell ? 'sh' : block.lang.startsWith('t') ? 'mts' : 'mjs';
+  const file = join(workdir, `block-${String(index).padStart(2, '0')}.${ext}`);
+  writeFileSync(file, isShell ? `set -euo pipefail\n${block.code}\n` : `${block.code}\n`);
+  const [cmd, args] = isShell ? ['bash', [file]] : [join(root, 'node_modules/.bin/tsx'), [file]];
+  const env = {
+    ...process.env,
+    PATH: `${join(root, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`,
+    NPM_CONFIG_YES: 'false',
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+  };
+  const t0 = Date.now();
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, args as string[], { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let output = '';
+    const take = (b: Buffer) => {
+      output += b.toString();
+      if (output.length > 200_000) output = output.slice(-100_000);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const timer = setTimeout(() => {
+      output += `\n[docs-test] killed after ${block.timeout} s`;
+      // The block may have started children (npm, node): end its whole process group.
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    }, block.timeout * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, output, ms: Date.now() - t0 });
+    });
+  });
+}
