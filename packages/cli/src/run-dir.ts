@@ -1,0 +1,85 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeJsonAtomic } from './atomic-write.js';
+import { modelError } from './errors.js';
+import type { RunSettings } from './run-settings.js';
+
+/**
+ * A run folder, as `rlr train` writes it:
+ *
+ * ```
+ * <run>/run.json          settings, status, versions (this module)
+ * <run>/history.json      loss per epoch
+ * <run>/model/            final model: config.json + weights.safetensors (@rlr/core saveModel)
+ * <run>/checkpoint/       last checkpoint (model, optimiser state, epoch) for --resume
+ * <run>/features/         cached backbone features of the training images
+ * <run>/report/           default output of rlr eval
+ * ```
+ */
+export const RUN_FILES = {
+  manifest: 'run.json',
+  history: 'history.json',
+  model: 'model',
+  checkpoint: 'checkpoint',
+  features: 'features',
+  report: 'report',
+} as const;
+
+/** `run.json`. */
+export interface RunManifest extends RunSettings {
+  /** Schema version of this file. */
+  version: 1;
+  status: 'training' | 'interrupted' | 'done';
+  created: string;
+  updated: string;
+  epochsDone: number;
+  backend: string;
+  /** How the backbone weights were obtained (e.g. `pretrained: <file>` or `random init, BatchNorm calibrated`). */
+  backboneWeights?: string;
+  /** Whether the backbone had pretrained weights. */
+  pretrained?: boolean;
+  versions: Record<string, string | null>;
+}
+
+/** One epoch of training history. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  seconds: number;
+}
+
+export function runPath(dir: string, file: keyof typeof RUN_FILES): string {
+  return join(dir, RUN_FILES[file]);
+}
+
+/** Read `run.json`; a model error with a fix when `dir` is not a run folder. */
+export async function readManifest(dir: string): Promise<RunManifest> {
+  const p = runPath(resolve(dir), 'manifest');
+  if (!existsSync(p)) {
+    throw modelError(`${resolve(dir)} is not a run folder (no ${RUN_FILES.manifest})`, 'pass the --out folder of a finished `rlr train` (e.g. --model runs/mvtec)');
+  }
+  try {
+    const m = JSON.parse(await readFile(p, 'utf8')) as RunManifest;
+    if (m.version !== 1) throw new Error(`unsupported run.json version ${String(m.version)}`);
+    return m;
+  } catch (e) {
+    throw modelError(`${p} is unreadable: ${(e as Error).message}`, 'retrain into a fresh --out folder');
+  }
+}
+
+export function writeManifest(dir: string, m: RunManifest): Promise<void> {
+  return writeJsonAtomic(runPath(dir, 'manifest'), { ...m, updated: new Date().toISOString() });
+}
+
+export async function readHistory(dir: string): Promise<EpochRecord[]> {
+  try {
+    return JSON.parse(await readFile(runPath(dir, 'history'), 'utf8')) as EpochRecord[];
+  } catch {
+    return [];
+  }
+}
+
+export function writeHistory(dir: string, h: EpochRecord[]): Promise<void> {
+  return writeJsonAtomic(runPath(dir, 'history'), h);
+}

@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { loadConfigFile } from './config-file.js';
+import { usageError } from './errors.js';
+import { getPreset, hiddenForIndex, PRESETS, type ModelSettings, type TrainSettings } from './presets.js';
+import { flagName, isSettingName, parseSetting, type DatasetFormat, type SettingValues } from './settings.js';
+
+/** Where the images come from (the dataset part of the settings). */
+export interface DataSettings {
+  root?: string;
+  format: DatasetFormat;
+  categories?: string[];
+  normalDir?: string;
+  abnormalDir?: string;
+  maskDir?: string;
+  normalTestDir?: string;
+  testFraction?: number;
+}
+
+/** Fully resolved settings of a training run. */
+export interface RunSettings {
+  preset: string;
+  data: DataSettings;
+  model: ModelSettings;
+  train: TrainSettings;
+  /** Backbone weights source (path, URL, hf:// id, `random`) or undefined for the default download. */
+  weights?: string;
+}
+
+/**
+ * Settings given on the command line: only options the user typed (commander's value source
+ * `cli`), parsed by the shared parsers. Relative paths resolve against `cwd`.
+ */
+export function flagSettings(cmd: Command, cwd: string): SettingValues {
+  const out: Record<string, unknown> = {};
+  const opts = cmd.opts();
+  for (const [key, value] of Object.entries(opts)) {
+    if (value === undefined || !isSettingName(key) || cmd.getOptionValueSource(key) !== 'cli') continue;
+    out[key] = parseSetting(key, value, flagName(key), cwd);
+  }
+  return out as SettingValues;
+}
+
+/** Config file (if `--config`) overlaid with the flags. */
+export async function fileAndFlagSettings(cmd: Command, cwd: string): Promise<SettingValues> {
+  const config = cmd.opts().config as string | undefined;
+  const fromFile = config ? await loadConfigFile(parseSetting('out', config, '--config', cwd) as string) : {};
+  return { ...fromFile, ...flagSettings(cmd, cwd) };
+}
+
+/** The dataset part of `s`, checked for completeness. */
+export function dataSettings(s: SettingValues, command: string): DataSettings {
+  const format = s.format ?? (s.normalDir ? 'folder' : undefined);
+  if (!format) {
+    throw usageError(`rlr ${command}: no dataset given`, 'pass --data <root> --format mvtec|visa|folder (or --normal-dir … for a folder dataset), or --config <file>');
+  }
+  if (format === 'folder') {
+    if (!s.normalDir) throw usageError('the folder format needs --normal-dir (normal training images)', 'add --normal-dir <dir> (and --abnormal-dir, --mask-dir for testing), or normal_dir in the config file');
+  } else if (!s.data) {
+    throw usageError(`the ${format} format needs --data <root>`, `pass the dataset root folder, e.g. --data ./${format === 'mvtec' ? 'mvtec_ad' : 'visa'}`);
+  }
+  return {
+    root: s.data,
+    format,
+    categories: s.categories,
+    normalDir: s.normalDir,
+    abnormalDir: s.abnormalDir,
+    maskDir: s.maskDir,
+    normalTestDir: s.normalTestDir,
+    testFraction: s.testFraction,
+  };
+}
+
+/**
+ * Resolve a run's settings: preset, then config file, then flags. Derived values follow the
+ * SPEC unless set: hidden widths from the out indices, the resize side from the crop.
+ */
+export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper'): RunSettings {
+  const name = s.preset ?? defaultPreset;
+  const preset = getPreset(name);
+  if (!preset) throw usageError(`unknown preset "${name}"`, `use one of ${Object.keys(PRESETS).join(', ')}`);
+  const model: ModelSettings = { ...preset.model };
+  if (s.backbone !== undefined) model.backbone = s.backbone;
+  if (s.outIndices !== undefined) {
+    model.outIndices = s.outIndices;
+    if (s.hidden === undefined) model.hidden = s.outIndices.map(hiddenForIndex);
+  }
+  if (s.hidden !== undefined) model.hidden = s.hidden;
+  if (s.imageSize !== undefined) {
+    model.imageSize = s.imageSize;
+    if (s.resize === undefined) model.resize = Math.min(...s.imageSize);
+  }
+  if (s.resize !== undefined) model.resize = s.resize;
+  if (s.layers !== undefined) model.layers = s.layers;
+  if (s.heads !== undefined) model.heads = s.heads;
+  const train: TrainSettings = { ...preset.train };
+  if (s.epochs !== undefined) train.epochs = s.epochs;
+  if (s.batchSize !== undefined) train.batchSize = s.batchSize;
+  if (s.lr !== undefined) train.lr = s.lr;
+  if (s.seed !== undefined) train.seed = s.seed;
+  checkModel(model, train);
+  return { preset: name, data: dataSettings(s, 'train'), model, train, weights: s.weights };
+}
+
+function checkModel(m: ModelSettings, t: TrainSettings): void {
+  if (m.hidden.length !== m.outIndices.length) {
+    throw usageError(`--hidden has ${m.hidden.length} widths but --out-indices has ${m.outIndices.length} levels`, 'give one hidden width per out index, e.g. --out-indices 2,3 --hidden 256,512');
+  }
+  for (const d of m.hidden) {
+    if (d <= 0 || d % m.heads !== 0) throw usageError(`hidden width ${d} is not a positive multiple of ${m.heads} heads`, 'use widths divisible by --heads, e.g. 128 or 256');
+  }
+  if (m.layers < 1) throw usageError('--layers must be at least 1', 'use --layers 1 or more');
+  if (t.batchSize < 1) throw usageError('--batch-size must be at least 1', 'use --batch-size 1 or more');
+  if (t.lr <= 0) throw usageError('--lr must be positive', 'e.g. --lr 1e-4');
+  if (m.resize < Math.min(...m.imageSize)) {
+    throw usageError(`--resize ${m.resize} is smaller than the crop ${m.imageSize.join('x')}`, 'make --resize at least the shorter crop side, or leave it out');
+  }
+}
