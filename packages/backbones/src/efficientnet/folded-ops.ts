@@ -55,7 +55,7 @@ export class FoldedOps implements EfficientNetOps {
     if (!c) throw new Error(`EfficientNet: layer "${spec.conv}" was not loaded (internal error: blockCount too small)`);
     if (c.kind === 'matmul') {
       const [b, h, w, cin] = x.shape;
-      const cout = c.weight.shape[1];
+      const cout = c.bias.shape[0];
       const flat = tf.reshape(x, [b * h * w, cin]);
       const y = tf.fused.matMul({ a: flat, b: c.weight as tf.Tensor2D, bias: c.bias });
       return tf.reshape(y, [b, h, w, cout]);

@@ -1,0 +1,240 @@
+/**
+ * The download cache for weights (Node): a remote source (`https://` URL or `hf://` id) is
+ * downloaded once into the cache directory and read from disk afterwards.
+ * - location: `RLR_CACHE`, else `$XDG_CACHE_HOME/rlr`, else the platform's user cache dir + `/rlr`;
+ * - a download goes to `<file>.partial` and is renamed into place only when complete and checked
+ *   (size, and sha256 when known), so readers never see half a file;
+ * - an interrupted download resumes from the partial file with an HTTP Range request, both within
+ *   one call (`retries`) and across runs;
+ * - offline mode (`RLR_OFFLINE=1` or `offline: true`) never touches the network and says which file
+ *   is missing and how to provide it.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseHubId, resolveSourceUrl, type DownloadProgress } from '../weight-source.js';
+
+/** Options of {@link ensureCached}. */
+export interface CacheOptions {
+  /** Cache directory (default {@link defaultCacheDir}). */
+  cacheDir?: string;
+  /** Never use the network (default: `RLR_OFFLINE` is `1`/`true`). */
+  offline?: boolean;
+  /** Expected sha256 of the file (hex); checked after download and recorded beside the file. */
+  sha256?: string;
+  /** Expected size in bytes. */
+  size?: number;
+  onProgress?: (p: DownloadProgress) => void;
+  /** Resume attempts after a dropped connection within one call (default 3). */
+  retries?: number;
+  /** `fetch` to use (default the global one). */
+  fetch?: typeof fetch;
+  /** Extra request headers. `HF_TOKEN` is sent to huggingface.co automatically when set. */
+  headers?: Record<string, string>;
+}
+
+/** `true` when `RLR_OFFLINE` asks for offline mode. */
+export function offlineFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(1|true|yes|on)$/i.test(env.RLR_OFFLINE ?? '');
+}
+
+/** The cache directory: `RLR_CACHE`, else the user's cache directory + `/rlr`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.RLR_CACHE) return env.RLR_CACHE;
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'rlr');
+  if (process.platform === 'win32' && env.LOCALAPPDATA) return join(env.LOCALAPPDATA, 'rlr', 'cache');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'rlr');
+  return join(homedir(), '.cache', 'rlr');
+}
+
+function safeSegments(path: string, source: string): string[] {
+  const parts = path.split('/').filter((p) => p !== '');
+  if (parts.some((p) => p === '..' || p === '.' || /[\0\\:*?"<>|]/.test(p))) {
+    throw new Error(`${source}: the path contains segments that cannot be stored in the cache`);
+  }
+  return parts;
+}
+
+/**
+ * Where a remote source lives in the cache: `hf/<owner>/<repo>/<revision>/<file>` for hub ids,
+ * `url/<host>/<path>` for URLs (so files of one model keep their relative layout).
+ */
+export function cachePathFor(source: string, cacheDir = defaultCacheDir()): string {
+  if (source.startsWith('hf://')) {
+    const { repo, revision, file } = parseHubId(source);
+    return join(cacheDir, 'hf', ...safeSegments(repo, source), revision, ...safeSegments(file, source));
+  }
+  const url = new URL(resolveSourceUrl(source));
+  const segments = safeSegments(decodeURIComponent(url.pathname), source);
+  if (segments.length === 0) segments.push('index');
+  if (url.search) {
+    const tag = createHash('sha256').update(url.search).digest('hex').slice(0, 12);
+    segments[segments.length - 1] += `.${tag}`;
+  }
+  return join(cacheDir, 'url', url.host.replace(/:/g, '_'), ...segments);
+}
+
+/** sha256 of a file, streamed. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write a small file atomically (temp file, then rename). */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+function requestHeaders(url: string, options: CacheOptions): Record<string, string> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (process.env.HF_TOKEN && new URL(url).hostname === 'huggingface.co' && !headers.Authorization) {
+    headers.Authorization = `Bearer ${process.env.HF_TOKEN}`;
+  }
+  return headers;
+}
+
+/** Thrown for HTTP answers that retrying cannot fix (404, 403, ...). */
+class PermanentDownloadError extends Error {}
+
+/**
+ * One download attempt into `partial`, resuming from its current size.
+ * @returns the total size of the file when complete
+ */
+async function downloadOnce(source: string, url: string, partial: string, options: CacheOptions): Promise<number | undefined> {
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  let start = (await sizeOf(partial)) ?? 0;
+  const headers = requestHeaders(url, options);
+  if (start > 0) headers.Range = `bytes=${start}-`;
+  const res = await fetchImpl(url, { headers });
+  let total: number | undefined;
+  if (res.status === 206) {
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
+    if (!m || Number(m[1]) !== start) {
+      // The server resumed somewhere else: start over rather than corrupt the file.
+      await res.body?.cancel();
+      await rm(partial, { force: true });
+      throw new Error(`${url} answered a resume request with an unexpected range (${res.headers.get('content-range')})`);
+    }
+    total = m[3] === '*' ? undefined : Number(m[3]);
+  } else if (res.status === 416 && start > 0) {
+    // Nothing left to fetch: the partial file may already be whole. The caller checks it.
+    await res.body?.cancel();
+    const m = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+    if (m && Number(m[1]) === start) return start;
+    await rm(partial, { force: true });
+    throw new Error(`${url} refused to resume at byte ${start}; the partial download was discarded`);
+  } else if (res.ok) {
+    start = 0; // the server ignored the Range header: take the whole body
+    const len = Number(res.headers.get('content-length'));
+    total = Number.isFinite(len) && len > 0 ? len : undefined;
+  } else {
+    await res.body?.cancel();
+    const hint = res.status === 401 || res.status === 403 ? ' (a gated or private repo needs HF_TOKEN)' : res.status === 404 ? ' (check the name)' : '';
+    throw new PermanentDownloadError(`could not download ${source}: HTTP ${res.status} ${res.statusText} from ${url}${hint}`);
+  }
+  const file = await open(partial, start > 0 ? 'a' : 'w');
+  let loaded = start;
+  try {
+    if (res.body) {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        await file.write(chunk);
+        loaded += chunk.byteLength;
+        options.onProgress?.({ source, loaded, total });
+      }
+    }
+  } finally {
+    await file.close();
+  }
+  return total ?? loaded;
+}
+
+/**
+ * Make sure a remote source is in the cache and return its local path. Local paths are returned
+ * unchanged (after checking that they exist).
+ * @throws in offline mode when the file is not cached; when the download fails after `retries`
+ *   resumes; when the size or sha256 do not match (the bad file is removed)
+ */
+export async function ensureCached(source: string, options: CacheOptions = {}): Promise<string> {
+  if (!/^(hf|https?):\/\//i.test(source)) {
+    if ((await sizeOf(source)) === undefined) throw new Error(`weights file "${source}" does not exist; check the path`);
+    return source;
+  }
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const target = cachePathFor(source, cacheDir);
+  const checksumFile = `${target}.sha256`;
+  const cachedSize = await sizeOf(target);
+  if (cachedSize !== undefined) {
+    if (options.size !== undefined && cachedSize !== options.size) {
+      throw new Error(`cached ${target} has ${cachedSize} bytes but ${options.size} were expected; delete it to download again`);
+    }
+    if (options.sha256) {
+      const recorded = (await readFile(checksumFile, 'utf8').catch(() => '')).trim() || (await sha256File(target));
+      if (recorded.toLowerCase() !== options.sha256.toLowerCase()) {
+        throw new Error(`cached ${target} has sha256 ${recorded}, expected ${options.sha256}; delete it to download again`);
+      }
+    }
+    return target;
+  }
+  const offline = options.offline ?? offlineFromEnv();
+  if (offline) {
+    throw new Error(
+      `offline mode${options.offline === undefined ? ' (RLR_OFFLINE is set)' : ''}: ${source} is not in the cache (expected at ${target}). ` +
+        `Download ${resolveSourceUrl(source)} on a machine with network access and place it at that path, ` +
+        `pass a local file path as the weights instead, or turn offline mode off.`,
+    );
+  }
+  const url = resolveSourceUrl(source);
+  const partial = `${target}.partial`;
+  await mkdir(dirname(target), { recursive: true });
+  const attempts = (options.retries ?? 3) + 1;
+  let total: number | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      total = await downloadOnce(source, url, partial, options);
+      break;
+    } catch (e) {
+      if (e instanceof PermanentDownloadError) throw e;
+      if (attempt >= attempts) {
+        const have = (await sizeOf(partial)) ?? 0;
+        throw new Error(
+          `download of ${source} from ${url} failed after ${attempts} attempts (${(e as Error).message}); ` +
+            `${have} bytes are kept in ${partial} and the next run resumes from there`,
+        );
+      }
+    }
+  }
+  const size = (await sizeOf(partial)) ?? 0;
+  const expectedSize = options.size ?? total;
+  if (expectedSize !== undefined && size !== expectedSize) {
+    await rm(partial, { force: true });
+    throw new Error(`download of ${source} gave ${size} bytes, expected ${expectedSize}; the partial file was removed, try again`);
+  }
+  const digest = await sha256File(partial);
+  if (options.sha256 && digest.toLowerCase() !== options.sha256.toLowerCase()) {
+    await rm(partial, { force: true });
+    throw new Error(`download of ${source} has sha256 ${digest}, expected ${options.sha256}; the file was removed (corrupt download or wrong checksum)`);
+  }
+  await rename(partial, target);
+  await writeAtomic(checksumFile, `${digest}\n`);
+  return target;
+}
+
+/** The bytes of a weights file given by path, URL or `hf://` id (downloaded into the cache once). */
+export async function readWeightsFile(source: string, options: CacheOptions = {}): Promise<Uint8Array> {
+  const path = await ensureCached(source, options);
+  const buf = await readFile(path);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
