@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import type { CodeBlock } from './code-blocks.js';
 
 export interface RunResult {
@@ -17,6 +17,7 @@ export interface RunResult {
  */
 export function runBlock(block: CodeBlock, index: number, workdir: string, root: string): Promise<RunResult> {
   mkdirSync(workdir, { recursive: true });
+  const shims = writeShims(join(dirname(workdir), '.bin'), root);
   const isShell = ['sh', 'bash', 'shell'].includes(block.lang);
   const ext = isShell ? 'sh' : block.lang.startsWith('t') ? 'mts' : 'mjs';
   const file = join(workdir, `block-${String(index).padStart(2, '0')}.${ext}`);
@@ -24,7 +25,7 @@ export function runBlock(block: CodeBlock, index: number, workdir: string, root:
   const [cmd, args] = isShell ? ['bash', [file]] : [join(root, 'node_modules/.bin/tsx'), [file]];
   const env = {
     ...process.env,
-    PATH: `${join(root, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`,
+    PATH: [shims, join(root, 'node_modules/.bin'), process.env.PATH ?? ''].join(delimiter),
     NPM_CONFIG_YES: 'false',
     NO_COLOR: '1',
     FORCE_COLOR: '0',
@@ -49,4 +50,28 @@ export function runBlock(block: CodeBlock, index: number, workdir: string, root:
       resolvePromise({ code, output, ms: Date.now() - t0 });
     });
   });
+}
+
+/**
+ * `rlr` and `npx rlr` as a user who installed `@rlr/cli` gets them, pointing at this checkout's
+ * build. (npm links workspace bins only at install time, so a fresh build may not be linked yet.)
+ * Any other `npx` call is passed on with `--no`: a docs block may never download a package.
+ */
+function writeShims(dir: string, root: string): string {
+  mkdirSync(dir, { recursive: true });
+  const cli = join(root, 'packages/cli/dist/bin.js');
+  const write = (name: string, body: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, `#!/usr/bin/env bash\n${body}\n`);
+    chmodSync(file, 0o755);
+  };
+  write('rlr', `exec node ${JSON.stringify(cli)} "$@"`);
+  write(
+    'npx',
+    [
+      'if [ "${1:-}" = rlr ]; then shift; exec node ' + JSON.stringify(cli) + ' "$@"; fi',
+      `exec ${JSON.stringify(join(dirname(process.execPath), 'npx'))} --no "$@"`,
+    ].join('\n'),
+  );
+  return dir;
 }
