@@ -47,7 +47,7 @@ function weightsOptions(cmd: Command): Command {
   return cmd
     .option('--weights <source>', 'backbone weights: a local file or folder, a URL, hf://<repo>/<file>, or "random" (BatchNorm-calibrated random init)')
     .option('--offline', 'never download: use --weights or the weight cache only (also RLR_OFFLINE=1)')
-    .option('--cache-dir <dir>', 'weight cache folder (default: RLR_CACHE_DIR or ~/.cache/rlr)');
+    .option('--cache-dir <dir>', 'weight cache folder (default: RLR_CACHE or ~/.cache/rlr)');
 }
 
 const EXAMPLES = {
@@ -223,7 +223,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   cmds.push(demo);
 
   const info = program.command('info').description('versions, backends, weight cache contents');
-  info.option('--cache-dir <dir>', 'weight cache folder (default: RLR_CACHE_DIR or ~/.cache/rlr)');
+  info.option('--cache-dir <dir>', 'weight cache folder (default: RLR_CACHE or ~/.cache/rlr)');
   outputOptions(info).addHelpText('after', EXAMPLES.info).action(wrap(() => import('./commands/info.js')));
   cmds.push(info);
 

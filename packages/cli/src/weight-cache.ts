@@ -1,18 +1,22 @@
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { cachePathFor, defaultCacheDir, getBackboneEntry, isRemoteSource, offlineFromEnv } from '@rlr/backbones/node';
 
-/** Where downloaded backbone weights live: `--cache-dir`, else RLR_CACHE_DIR, else ~/.cache/rlr. */
+/** The weight cache folder: `--cache-dir`, else the backbones package's default (RLR_CACHE, XDG, ~/.cache/rlr). */
 export function weightCacheDir(flag: string | undefined, cwd: string): string {
-  if (flag) return resolve(cwd, flag);
-  if (process.env.RLR_CACHE_DIR) return resolve(cwd, process.env.RLR_CACHE_DIR);
-  const xdg = process.env.XDG_CACHE_HOME;
-  return join(xdg ? resolve(xdg) : join(homedir(), '.cache'), 'rlr');
+  return flag ? resolve(cwd, flag) : defaultCacheDir();
 }
 
 /** Whether downloads are forbidden (`--offline` or RLR_OFFLINE=1). */
 export function isOffline(flag: unknown): boolean {
-  return Boolean(flag) || /^(1|true|yes)$/i.test(process.env.RLR_OFFLINE ?? '');
+  return Boolean(flag) || offlineFromEnv();
+}
+
+/** Whether a backbone's published default weights are already in the cache. */
+export function defaultWeightsCached(backbone: string, cacheDir: string): boolean {
+  const source = getBackboneEntry(backbone).defaultWeights;
+  return isRemoteSource(source) ? existsSync(cachePathFor(source, cacheDir)) : existsSync(source);
 }
 
 /** Files in the cache folder (recursively), with sizes; empty when the folder does not exist. */
