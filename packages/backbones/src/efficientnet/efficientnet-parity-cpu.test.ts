@@ -1,0 +1,3 @@
+import { defineParitySuite } from '../../test/efficientnet-parity-suite.js';
+
+defineParitySuite('cpu');
