@@ -10,3 +10,37 @@ export {
 } from './safetensors.js';
 export { memoryStore, urlStore, type BlobStore } from './blob-store.js';
 export type { FeatureExtractor, FeatureInfo } from './feature-extractor.js';
+
+export {
+  presets,
+  resolveLevels,
+  specFromFeatureInfo,
+  type LevelConfig,
+  type LevelSpec,
+  type PerLevel,
+  type RLRConfig,
+  type RLRSpec,
+} from './config.js';
+export { createRLR, modelFromParams, RLRModel, type PredictOptions } from './rlr-model.js';
+export { RLRLevel } from './rlr-level.js';
+export {
+  fromOfficial,
+  initLevelParams,
+  levelParamDefs,
+  levelParamsFromValues,
+  readLevelValues,
+  toOfficial,
+  type LevelParams,
+  type OfficialTensor,
+  type ParamDef,
+} from './level-params.js';
+export { Adam, ADAM_DEFAULTS, type AdamOptions, type AdamState } from './adam.js';
+export { applyJitter, jitterNoise } from './jitter.js';
+export { reconstructionLoss, reconstructionLossAndGrad, tokenScores, rowCosine } from './loss.js';
+export { disposeGradients, type GradientMap } from './gradients.js';
+export { scoreFromTokens, SCORING_DEFAULTS, type Prediction, type ScoringOptions } from './scoring.js';
+export { anomalyMap, upsampleBilinearAlignCorners, type LevelScores } from './anomaly-map.js';
+export { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex } from './gaussian-blur.js';
+export { sinCosPosition2D } from './sincos-position.js';
+export { defaultWindow, validateWindow, windowMasks, windowMembership, DEFAULT_WINDOWS, MASKED } from './window-mask.js';
+export { Rng, deriveSeed, permutation } from './rng.js';

@@ -1,0 +1,135 @@
+import { defaultWindow, validateWindow } from './window-mask.js';
+import type { FeatureInfo } from './feature-extractor.js';
+
+/** One feature level the model reconstructs: a backbone stage's map at the crop size. */
+export interface LevelSpec {
+  /** Token grid [h, w] of the backbone map. */
+  grid: [number, number];
+  /** Backbone channels C. */
+  channels: number;
+  /** Stride of the map relative to the image (used by the paper's default width d = 32·stride). */
+  reduction?: number;
+}
+
+/** What the model is built for: the image crop and its feature levels. */
+export interface RLRSpec {
+  /** Crop size [H, W] of the images; anomaly maps are produced at this size. */
+  imageSize: [number, number];
+  levels: LevelSpec[];
+}
+
+/** A value given once for all levels or once per level. */
+export type PerLevel<T> = T | readonly T[];
+
+/** Hyperparameters of the RLR model (SPEC section 3). */
+export interface RLRConfig {
+  /** Hidden width d per level; default: the paper's rule d = 32 × stride (128, 256, 512 for strides 4, 8, 16). */
+  d?: PerLevel<number>;
+  /** Attention heads (d must be divisible by it). */
+  heads: PerLevel<number>;
+  /** Encoder layers L. */
+  layers: PerLevel<number>;
+  /** FFN hidden width as a multiple of d. */
+  ffnRatio: number;
+  /** Attention window side (odd); default by grid side: 16 → 5, 32 → 7, 64 → 11. */
+  window?: PerLevel<number>;
+  /** Weight α of local cross-attention in LN₁(α·LCA + MLKA). */
+  alpha: PerLevel<number>;
+  /** Jitter scale s of the training noise ε·(‖t‖₂/C)·s. */
+  jitterScale: number;
+  /** Seed of the parameter initialisation (and the trainer's default seed). */
+  seed: number;
+}
+
+/** Ready-made configurations. */
+export const presets = {
+  /** The released configuration (SPEC section 3). */
+  paper: { heads: 8, layers: 4, ffnRatio: 4, alpha: 2, jitterScale: 4, seed: 3407 } satisfies RLRConfig,
+  /** A quarter of the paper's width and half its depth: for demos and quick experiments. */
+  fast: { heads: 4, layers: 2, ffnRatio: 4, alpha: 2, jitterScale: 4, seed: 3407, d: 64 } satisfies RLRConfig,
+} as const;
+
+/** Everything one level of the model needs, fully resolved. */
+export interface LevelConfig {
+  grid: [number, number];
+  channels: number;
+  d: number;
+  heads: number;
+  layers: number;
+  ffnHidden: number;
+  window: number;
+  alpha: number;
+}
+
+function pick<T>(value: PerLevel<T> | undefined, level: number, levels: number, name: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) {
+    if (value.length !== levels) {
+      throw new Error(`RLR config: "${name}" lists ${value.length} values but the model has ${levels} levels; give one value per level or a single number`);
+    }
+    return value[level] as T;
+  }
+  return value as T;
+}
+
+function positiveInt(v: number, name: string): number {
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`RLR config: "${name}" must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** Resolve a spec and a (partial) config into per-level settings, validating everything. */
+export function resolveLevels(spec: RLRSpec, config: Partial<RLRConfig> = {}): LevelConfig[] {
+  const c = { ...presets.paper, ...config } as RLRConfig;
+  if (!spec.levels?.length) throw new Error('RLR spec: "levels" is empty; give at least one feature level');
+  const n = spec.levels.length;
+  return spec.levels.map((lv, i) => {
+    const where = `RLR level ${i}`;
+    const [h, w] = lv.grid;
+    positiveInt(h, `${where} grid height`);
+    positiveInt(w, `${where} grid width`);
+    positiveInt(lv.channels, `${where} channels`);
+    let d = pick(c.d, i, n, 'd');
+    if (d === undefined) {
+      if (!lv.reduction) {
+        throw new Error(`${where}: no width "d" given and no "reduction" to derive the paper's d = 32 × stride from; set config.d`);
+      }
+      d = 32 * lv.reduction;
+    }
+    const heads = positiveInt(pick(c.heads, i, n, 'heads')!, 'heads');
+    positiveInt(d, 'd');
+    if (d % heads !== 0) throw new Error(`${where}: width d=${d} is not divisible by heads=${heads}`);
+    if (d % 4 !== 0) throw new Error(`${where}: width d=${d} must be a multiple of 4 (2-D sin-cos position code)`);
+    const window = pick(c.window, i, n, 'window') ?? defaultWindow(h, w);
+    validateWindow(h, w, window, `${where} window`);
+    const alpha = pick(c.alpha, i, n, 'alpha')!;
+    if (!Number.isFinite(alpha)) throw new Error(`${where}: alpha must be a finite number, got ${alpha}`);
+    return {
+      grid: [h, w] as [number, number],
+      channels: lv.channels,
+      d,
+      heads,
+      layers: positiveInt(pick(c.layers, i, n, 'layers')!, 'layers'),
+      ffnHidden: positiveInt(Math.round(c.ffnRatio * d), 'ffnRatio × d'),
+      window,
+      alpha,
+    };
+  });
+}
+
+/**
+ * The spec of a backbone at a crop size: grid = ceil(size / stride) per level (TF "SAME" padding,
+ * as EfficientNet uses), channels and strides from the extractor's feature info.
+ */
+export function specFromFeatureInfo(info: FeatureInfo, imageSize: number | [number, number]): RLRSpec {
+  const [H, W] = typeof imageSize === 'number' ? [imageSize, imageSize] : imageSize;
+  if (info.channels.length !== info.reductions.length) {
+    throw new Error(`feature info lists ${info.channels.length} channel counts but ${info.reductions.length} strides`);
+  }
+  return {
+    imageSize: [H, W],
+    levels: info.channels.map((channels, i) => {
+      const r = info.reductions[i];
+      return { grid: [Math.ceil(H / r), Math.ceil(W / r)] as [number, number], channels, reduction: r };
+    }),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Gaussian smoothing of anomaly maps with SciPy's `gaussian_filter` semantics (SPEC section 3):
+ * separable, radius = ⌊truncate·σ + 0.5⌋ (16 for σ = 4), normalised weights, 'reflect' border
+ * (d c b a | a b c d | d c b a), rows then columns, float64 accumulation.
+ */
+
+/** Normalised 1-D Gaussian weights of radius ⌊truncate·σ + 0.5⌋. */
+export function gaussianKernel1D(sigma: number, truncate = 4): Float64Array {
+  if (!(sigma > 0)) throw new Error(`gaussianKernel1D: sigma must be positive, got ${sigma}`);
+  const radius = Math.floor(truncate * sigma + 0.5);
+  const k = new Float64Array(2 * radius + 1);
+  let sum = 0;
+  for (let i = -radius; i <= radius; i++) {
+    k[i + radius] = Math.exp((-0.5 / (sigma * sigma)) * i * i);
+    sum += k[i + radius];
+  }
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  return k;
+}
+
+/** SciPy 'reflect' index: mirror about the edges, edge samples repeated, for any overshoot. */
+export function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n;
+  let j = i % period;
+  if (j < 0) j += period;
+  return j < n ? j : period - 1 - j;
+}
+
+/**
+ * Smooth each [H, W] map of maps [B, H, W] (axis 0 first, as SciPy); returns a new array.
+ * Intermediate results are rounded to float32 between the two passes, as SciPy stores them in
+ * an array of the input's dtype.
+ */
+export function gaussianBlur(maps: Float32Array, batch: number, H: number, W: number, sigma = 4, truncate = 4): Float32Array {
+  if (maps.length !== batch * H * W) {
+    throw new Error(`gaussianBlur: ${maps.length} values do not form [${batch}, ${H}, ${W}]`);
+  }
+  const k = gaussianKernel1D(sigma, truncate);
+  const r = (k.length - 1) / 2;
+  const rowIdx = Array.from({ length: H }, (_, y) => Array.from({ length: k.length }, (_, t) => reflectIndex(y + t - r, H)));
+  const colIdx = Array.from({ length: W }, (_, x) => Array.from({ length: k.length }, (_, t) => reflectIndex(x + t - r, W)));
+  const tmp = new Float32Array(maps.length);
+  const out = new Float32Array(maps.length);
+  for (let b = 0; b < batch; b++) {
+    const o = b * H * W;
+    for (let y = 0; y < H; y++) {
+      const idx = rowIdx[y];
+      for (let x = 0; x < W; x++) {
+        let acc = 0;
+        for (let t = 0; t < k.length; t++) acc += k[t] * maps[o + idx[t] * W + x];
+        tmp[o + y * W + x] = acc;
+      }
+    }
+    for (let y = 0; y < H; y++) {
+      const row = o + y * W;
+      for (let x = 0; x < W; x++) {
+        const idx = colIdx[x];
+        let acc = 0;
+        for (let t = 0; t < k.length; t++) acc += k[t] * tmp[row + idx[t]];
+        out[row + x] = acc;
+      }
+    }
+  }
+  return out;
+}
+
+/** Image scores: the maximum of each [H, W] map of maps [B, H, W]. */
+export function mapMaxima(maps: Float32Array, batch: number, H: number, W: number): Float32Array {
+  const out = new Float32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    let m = -Infinity;
+    for (let i = b * H * W; i < (b + 1) * H * W; i++) if (maps[i] > m) m = maps[i];
+    out[b] = m;
+  }
+  return out;
+}

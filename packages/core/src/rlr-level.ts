@@ -1,0 +1,168 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { tidy } from './tidy.js';
+import type { LevelConfig } from './config.js';
+import { embed2D, embed2DBackward } from './embedding-2d.js';
+import { linear, mmNT, mmTN } from './fast-matmul.js';
+import { accumulate, type GradientMap } from './gradients.js';
+import { layerNorm, layerNormBackward } from './layer-norm.js';
+import type { LevelParams } from './level-params.js';
+import { reconstructionLossAndGrad } from './loss.js';
+import { disposeLayerSaved, layerBackward, layerForward, type LayerSaved, type LayerSettings } from './rlr-layer.js';
+import { sinCosPosition2D } from './sincos-position.js';
+import { windowMasks } from './window-mask.js';
+
+/**
+ * One level of RLR: a complete model of its own (levels share nothing).
+ *   Rₕ = Emb_ref(R);  Y₀ = Emb_in(F);  Y_k = layer_k(Y_{k−1}, Rₕ);  F_rec = Linear(LN(Y_L))
+ * Tokens of a batch are rows of 2-D tensors: features [B·N, C] with row b·N + n the token at
+ * grid position n = row·w + col of image b (the NHWC order of the backbone maps).
+ */
+export class RLRLevel {
+  readonly config: LevelConfig;
+  readonly params: LevelParams;
+  /** Sin-cos position code [N, d]. */
+  readonly pos: tf.Tensor2D;
+  private readonly layerSettings: LayerSettings[];
+  private readonly masks: tf.Tensor2D[];
+
+  constructor(config: LevelConfig, params: LevelParams) {
+    this.config = config;
+    this.params = params;
+    const [h, w] = config.grid;
+    this.pos = tf.tensor2d(sinCosPosition2D(h, w, config.d), [h * w, config.d]);
+    const m = windowMasks(h, w, config.window);
+    const inside = tf.tensor2d(m.inside, [h * w, h * w]);
+    const outside = tf.tensor2d(m.outside, [h * w, h * w]);
+    this.masks = [inside, outside];
+    this.layerSettings = Array.from({ length: config.layers }, (_, k) => ({
+      prefix: `layers.${k}`,
+      heads: config.heads,
+      alpha: config.alpha,
+      maskInside: inside,
+      maskOutside: outside,
+    }));
+  }
+
+  /** Tokens per image N = h·w. */
+  get tokens(): number {
+    return this.config.grid[0] * this.config.grid[1];
+  }
+
+  private p1(n: string): tf.Tensor1D {
+    return this.params.get(n) as tf.Variable<tf.Rank.R1>;
+  }
+
+  private p2(n: string): tf.Tensor2D {
+    return this.params.get(n) as tf.Variable<tf.Rank.R2>;
+  }
+
+  /** Embedded reference Rₕ [N, d]. */
+  private embeddedReference(): tf.Tensor2D {
+    return embed2D(this.p2('ref'), this.p2('refEmbed.w'), this.p1('refEmbed.b'), this.pos);
+  }
+
+  /** Check x is [B·N, C] for this level (or [B, h, w, C], which is reshaped). */
+  toRows(x: tf.Tensor, what: string): tf.Tensor2D {
+    const { channels: C, grid } = this.config;
+    const n = this.tokens;
+    if (x.rank === 4) {
+      const [, h, w, c] = x.shape;
+      if (h !== grid[0] || w !== grid[1] || c !== C) {
+        throw new Error(`${what}: got a [${x.shape}] map, this level expects [B, ${grid[0]}, ${grid[1]}, ${C}]`);
+      }
+      return tf.reshape(x, [-1, C]);
+    }
+    if (x.rank !== 2 || x.shape[1] !== C || x.shape[0] % n !== 0) {
+      throw new Error(`${what}: got shape [${x.shape}], this level expects [B·${n}, ${C}] or [B, ${grid[0]}, ${grid[1]}, ${C}]`);
+    }
+    return x as tf.Tensor2D;
+  }
+
+  /**
+   * Reconstruct features (inference).
+   * @param x features [B, h, w, C] or [B·N, C] → reconstruction [B·N, C]
+   */
+  reconstruct(x: tf.Tensor): tf.Tensor2D {
+    return tidy(() => {
+      const rows = this.toRows(x, 'RLRLevel.reconstruct');
+      const rh = this.embeddedReference();
+      let y = embed2D(rows, this.p2('embed.w'), this.p1('embed.b'), this.pos);
+      for (const s of this.layerSettings) y = layerForward(this.params, s, y, rh, false).y;
+      return linear(layerNorm(y, this.p1('norm.g'), this.p1('norm.b')).y, this.p2('proj.w'), this.p1('proj.b'));
+    });
+  }
+
+  /**
+   * Loss of one training batch and the gradient of every parameter.
+   * @param input jittered features [B·N, C]; @param target clean features [B·N, C]
+   * @returns the loss (a scalar the caller disposes) and gradients by internal parameter name
+   *   (the caller disposes them, e.g. with `disposeGradients`)
+   */
+  lossAndGradients(input: tf.Tensor, target: tf.Tensor): { loss: tf.Scalar; grads: GradientMap } {
+    const grads: GradientMap = new Map();
+    const x = this.toRows(input, 'RLRLevel.lossAndGradients input');
+    const t = this.toRows(target, 'RLRLevel.lossAndGradients target');
+    if (x.shape[0] !== t.shape[0]) {
+      throw new Error(`RLRLevel.lossAndGradients: input has ${x.shape[0]} tokens but target has ${t.shape[0]}`);
+    }
+    // Forward, keeping what the backward needs.
+    const fwd = tidy(() => {
+      const rh = this.embeddedReference();
+      let y = embed2D(x, this.p2('embed.w'), this.p1('embed.b'), this.pos);
+      const saved: LayerSaved[] = [];
+      for (const s of this.layerSettings) {
+        const r = layerForward(this.params, s, y, rh, true);
+        saved.push(r.saved!);
+        y = r.y;
+      }
+      const lnf = layerNorm(y, this.p1('norm.g'), this.p1('norm.b'));
+      const rec = linear(lnf.y, this.p2('proj.w'), this.p1('proj.b'));
+      const { loss, grad } = reconstructionLossAndGrad(rec, t);
+      return { rh, saved, lnf, loss, dRec: grad };
+    });
+    // Backward, releasing each layer's activations as soon as it is done.
+    let dy = tidy(() => {
+      accumulate(grads, 'proj.w', mmTN(fwd.lnf.y, fwd.dRec));
+      accumulate(grads, 'proj.b', tf.sum(fwd.dRec, 0));
+      const dLnf = mmNT(fwd.dRec, this.p2('proj.w'));
+      const ln = layerNormBackward(dLnf, fwd.lnf.saved, this.p1('norm.g'));
+      accumulate(grads, 'norm.g', ln.dg);
+      accumulate(grads, 'norm.b', ln.db);
+      return ln.dx;
+    });
+    tf.dispose([fwd.lnf.y, fwd.lnf.saved.xhat, fwd.lnf.saved.rstd, fwd.dRec]);
+    let drh: tf.Tensor2D | null = null;
+    for (let k = this.layerSettings.length - 1; k >= 0; k--) {
+      const r = layerBackward(this.params, this.layerSettings[k], fwd.saved[k], fwd.rh, dy, grads);
+      disposeLayerSaved(fwd.saved[k]);
+      dy.dispose();
+      dy = r.dy;
+      if (drh) {
+        const sum = tf.add(drh, r.drh) as tf.Tensor2D;
+        drh.dispose();
+        r.drh.dispose();
+        drh = sum;
+      } else drh = r.drh;
+    }
+    tidy(() => {
+      const e = embed2DBackward(dy, x, this.p2('embed.w'), false);
+      accumulate(grads, 'embed.w', e.dw);
+      accumulate(grads, 'embed.b', e.db);
+      const r = embed2DBackward(drh!, this.p2('ref'), this.p2('refEmbed.w'), true);
+      accumulate(grads, 'refEmbed.w', r.dw);
+      accumulate(grads, 'refEmbed.b', r.db);
+      accumulate(grads, 'ref', r.dx!);
+    });
+    tf.dispose([dy, drh!, fwd.rh]);
+    if (x !== input) x.dispose();
+    if (t !== target) t.dispose();
+    return { loss: fwd.loss, grads };
+  }
+
+  /** Release the level's parameters and constant tensors. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.pos.dispose();
+    for (const m of this.masks) m.dispose();
+  }
+}

@@ -1,0 +1,49 @@
+import { anomalyMap, type LevelScores } from './anomaly-map.js';
+import { gaussianBlur, mapMaxima } from './gaussian-blur.js';
+
+/** Scoring settings (SPEC section 3 defaults). */
+export interface ScoringOptions {
+  /** σ of the Gaussian applied before taking the image score (4). */
+  sigma: number;
+  /** SciPy `truncate` (4: radius 16 at σ = 4). */
+  truncate: number;
+}
+
+export const SCORING_DEFAULTS: ScoringOptions = { sigma: 4, truncate: 4 };
+
+/** Scores of a batch of images. All arrays are row-major host arrays. */
+export interface Prediction {
+  /** Images in the batch. */
+  batch: number;
+  /** Map size [H, W] (the crop size). */
+  size: [number, number];
+  /** Image anomaly scores [B]: the maximum of the smoothed map. */
+  scores: Float32Array;
+  /** Pixel anomaly map [B, H, W]: the level average of the upsampled token scores (pixel metrics use it). */
+  maps: Float32Array;
+  /** The maps after the Gaussian blur [B, H, W]. */
+  smoothedMaps: Float32Array;
+  /** Token scores per level, [B, h, w] each. */
+  tokenScores: Float32Array[];
+}
+
+/** Turn per-level token scores into maps and image scores. */
+export function scoreFromTokens(
+  levels: LevelScores[],
+  batch: number,
+  size: [number, number],
+  options: Partial<ScoringOptions> = {},
+): Prediction {
+  const { sigma, truncate } = { ...SCORING_DEFAULTS, ...options };
+  const [H, W] = size;
+  const maps = anomalyMap(levels, batch, size);
+  const smoothedMaps = gaussianBlur(maps, batch, H, W, sigma, truncate);
+  return {
+    batch,
+    size: [H, W],
+    scores: mapMaxima(smoothedMaps, batch, H, W),
+    maps,
+    smoothedMaps,
+    tokenScores: levels.map((l) => l.data),
+  };
+}
