@@ -1,0 +1,227 @@
+import { basename, extname, join } from 'node:path';
+import type { AnomalyDataset, Sample } from '@rlr/data';
+import { batches } from '@rlr/data/node';
+import { CategoryEvaluator, imageMetrics, summarizeCategories, type CategoryMetrics as MetricsCategory } from '@rlr/metrics';
+import { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
+import { testByCategory } from './dataset.js';
+import { dataError, InterruptedError } from './errors.js';
+import { colourBar, encodePng, maskToRgb, overlay, rangeOf, toRgb8, type MapRange } from './heatmap.js';
+import type { Logger } from './log.js';
+import type { CategoryMetrics, MetricsReport } from './metrics-report.js';
+import { pickGallery, type ScoredItem } from './gallery.js';
+import type { GalleryEntry, ReportData } from './report-data.js';
+import { renderHtml } from './report-html.js';
+import { renderMarkdown } from './report-md.js';
+import type { EpochRecord } from './run-dir.js';
+import { scoreImages, type Scorer } from './scorer.js';
+
+/** Options of {@link evaluateRun}. */
+export interface EvaluateOptions {
+  batchSize: number;
+  /** Gallery images per category. */
+  gallery: number;
+  /** Also write an overlay PNG for every test image under `<out>/heatmaps/`. */
+  saveHeatmaps: boolean;
+  log: Logger;
+  signal?: AbortSignal;
+  /** Shown at the top of the reports. */
+  notes: string[];
+  /** Training loss history for the loss curve. */
+  history: EpochRecord[];
+  /** Extra entries of metrics.json `model`. */
+  modelInfo: Record<string, unknown>;
+  title?: string;
+}
+
+/** What {@link evaluateRun} wrote. */
+export interface EvaluationResult {
+  metrics: MetricsReport;
+  files: { metrics: string; markdown: string; html: string };
+}
+
+const CURVE_POINTS = 200;
+
+function snake(m: MetricsCategory): CategoryMetrics {
+  return {
+    image: { auroc: m.image.auroc, ap: m.image.ap, f1_max: m.image.f1Max, threshold: m.image.threshold },
+    pixel: m.pixel && { auroc: m.pixel.auroc, ap: m.pixel.ap, f1_max: m.pixel.f1Max, aupro: m.pixel.aupro },
+    counts: m.counts,
+  };
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^a-zA-Z0-9._-]+/g, '_');
+}
+
+/**
+ * Score the test set category by category, compute the metrics (@rlr/metrics), pick and render
+ * the heatmap gallery, and write metrics.json, report.md (+ PNGs) and report.html into `outDir`.
+ */
+export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: string, o: EvaluateOptions): Promise<EvaluationResult> {
+  const t0 = performance.now();
+  const groups = testByCategory(ds);
+  if (groups.size === 0) throw dataError(`${ds.root}: the dataset has no test images`, 'evaluate on a dataset with a test split (folder format: --abnormal-dir and --normal-test-dir or a hold-out)');
+  const total = [...groups.values()].reduce((n, l) => n + l.length, 0);
+  const { extractor } = scorer.backbone;
+  const { resize, crop } = scorer.geometry;
+  const task = o.log.progress('evaluate', total, 'img');
+  const scored: ScoredItem[] = [];
+  const samples: Sample[] = [];
+  const categories: Record<string, MetricsCategory> = {};
+  let scoringS = 0;
+  let metricsS = 0;
+  for (const [category, list] of groups) {
+    const withMasks = list.some((s) => s.maskPath !== undefined);
+    const ev = new CategoryEvaluator(category, { height: crop[0], width: crop[1], curvePoints: CURVE_POINTS });
+    for await (const b of batches(list, { batchSize: o.batchSize, resize, crop })) {
+      if (o.signal?.aborted) {
+        task.done();
+        throw new InterruptedError('evaluation interrupted; nothing was written', 'rerun rlr eval');
+      }
+      const ts = performance.now();
+      const r = await scoreImages(extractor, scorer.model, b);
+      scoringS += (performance.now() - ts) / 1000;
+      const labels = Uint8Array.from(b.samples, (s) => s.label);
+      const tm = performance.now();
+      ev.add({ labels, scores: r.scores, ...(withMasks ? { maps: r.maps, masks: b.masks } : {}) });
+      metricsS += (performance.now() - tm) / 1000;
+      b.samples.forEach((s, i) => {
+        scored.push({ index: samples.length, category, label: s.label, score: r.scores[i] });
+        samples.push(s);
+      });
+      task.tick(b.samples.length);
+      o.log.event('scored', { category, images: b.samples.length, done: samples.length, total });
+    }
+    const tm = performance.now();
+    try {
+      categories[category] = ev.result();
+    } catch (e) {
+      throw dataError(`cannot evaluate category "${category}": ${(e as Error).message}`, 'each category needs normal and anomalous test images');
+    }
+    metricsS += (performance.now() - tm) / 1000;
+  }
+  const evalS = task.done();
+
+  const summary = summarizeCategories(categories);
+  const pooled = imageMetrics(
+    Uint8Array.from(scored, (s) => s.label),
+    Float64Array.from(scored, (s) => s.score),
+    { name: 'pooled image scores' },
+  );
+  const counts = { normal: scored.filter((s) => s.label === 0).length, anomalous: scored.filter((s) => s.label === 1).length };
+
+  // Gallery: re-score the few picked images to get their maps back (cheaper than keeping all maps).
+  const tg = performance.now();
+  const picks = pickGallery(scored, o.gallery);
+  const gallery = await renderGallery(scorer, picks.map((p) => ({ sample: samples[p.index], reason: p.reason })), o.batchSize);
+  if (o.saveHeatmaps) await writeAllHeatmaps(scorer, samples, outDir, o, gallery.range);
+  const galleryS = (performance.now() - tg) / 1000;
+
+  const metrics: MetricsReport = {
+    categories: Object.fromEntries(Object.entries(summary.categories).map(([k, v]) => [k, snake(v)])),
+    mean: {
+      image: { auroc: summary.mean.image.auroc, ap: summary.mean.image.ap, f1_max: summary.mean.image.f1Max },
+      pixel: summary.mean.pixel && { auroc: summary.mean.pixel.auroc, ap: summary.mean.pixel.ap, f1_max: summary.mean.pixel.f1Max, aupro: summary.mean.pixel.aupro },
+    },
+    pooled: { image: { auroc: pooled.auroc, ap: pooled.ap, f1_max: pooled.f1Max, threshold: pooled.threshold }, counts },
+    model: {
+      backbone: scorer.manifest.model.backbone,
+      backbone_weights: scorer.backbone.weightsDescription,
+      pretrained: scorer.backbone.pretrained,
+      preset: scorer.manifest.preset,
+      out_indices: scorer.manifest.model.outIndices,
+      image_size: scorer.manifest.model.imageSize,
+      layers: scorer.manifest.model.layers,
+      hidden: scorer.manifest.model.hidden,
+      epochs: scorer.manifest.epochsDone,
+      ...o.modelInfo,
+    },
+    timing: {
+      evaluate_s: evalS,
+      extract_and_score_s: scoringS,
+      metrics_s: metricsS,
+      gallery_s: galleryS,
+      total_s: (performance.now() - t0) / 1000,
+      ms_per_image: (scoringS * 1000) / total,
+    },
+  };
+
+  const report: ReportData = {
+    title: o.title ?? `RLR evaluation: ${ds.categories.join(', ')}`,
+    generatedAt: new Date().toISOString(),
+    metrics,
+    curves: Object.fromEntries(
+      Object.entries(summary.categories)
+        .filter(([, m]) => m.curves)
+        .map(([k, m]) => [k, { roc: { x: Array.from(m.curves!.image.roc.fpr), y: Array.from(m.curves!.image.roc.tpr) }, pr: { x: Array.from(m.curves!.image.pr.recall), y: Array.from(m.curves!.image.pr.precision) } }]),
+    ),
+    loss: o.history.map((h) => ({ epoch: h.epoch, loss: h.loss })),
+    gallery: gallery.entries,
+    legend: { png: await encodePng(colourBar(256, 12), 12, 256), ...gallery.range },
+    notes: o.notes,
+  };
+  const files = { metrics: join(outDir, 'metrics.json'), markdown: join(outDir, 'report.md'), html: join(outDir, 'report.html') };
+  for (const g of gallery.entries) {
+    for (const part of [g.image, g.mask, g.overlay]) if (part) await writeFileAtomic(join(outDir, part.file), part.png);
+  }
+  await writeJsonAtomic(files.metrics, metrics);
+  await writeFileAtomic(files.markdown, renderMarkdown(report));
+  await writeFileAtomic(files.html, renderHtml(report));
+  return { metrics, files };
+}
+
+async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: string }[], batchSize: number): Promise<{ entries: GalleryEntry[]; range: MapRange }> {
+  const { resize, crop } = scorer.geometry;
+  const raw: { sample: Sample; reason: string; image: Float32Array; mask?: Uint8Array; map: Float32Array; score: number }[] = [];
+  const reasonOf = new Map(picks.map((p) => [p.sample.path, p.reason]));
+  for await (const b of batches(picks.map((p) => p.sample), { batchSize, resize, crop })) {
+    const r = await scoreImages(scorer.backbone.extractor, scorer.model, b);
+    const px = b.height * b.width;
+    b.samples.forEach((s, i) => {
+      raw.push({
+        sample: s,
+        reason: reasonOf.get(s.path) ?? '',
+        image: b.images.slice(i * px * 3, (i + 1) * px * 3),
+        mask: b.hasMask[i] ? b.masks.slice(i * px, (i + 1) * px) : undefined,
+        map: r.maps.slice(i * px, (i + 1) * px),
+        score: r.scores[i],
+      });
+    });
+  }
+  // One colour range for the whole gallery so that overlays are comparable.
+  const all = raw.map((r) => rangeOf(r.map));
+  const range = { min: Math.min(...all.map((r) => r.min), Infinity), max: Math.max(...all.map((r) => r.max), -Infinity) };
+  if (!Number.isFinite(range.min)) Object.assign(range, { min: 0, max: 1 });
+  const [H, W] = crop;
+  const entries: GalleryEntry[] = [];
+  for (const [k, r] of raw.entries()) {
+    const stem = `gallery/${String(k).padStart(2, '0')}_${safeName(r.sample.category)}_${safeName(basename(r.sample.path, extname(r.sample.path)))}`;
+    entries.push({
+      category: r.sample.category,
+      path: r.sample.path,
+      label: r.sample.label,
+      score: r.score,
+      reason: r.reason,
+      image: { file: `${stem}.png`, png: await encodePng(toRgb8(r.image), H, W) },
+      mask: r.mask ? { file: `${stem}_mask.png`, png: await encodePng(maskToRgb(r.mask), H, W) } : undefined,
+      overlay: { file: `${stem}_overlay.png`, png: await encodePng(overlay(r.image, r.map, range), H, W) },
+    });
+  }
+  return { entries, range };
+}
+
+async function writeAllHeatmaps(scorer: Scorer, samples: Sample[], outDir: string, o: EvaluateOptions, range: MapRange): Promise<void> {
+  const { resize, crop } = scorer.geometry;
+  const task = o.log.progress('heatmaps', samples.length, 'img');
+  for await (const b of batches(samples, { batchSize: o.batchSize, resize, crop })) {
+    const r = await scoreImages(scorer.backbone.extractor, scorer.model, b);
+    const px = b.height * b.width;
+    for (const [i, s] of b.samples.entries()) {
+      const map = r.maps.subarray(i * px, (i + 1) * px);
+      const png = await encodePng(overlay(b.images.subarray(i * px * 3, (i + 1) * px * 3), map, range), b.height, b.width);
+      await writeFileAtomic(join(outDir, 'heatmaps', safeName(s.category), safeName(s.defectType), `${basename(s.path, extname(s.path))}_overlay.png`), png);
+    }
+    task.tick(b.samples.length);
+  }
+  task.done();
+}

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { FeatureExtractor, RLRModel } from '@rlr/core';
+import type { ImageBatch, Sample } from '@rlr/data';
+import { batches } from '@rlr/data/node';
+import { loadBackbone, type LoadedBackbone } from './backbone.js';
+import { modelError } from './errors.js';
+import { batchTensor, type ImageGeometry } from './features.js';
+import type { Logger } from './log.js';
+import { loadModelDir } from './model-io.js';
+import { readManifest, runPath, type RunManifest } from './run-dir.js';
+
+/** Per-image results of a batch (host arrays, row-major). */
+export interface BatchScores {
+  /** `[B]` image scores. */
+  scores: Float32Array;
+  /** `[B, H, W]` pixel anomaly maps. */
+  maps: Float32Array;
+  height: number;
+  width: number;
+}
+
+/** A trained run opened for scoring: its backbone, model and input geometry. */
+export interface Scorer {
+  manifest: RunManifest;
+  backbone: LoadedBackbone;
+  model: RLRModel;
+  geometry: ImageGeometry;
+  dispose(): void;
+}
+
+/** Options for rebuilding the backbone of a run. */
+export interface OpenOptions {
+  weights?: string;
+  offline: boolean;
+  cacheDir?: string;
+  cwd: string;
+  log: Logger;
+}
+
+/** The geometry a run was trained at. */
+export function runGeometry(m: RunManifest): ImageGeometry {
+  return { resize: m.model.resize, crop: m.model.imageSize };
+}
+
+/**
+ * Images whose statistics calibrate a random backbone: the first `count` training images in a
+ * seeded order. Recorded in run.json so eval and predict rebuild the same backbone.
+ */
+export function calibrationSamples(train: Sample[], count: number): Sample[] {
+  const step = Math.max(1, Math.floor(train.length / count));
+  return train.filter((_, i) => i % step === 0).slice(0, count);
+}
+
+/** Decode `paths` at `g` into a `[B, H, W, 3]` tensor. */
+export async function loadImages(paths: string[], g: ImageGeometry): Promise<tf.Tensor4D> {
+  const samples: Sample[] = paths.map((path) => ({ path, category: 'calibration', label: 0, defectType: 'good' }));
+  const parts: tf.Tensor4D[] = [];
+  for await (const b of batches(samples, { batchSize: 16, resize: g.resize, crop: g.crop })) parts.push(batchTensor(b));
+  const all = tf.concat(parts, 0);
+  tf.dispose(parts);
+  return all;
+}
+
+/** Open a run folder for scoring. */
+export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer> {
+  const manifest = await readManifest(runDir);
+  const geometry = runGeometry(manifest);
+  const calibration = manifest.calibrationImages ?? [];
+  const backbone = await loadBackbone(
+    {
+      name: manifest.model.backbone,
+      outIndices: manifest.model.outIndices,
+      weights: o.weights ?? manifest.weights ?? (manifest.pretrained === false ? 'random' : undefined),
+      seed: manifest.train.seed,
+      offline: o.offline,
+      cacheDir: o.cacheDir,
+      cwd: o.cwd,
+    },
+    o.log,
+    async () => {
+      if (calibration.length === 0) throw modelError(`${runDir}: the run used a random backbone but run.json lists no calibration images`, 'retrain the run');
+      try {
+        return await loadImages(calibration, geometry);
+      } catch (e) {
+        throw modelError(`cannot rebuild the random backbone of ${runDir}: its calibration images are unreadable (${(e as Error).message.split('\n')[0]})`, 'keep the training images where they were during training, or retrain', e);
+      }
+    },
+  );
+  let model: RLRModel;
+  try {
+    model = await loadModelDir(runPath(runDir, 'model'));
+  } catch (e) {
+    backbone.extractor.dispose();
+    throw e;
+  }
+  return {
+    manifest,
+    backbone,
+    model,
+    geometry,
+    dispose() {
+      model.dispose();
+      backbone.extractor.dispose();
+    },
+  };
+}
+
+/** Extract and score one batch of images. */
+export async function scoreImages(extractor: FeatureExtractor, model: RLRModel, b: ImageBatch): Promise<BatchScores> {
+  const images = batchTensor(b);
+  const features = extractor.extract(images);
+  images.dispose();
+  try {
+    const p = await model.predict(features, { batchSize: b.samples.length });
+    return { scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] };
+  } finally {
+    tf.dispose(features);
+  }
+}
