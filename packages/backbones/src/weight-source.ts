@@ -25,7 +25,8 @@ export interface HubFile {
 /** Parse `hf://owner/repo[@revision]/path/to/file`. */
 export function parseHubId(source: string): HubFile {
   const m = /^hf:\/\/([^/@]+\/[^/@]+)(?:@([^/]+))?\/(.+)$/.exec(source);
-  if (!m || m[3].split('/').some((s) => s === '..' || s === '' || s === '.')) {
+  const badSegment = (s: string) => s === '..' || s === '.' || s === '';
+  if (!m || m[1].split('/').some(badSegment) || m[3].split('/').some(badSegment)) {
     throw new Error(`"${source}" is not a Hugging Face id; write hf://<owner>/<repo>/<file>, e.g. hf://timm/tf_efficientnet_b6.aa_in1k/model.safetensors`);
   }
   return { repo: m[1], revision: m[2] ?? 'main', file: m[3] };
