@@ -182,7 +182,7 @@ export class PixelMetricsAccumulator {
       for (let p = 0; p < hw; p++) {
         const x = bits[at + p];
         if ((x & NON_FINITE_BITS) === NON_FINITE_BITS) {
-          throw nonFiniteScore(this.name, this.where(p), maps[base + p]);
+          throw nonFiniteScore(this.name, `at ${this.where(p)}`, maps[base + p]);
         }
         const m = masks[base + p];
         if (m === 0) neg.push(keyFromBits(x));

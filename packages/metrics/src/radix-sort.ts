@@ -39,15 +39,7 @@ export function radixSortChunks(keyChunks: Uint32Array[], valueChunks?: Uint32Ar
 
   // One read pass builds the histograms of all four digits.
   const hist = new Uint32Array(PASSES * BUCKETS);
-  for (const c of keyChunks) {
-    for (let i = 0; i < c.length; i++) {
-      const k = c[i];
-      hist[k & 255]++;
-      hist[256 + ((k >>> 8) & 255)]++;
-      hist[512 + ((k >>> 16) & 255)]++;
-      hist[768 + (k >>> 24)]++;
-    }
-  }
+  for (const c of keyChunks) countDigits(c, hist);
   const passes: number[] = [];
   for (let p = 0; p < PASSES; p++) {
     let trivial = false;
@@ -76,21 +68,11 @@ export function radixSortChunks(keyChunks: Uint32Array[], valueChunks?: Uint32Ar
     prefixOffsets(hist, p, offsets);
     const shift = p * RADIX_BITS;
     for (let c = 0; c < keyChunks.length; c++) {
-      const kc = keyChunks[c];
       if (values && valueChunks) {
-        const vc = valueChunks[c];
-        for (let i = 0; i < kc.length; i++) {
-          const k = kc[i];
-          const at = offsets[(k >>> shift) & 255]++;
-          keys[at] = k;
-          values[at] = vc[i];
-        }
+        scatterPairs(keyChunks[c], valueChunks[c], keys, values, offsets, shift);
         valueChunks[c] = EMPTY; // let the chunk go as soon as it is read
       } else {
-        for (let i = 0; i < kc.length; i++) {
-          const k = kc[i];
-          keys[offsets[(k >>> shift) & 255]++] = k;
-        }
+        scatterKeys(keyChunks[c], keys, offsets, shift);
       }
       keyChunks[c] = EMPTY;
     }
@@ -107,20 +89,16 @@ export function radixSortChunks(keyChunks: Uint32Array[], valueChunks?: Uint32Ar
       prefixOffsets(hist, p, offsets);
       const shift = p * RADIX_BITS;
       if (values && valuesB) {
-        for (let i = 0; i < n; i++) {
-          const k = keys[i];
-          const at = offsets[(k >>> shift) & 255]++;
-          keysB[at] = k;
-          valuesB[at] = values[i];
-        }
-        [values, valuesB] = [valuesB, values];
+        scatterPairs(keys, values, keysB, valuesB, offsets, shift);
+        const v = values;
+        values = valuesB;
+        valuesB = v;
       } else {
-        for (let i = 0; i < n; i++) {
-          const k = keys[i];
-          keysB[offsets[(k >>> shift) & 255]++] = k;
-        }
+        scatterKeys(keys, keysB, offsets, shift);
       }
-      [keys, keysB] = [keysB, keys];
+      const k = keys;
+      keys = keysB;
+      keysB = k;
     }
   }
   return { keys, values };
@@ -132,6 +110,42 @@ export function radixSort(keys: Uint32Array): Uint32Array {
 }
 
 const EMPTY = new Uint32Array(0);
+
+// The loops below are separate small functions so that V8 optimises each on its own (one big
+// function with several hot loops measured ~1.5x slower).
+
+function countDigits(keys: Uint32Array, hist: Uint32Array): void {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    hist[k & 255]++;
+    hist[256 + ((k >>> 8) & 255)]++;
+    hist[512 + ((k >>> 16) & 255)]++;
+    hist[768 + (k >>> 24)]++;
+  }
+}
+
+function scatterKeys(src: Uint32Array, dst: Uint32Array, offsets: Uint32Array, shift: number): void {
+  for (let i = 0; i < src.length; i++) {
+    const k = src[i];
+    dst[offsets[(k >>> shift) & 255]++] = k;
+  }
+}
+
+function scatterPairs(
+  srcKeys: Uint32Array,
+  srcValues: Uint32Array,
+  dstKeys: Uint32Array,
+  dstValues: Uint32Array,
+  offsets: Uint32Array,
+  shift: number,
+): void {
+  for (let i = 0; i < srcKeys.length; i++) {
+    const k = srcKeys[i];
+    const at = offsets[(k >>> shift) & 255]++;
+    dstKeys[at] = k;
+    dstValues[at] = srcValues[i];
+  }
+}
 
 function prefixOffsets(hist: Uint32Array, pass: number, offsets: Uint32Array): void {
   let sum = 0;
