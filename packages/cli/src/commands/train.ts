@@ -1,9 +1,271 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { createRLR, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
+import { fileStore } from '@rlr/data/node';
+import { initBackend, parseBackendName, type BackendName } from '../backend.js';
+import { loadBackbone, type LoadedBackbone } from '../backbone.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { describeDataset, loadDataset, trainSamples } from '../dataset.js';
+import { InterruptedError, usageError } from '../errors.js';
+import { trainingFeatures } from '../features.js';
+import { formatDuration, formatTable } from '../format.js';
+import type { Logger } from '../log.js';
+import { saveModelDir } from '../model-io.js';
+import { readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
+import { fileAndFlagSettings, resolveRunSettings, type RunSettings } from '../run-settings.js';
+import { calibrationSamples, loadImages } from '../scorer.js';
+import type { SettingValues } from '../settings.js';
+import { packageVersion } from '../version.js';
 
-/** `rlr train` (being integrated with the packages). */
-export async function run(_opts: Record<string, unknown>, _ctx: CommandContext, _cmd: Command, _args: string[]): Promise<void> {
-  throw new CliError('rlr train is not available yet', ExitCode.internal);
+/** Settings `--resume` may change; anything else must match the run being resumed. */
+const RESUMABLE = new Set(['out', 'epochs', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir']);
+
+/** Images whose statistics calibrate a random backbone. */
+const CALIBRATION_IMAGES = 32;
+
+/** What a finished (or stopped) training returns to its caller (`rlr train`, `rlr demo`). */
+export interface TrainOutcome {
+  runDir: string;
+  manifest: RunManifest;
+  history: EpochRecord[];
+  backbone: LoadedBackbone;
+  model: RLRModel;
+  backend: BackendName;
+  seconds: { extract: number; train: number; total: number };
+}
+
+/** Options of {@link trainRun} beyond the run settings. */
+export interface TrainRunOptions {
+  runDir: string;
+  resume: boolean;
+  backend: BackendName | 'auto';
+  offline: boolean;
+  cacheDir?: string;
+  checkpointEvery: number;
+  cwd: string;
+  log: Logger;
+  signal: AbortSignal;
+  /** Fall back to a random backbone when no pretrained weights are available offline (demo). */
+  allowRandomFallback?: boolean;
+}
+
+/**
+ * Train a run: load the data, build the backbone, extract (or reuse) the features, train with
+ * checkpoints, save the model. Throws {@link InterruptedError} after saving a checkpoint when
+ * `signal` aborts.
+ */
+export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promise<TrainOutcome> {
+  const t0 = performance.now();
+  const { log } = o;
+  const backend = await initBackend(o.backend);
+  const ds = await loadDataset(settings.data, settings.train.seed, log);
+  const train = trainSamples(ds);
+  log.info(`data: ${describeDataset(ds)}`);
+  const g = { resize: settings.model.resize, crop: settings.model.imageSize };
+  const calibration = calibrationSamples(train, CALIBRATION_IMAGES).map((s) => s.path);
+  const backbone = await loadBackbone(
+    {
+      name: settings.model.backbone,
+      outIndices: settings.model.outIndices,
+      weights: settings.weights,
+      seed: settings.train.seed,
+      offline: o.offline,
+      cacheDir: o.cacheDir,
+      cwd: o.cwd,
+      allowRandomFallback: o.allowRandomFallback,
+    },
+    log,
+    () => loadImages(calibration, g),
+  );
+  if (!backbone.pretrained) log.info(`backbone: ${settings.model.backbone} with ${backbone.weightsDescription}`);
+  else log.info(`backbone: ${settings.model.backbone} (${backbone.weightsDescription})`);
+
+  const now = new Date().toISOString();
+  const previous = o.resume ? await readManifest(o.runDir) : undefined;
+  const manifest: RunManifest = {
+    version: 1,
+    ...settings,
+    status: 'training',
+    created: previous?.created ?? now,
+    updated: now,
+    epochsDone: previous?.epochsDone ?? 0,
+    backend,
+    backboneWeights: backbone.weightsDescription,
+    pretrained: backbone.pretrained,
+    calibrationImages: backbone.pretrained ? undefined : calibration,
+    versions: Object.fromEntries(['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@tensorflow/tfjs-core'].map((p) => [p, packageVersion(p) ?? null])),
+  };
+  await writeManifest(o.runDir, manifest);
+
+  const features = await trainingFeatures(train, backbone.extractor, g, fileStore(runPath(o.runDir, 'features')), {
+    batchSize: Math.max(settings.train.batchSize, 8),
+    log,
+    signal: o.signal,
+  });
+
+  const spec = specFromFeatureInfo(backbone.extractor.featureInfo, settings.model.imageSize);
+  const model = createRLR(spec, {
+    d: settings.model.hidden,
+    heads: settings.model.heads,
+    layers: settings.model.layers,
+    ffnRatio: settings.model.ffnRatio,
+    alpha: settings.model.alpha,
+    jitterScale: settings.model.jitterScale,
+    seed: settings.train.seed,
+  });
+  const checkpointStore = fileStore(runPath(o.runDir, 'checkpoint'));
+  const trainer = new Trainer(model, {
+    lr: settings.train.lr,
+    epochs: settings.train.epochs,
+    batchSize: settings.train.batchSize,
+    seed: settings.train.seed,
+    checkpointEvery: o.checkpointEvery,
+    store: checkpointStore,
+    signal: o.signal,
+  });
+  let history: EpochRecord[] = [];
+  if (o.resume) {
+    if (await checkpointStore.exists('checkpoint.json')) {
+      const at = await trainer.resume();
+      history = (await readHistory(o.runDir)).filter((h) => h.epoch <= at.epoch);
+      log.info(`resuming from the checkpoint at epoch ${at.epoch}${at.batch ? `, batch ${at.batch}` : ''}`);
+      log.event('resume', { epoch: at.epoch, batch: at.batch });
+    } else {
+      log.info('no checkpoint yet: training from the start');
+    }
+  }
+
+  const batchesPerEpoch = Math.ceil(features.source.size / settings.train.batchSize);
+  const remaining = Math.max(0, settings.train.epochs - trainer.epochsCompleted) * batchesPerEpoch;
+  const task = log.progress('train', remaining, 'step');
+  const tTrain = performance.now();
+  trainer.options.onBatch = (r: BatchReport) => {
+    const loss = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
+    task.tick(1, { epoch: `${r.epoch}/${r.epochs}`, loss });
+  };
+  trainer.options.onEpoch = async (r: EpochReport) => {
+    history.push({ epoch: r.epoch, loss: r.loss, seconds: r.seconds });
+    await writeHistory(o.runDir, history);
+    manifest.epochsDone = r.epoch;
+    await writeManifest(o.runDir, manifest);
+    log.event('epoch', { epoch: r.epoch, epochs: r.epochs, loss: r.loss, losses: r.losses, seconds: r.seconds, images_per_s: r.imagesPerSecond, checkpoint: r.checkpointed });
+  };
+  let result;
+  try {
+    result = await trainer.fit(features.source);
+  } finally {
+    task.done();
+    trainer.dispose();
+  }
+  const trainS = (performance.now() - tTrain) / 1000;
+  manifest.epochsDone = result.epochsCompleted;
+  if (result.stopped) {
+    manifest.status = 'interrupted';
+    await writeManifest(o.runDir, manifest);
+    log.event('interrupted', { epoch: result.epochsCompleted, run: o.runDir });
+    model.dispose();
+    backbone.extractor.dispose();
+    throw new InterruptedError(`training stopped after ${result.epochsCompleted} epoch(s); checkpoint saved in ${runPath(o.runDir, 'checkpoint')}`, `continue with: rlr train --out ${o.runDir} --resume`);
+  }
+  await saveModelDir(model, runPath(o.runDir, 'model'), {
+    backbone: backbone.extractor.toConfig(),
+    preprocessing: { resize: g.resize, crop: g.crop },
+    preset: settings.preset,
+  });
+  manifest.status = 'done';
+  await writeManifest(o.runDir, manifest);
+  return {
+    runDir: o.runDir,
+    manifest,
+    history,
+    backbone,
+    model,
+    backend,
+    seconds: { extract: features.seconds, train: trainS, total: (performance.now() - t0) / 1000 },
+  };
+}
+
+function defaultRunDir(cwd: string, preset: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return resolve(cwd, 'runs', `${preset}-${stamp}`);
+}
+
+/** Settings of a resumed run: the stored ones, with only the resumable ones taken from the command line. */
+function resumedSettings(m: RunManifest, given: SettingValues): RunSettings {
+  const changed = Object.keys(given).filter((k) => !RESUMABLE.has(k));
+  if (changed.length > 0) {
+    throw usageError(`--resume keeps the run's settings; cannot change ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'drop those options, or start a new run with another --out');
+  }
+  const data = { ...m.data };
+  for (const k of ['normalDir', 'abnormalDir', 'maskDir', 'normalTestDir'] as const) if (given[k]) data[k] = given[k];
+  if (given.data) data.root = given.data;
+  return {
+    preset: m.preset,
+    data,
+    model: m.model,
+    train: { ...m.train, epochs: given.epochs ?? m.train.epochs },
+    weights: given.weights ?? m.weights,
+  };
+}
+
+/** `rlr train`. */
+export async function run(opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
+  const given = await fileAndFlagSettings(cmd, ctx.cwd);
+  const resume = Boolean(opts.resume);
+  let settings: RunSettings;
+  let runDir: string;
+  if (resume) {
+    if (!given.out) throw usageError('--resume needs --out <run-dir> (the run to continue)', 'e.g. rlr train --out runs/mvtec --resume');
+    runDir = given.out;
+    settings = resumedSettings(await readManifest(runDir), given);
+  } else {
+    settings = resolveRunSettings(given);
+    runDir = given.out ?? defaultRunDir(ctx.cwd, settings.preset);
+    if (existsSync(join(runDir, 'run.json'))) {
+      throw usageError(`${runDir} already holds a run`, `continue it with --resume, or choose another --out`);
+    }
+  }
+  ctx.log.info(`run folder: ${runDir}`);
+  const outcome = await trainRun(settings, {
+    runDir,
+    resume,
+    backend: parseBackendName(given.backend),
+    offline: Boolean(opts.offline),
+    cacheDir: opts.cacheDir as string | undefined,
+    checkpointEvery: given.checkpointEvery ?? 1,
+    cwd: ctx.cwd,
+    log: ctx.log,
+    signal: ctx.signal,
+  });
+  const last = outcome.history.at(-1);
+  const text = [
+    '',
+    formatTable(
+      ['run', 'value'],
+      [
+        ['preset', settings.preset],
+        ['backbone', `${settings.model.backbone} (${outcome.backbone.pretrained ? 'pretrained' : 'random init'})`],
+        ['backend', outcome.backend],
+        ['epochs', String(outcome.manifest.epochsDone)],
+        ['final loss', last ? last.loss.toPrecision(4) : '-'],
+        ['feature extraction', formatDuration(outcome.seconds.extract)],
+        ['training', formatDuration(outcome.seconds.train)],
+        ['total', formatDuration(outcome.seconds.total)],
+      ],
+    ),
+    '',
+    `model saved in ${runPath(runDir, 'model')}`,
+    `next: rlr eval --model ${runDir}`,
+  ].join('\n');
+  ctx.log.result(text, {
+    run: runDir,
+    model: runPath(runDir, 'model'),
+    epochs: outcome.manifest.epochsDone,
+    final_loss: last?.loss ?? null,
+    backend: outcome.backend,
+    seconds: outcome.seconds,
+  });
+  outcome.model.dispose();
+  outcome.backbone.extractor.dispose();
 }
