@@ -1,0 +1,33 @@
+/** What kind of problem a {@link DataError} reports; stable, for programs that react to it. */
+export type DataErrorCode =
+  | 'not-found'
+  | 'empty'
+  | 'missing-mask'
+  | 'size-mismatch'
+  | 'corrupt'
+  | 'unsupported-format'
+  | 'invalid-layout'
+  | 'invalid-option';
+
+/**
+ * The error every loader throws for bad input. The message always names the file, folder or
+ * setting at fault (`subject`) and says how to fix it.
+ */
+export class DataError extends Error {
+  override readonly name = 'DataError';
+
+  /**
+   * @param code - the kind of problem
+   * @param subject - the file, folder or option at fault
+   * @param problem - what is wrong, as a sentence without the subject
+   * @param fix - what the user should do
+   */
+  constructor(
+    readonly code: DataErrorCode,
+    readonly subject: string,
+    problem: string,
+    fix: string,
+  ) {
+    super(`${subject}: ${problem}. ${fix}`);
+  }
+}

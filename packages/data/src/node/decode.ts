@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import { decode as decodeBmp } from 'bmp-ts';
+import { DataError } from '../errors.js';
+
+/** Image formats the Node path decodes (BMP through `bmp-ts`, the rest through sharp/libvips). */
+export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'tiff' | 'webp';
+
+/** Formats recognised by their signature but not supported, named in the error message. */
+const KNOWN_OTHERS: [string, (b: Uint8Array) => boolean][] = [
+  ['GIF', (b) => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38],
+  ['Photoshop (PSD)', (b) => b[0] === 0x38 && b[1] === 0x42 && b[2] === 0x50 && b[3] === 0x53],
+  ['HEIF/AVIF', (b) => b[4] === 0x66 && b[5] === 0x74 && b[6] === 0x79 && b[7] === 0x70],
+  ['PDF', (b) => b[0] === 0x25 && b[1] === 0x50 && b[2] === 0x44 && b[3] === 0x46],
+  ['ICO', (b) => b[0] === 0 && b[1] === 0 && b[2] === 1 && b[3] === 0],
+  ['SVG/XML', (b) => b[0] === 0x3c],
+];
+
+/**
+ * The format of an encoded image from its first bytes (the extension is not trusted), or a
+ * description of what it is instead.
+ */
+export function sniffFormat(bytes: Uint8Array): { format: ImageFormat } | { other: string } {
+  const b = bytes;
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return { format: 'png' };
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { format: 'jpeg' };
+  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return { format: 'bmp' };
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a))) {
+    return { format: 'tiff' };
+  }
+  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) {
+    return { format: 'webp' };
+  }
+  if (b.length === 0) return { other: 'an empty file' };
+  for (const [name, test] of KNOWN_OTHERS) if (b.length >= 8 && test(b)) return { other: name };
+  return { other: 'not a recognisable image' };
+}
+
+/** A decodable image, opened and checked, before any transform. */
+export interface OpenedImage {
+  path: string;
+  format: ImageFormat;
+  /** A fresh sharp pipeline over the pixels, EXIF orientation applied. */
+  pipeline: Sharp;
+  /** Size after EXIF orientation. */
+  height: number;
+  width: number;
+  /** One colour channel (gray or gray+alpha). */
+  gray: boolean;
+  /** 16 bits per sample (kept as 16-bit through the pipeline). */
+  deep: boolean;
+}
+
+/** The error for a file that does not decode. */
+export function corrupt(path: string, detail: string): DataError {
+  return new DataError('corrupt', path, `could not be decoded (${detail}); the file is corrupt or truncated`, 'Replace it with an intact copy, or remove it from the dataset.');
+}
+
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DataError('not-found', path, 'file does not exist', 'Check the path, or regenerate the file list.');
+    if (code === 'EISDIR') throw new DataError('invalid-layout', path, 'is a folder, not an image file', 'Point to an image file.');
+    throw new DataError('not-found', path, `could not be read (${(e as Error).message})`, 'Check the file permissions.');
+  }
+}
+
+/** BMP through `bmp-ts` (libvips in sharp's prebuilt binaries has no BMP loader), as raw RGB. */
+function openBmp(path: string, bytes: Buffer): Sharp {
+  let bmp: ReturnType<typeof decodeBmp>;
+  try {
+    bmp = decodeBmp(bytes, { toRGBA: true });
+  } catch (e) {
+    throw corrupt(path, `BMP: ${(e as Error).message}`);
+  }
+  const { width, height, data } = bmp;
+  if (!(width > 0 && height > 0) || data.length < width * height * 4) throw corrupt(path, 'BMP pixel data is shorter than its header says');
+  // Drop alpha here: many BMP writers leave the alpha byte 0, which must not mean "transparent".
+  const rgb = Buffer.allocUnsafe(width * height * 3);
+  for (let i = 0, j = 0; i < width * height * 4; i += 4, j += 3) {
+    rgb[j] = data[i];
+    rgb[j + 1] = data[i + 1];
+    rgb[j + 2] = data[i + 2];
+  }
+  return sharp(rgb, { raw: { width, height, channels: 3 } });
+}
+
+/**
+ * Opens an image file: reads it, checks its signature, reads its header. Throws a
+ * {@link DataError} naming the file when it is missing, of an unsupported format or corrupt.
+ */
+export async function openImage(path: string): Promise<OpenedImage> {
+  const bytes = await readBytes(path);
+  const sniffed = sniffFormat(bytes);
+  if ('other' in sniffed) {
+    if (sniffed.other === 'an empty file' || sniffed.other === 'not a recognisable image') throw corrupt(path, sniffed.other);
+    throw new DataError('unsupported-format', path, `is a ${sniffed.other} file, which is not supported`, 'Convert it to PNG (or JPEG, BMP, TIFF, WebP), or remove it from the dataset.');
+  }
+  const { format } = sniffed;
+  if (format === 'bmp') {
+    const pipeline = openBmp(path, bytes);
+    const meta = await pipeline.metadata();
+    return { path, format, pipeline, height: meta.height, width: meta.width, gray: false, deep: false };
+  }
+  const pipeline = sharp(bytes, { autoOrient: true, failOn: 'warning' });
+  let meta: Metadata;
+  try {
+    meta = await pipeline.metadata();
+  } catch (e) {
+    throw corrupt(path, (e as Error).message);
+  }
+  const { width, height } = meta.autoOrient ?? meta;
+  return { path, format, pipeline, height, width, gray: meta.channels <= 2, deep: meta.depth === 'ushort' };
+}
+
+/** Runs a pipeline to raw integer pixels, turning decoder failures into a {@link DataError}. */
+export async function toRaw(opened: OpenedImage, pipeline: Sharp): Promise<{ data: Uint8Array | Uint16Array; channels: 1 | 3; height: number; width: number; maxValue: number }> {
+  const { deep, gray } = opened;
+  let out: { data: Buffer; info: OutputInfo };
+  try {
+    out = await pipeline
+      .removeAlpha()
+      .toColourspace(gray ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb')
+      .raw({ depth: deep ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw corrupt(opened.path, (e as Error).message);
+  }
+  const { data, info } = out;
+  const channels = info.channels === 1 ? 1 : 3;
+  let pixels: Uint8Array | Uint16Array = data;
+  if (deep) {
+    // A Uint16Array view needs 2-byte alignment; copy in the rare case the buffer is not aligned.
+    const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
+    pixels = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length / 2);
+  }
+  return { data: pixels, channels, height: info.height, width: info.width, maxValue: deep ? 65535 : 255 };
+}

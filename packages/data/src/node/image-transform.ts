@@ -1,0 +1,74 @@
+import type { LoadedSample } from '../batch-stream.js';
+import { DataError } from '../errors.js';
+import { transformGeometry, type TransformOptions } from '../geometry.js';
+import { toRgbFloat, transformMask } from '../pixels.js';
+import type { BinaryMask, RgbImage, Sample } from '../types.js';
+import { openImage, toRaw } from './decode.js';
+
+/** A transformed image plus the size of the file it came from. */
+export interface DecodedImage extends RgbImage {
+  sourceHeight: number;
+  sourceWidth: number;
+}
+
+/** A transformed mask plus the size of the file it came from. */
+export interface DecodedMask extends BinaryMask {
+  sourceHeight: number;
+  sourceWidth: number;
+}
+
+/**
+ * Decodes an image file (PNG, JPEG, BMP, TIFF or WebP; 8 or 16 bit; gray, RGB or RGBA), resizes
+ * its shorter side to `resize` with an antialiased bilinear filter (sharp's `linear` kernel,
+ * which widens with the scale factor like PIL's), and center-crops it to `crop`.
+ * Returns `[H, W, 3]` RGB float32 in [0, 1]: gray is replicated, alpha dropped.
+ */
+export async function readImage(path: string, options: TransformOptions = {}): Promise<DecodedImage> {
+  const opened = await openImage(path);
+  const g = transformGeometry(opened.height, opened.width, options);
+  let p = opened.pipeline;
+  if (g.resizedHeight !== g.sourceHeight || g.resizedWidth !== g.sourceWidth) {
+    p = p.resize(g.resizedWidth, g.resizedHeight, { fit: 'fill', kernel: 'linear' });
+  }
+  if (g.height !== g.resizedHeight || g.width !== g.resizedWidth) {
+    p = p.extract({ left: g.left, top: g.top, width: g.width, height: g.height });
+  }
+  const raw = await toRaw(opened, p);
+  return { data: toRgbFloat(raw), height: raw.height, width: raw.width, sourceHeight: g.sourceHeight, sourceWidth: g.sourceWidth };
+}
+
+/** Options of {@link readMask}: the image transform, and optionally the size its image has. */
+export interface ReadMaskOptions extends TransformOptions {
+  /** `[height, width]` of the image the mask belongs to; a different mask size is an error. */
+  imageSize?: readonly [height: number, width: number];
+  /** The image path, named in the size-mismatch error. */
+  imagePath?: string;
+}
+
+/**
+ * Decodes a ground-truth mask and applies the image geometry with nearest-neighbour sampling;
+ * pixels with any channel > 0 become 1. Returns `[H, W]` 0/1.
+ */
+export async function readMask(path: string, options: ReadMaskOptions = {}): Promise<DecodedMask> {
+  const opened = await openImage(path);
+  if (options.imageSize && (options.imageSize[0] !== opened.height || options.imageSize[1] !== opened.width)) {
+    const [ih, iw] = options.imageSize;
+    throw new DataError(
+      'size-mismatch',
+      path,
+      `mask is ${opened.height}x${opened.width} (h x w) but its image${options.imagePath ? ` ${options.imagePath}` : ''} is ${ih}x${iw}`,
+      'A mask must have the pixel size of its image: re-export the mask at the image size, or fix which mask belongs to which image.',
+    );
+  }
+  const g = transformGeometry(opened.height, opened.width, options);
+  const raw = await toRaw(opened, opened.pipeline);
+  return { data: transformMask(raw, g), height: g.height, width: g.width, sourceHeight: g.sourceHeight, sourceWidth: g.sourceWidth };
+}
+
+/** Decodes a sample's image and (if it has one) its mask, checking that their sizes agree. */
+export async function loadSample(sample: Sample, options: TransformOptions = {}): Promise<LoadedSample> {
+  const image = await readImage(sample.path, options);
+  if (!sample.maskPath) return { image };
+  const mask = await readMask(sample.maskPath, { ...options, imageSize: [image.sourceHeight, image.sourceWidth], imagePath: sample.path });
+  return { image, mask };
+}

@@ -1,0 +1,18 @@
+/**
+ * `@rlr/data/node`: the Node-only half of `@rlr/data` (files, sharp decoding, dataset loaders,
+ * the synthetic dataset writer, a file-backed blob store). Everything from the browser-safe main
+ * entry is re-exported, so Node programs need only this import.
+ *
+ * @packageDocumentation
+ */
+export * from '../index.js';
+export { readImage, readMask, loadSample, type DecodedImage, type DecodedMask, type ReadMaskOptions } from './image-transform.js';
+export { openImage, sniffFormat, type ImageFormat, type OpenedImage } from './decode.js';
+export { batches, type BatchOptions } from './batches.js';
+export { loadMvtec, type MvtecOptions } from './mvtec.js';
+export { loadVisa, type VisaOptions } from './visa.js';
+export { loadFolder, type FolderOptions } from './folder.js';
+export { validateDataset, type ValidationReport } from './validate.js';
+export { generateDataset, type GenerateOptions, type SyntheticManifest } from './generate-dataset.js';
+export { fileStore, type FileStore } from './file-store.js';
+export { writeFileAtomic } from './atomic-write.js';
