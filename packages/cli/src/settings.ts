@@ -162,3 +162,10 @@ function hintFor(name: SettingName): string {
 export function isSettingName(key: string): key is SettingName {
   return Object.hasOwn(SETTING_KINDS, key);
 }
+
+/** Parse a non-negative integer option that is not a run setting (e.g. `--gallery`, `--iterations`). */
+export function parseCount(value: unknown, flag: string): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < 0) throw usageError(`${flag}: "${String(value)}" is not a non-negative integer`, `pass a whole number, e.g. ${flag} 3`);
+  return n;
+}
