@@ -44,3 +44,29 @@ export { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex } from './gauss
 export { sinCosPosition2D } from './sincos-position.js';
 export { defaultWindow, validateWindow, windowMasks, windowMembership, DEFAULT_WINDOWS, MASKED } from './window-mask.js';
 export { Rng, deriveSeed, permutation } from './rng.js';
+export {
+  Trainer,
+  TrainingDivergedError,
+  type BatchReport,
+  type EpochReport,
+  type StepMode,
+  type TrainerOptions,
+  type TrainResult,
+} from './trainer.js';
+export { hasTrainerCheckpoint, readTrainerCheckpoint, writeTrainerCheckpoint, CHECKPOINT_INDEX, type TrainerCheckpoint } from './trainer-checkpoint.js';
+export { checkLevelShapes, levelElements, type FeatureLevelShape, type FeatureSource } from './feature-source.js';
+export { FeatureBank } from './feature-bank.js';
+export { FeatureCache, FeatureCacheWriter, FEATURE_CACHE_INDEX, type FeatureCacheOptions } from './feature-cache.js';
+export {
+  assignOfficialTensors,
+  loadModel,
+  modelToOfficialTensors,
+  officialTensorsByLevel,
+  readModelManifest,
+  saveModel,
+  MODEL_CONFIG,
+  MODEL_WEIGHTS,
+  type ModelManifest,
+} from './model-io.js';
+export { importOfficialCheckpoint, type ImportOptions } from './checkpoint-import.js';
+export { VERSION } from './version.js';

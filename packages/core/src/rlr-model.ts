@@ -21,6 +21,11 @@ export class RLRModel {
   /** The configuration the model was created with (preset values filled in). */
   readonly config: RLRConfig;
   readonly levels: RLRLevel[];
+  /**
+   * Free-form JSON-able facts saved with the model (backbone config, preprocessing, training
+   * summary, …): `saveModel` writes them into config.json, `loadModel` restores them.
+   */
+  metadata: Record<string, unknown> = {};
 
   constructor(spec: RLRSpec, config: RLRConfig, levels: RLRLevel[]) {
     this.spec = spec;

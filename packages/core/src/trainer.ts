@@ -1,0 +1,317 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Adam, ADAM_DEFAULTS, type AdamOptions } from './adam.js';
+import type { BlobStore } from './blob-store.js';
+import { checkLevelShapes, type FeatureSource } from './feature-source.js';
+import { disposeGradients, type GradientMap } from './gradients.js';
+import { applyJitter, jitterNoise } from './jitter.js';
+import { Rng, deriveSeed, permutation } from './rng.js';
+import type { RLRModel } from './rlr-model.js';
+import { tidy } from './tidy.js';
+import { readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerCheckpoint } from './trainer-checkpoint.js';
+
+/** How the optimizer steps each batch. */
+export type StepMode = 'per-level' | 'joint';
+
+/** Settings of a {@link Trainer}; defaults are the paper's (SPEC section 3). */
+export interface TrainerOptions {
+  /** Adam learning rate (1e-4). */
+  lr: number;
+  /** Epochs to train to (200). Resuming continues up to this count. */
+  epochs: number;
+  /** Images per batch (4); the last batch of an epoch may be smaller (drop_last = false). */
+  batchSize: number;
+  /** Seed of the shuffles and the jitter noise (default: the model's seed, 3407). */
+  seed: number;
+  /**
+   * `per-level` (official order): for each level, loss → gradients → Adam step before the next
+   * level. `joint`: all levels' gradients first, then one step of every level. Levels share no
+   * parameters, so both give the same parameters; per-level holds one level's gradients at a time.
+   */
+  stepMode: StepMode;
+  /** Jitter scale s (default: the model's, 4). */
+  jitterScale: number;
+  /** β₁, β₂, ε of Adam (0.9, 0.999, 1e-8). */
+  adam: Partial<Omit<AdamOptions, 'lr'>>;
+  /** Write a checkpoint every this many epochs (0: only when stopped and at the end). */
+  checkpointEvery: number;
+  /** Where checkpoints go (and `resume` reads from by default); without it nothing is written. */
+  store?: BlobStore;
+  /** Called after every batch. */
+  onBatch?: (report: BatchReport) => void | Promise<void>;
+  /** Called after every epoch. */
+  onEpoch?: (report: EpochReport) => void | Promise<void>;
+  /** Aborting it stops training after the current batch (with a checkpoint when a store is set). */
+  signal?: AbortSignal;
+}
+
+/** Progress after one batch. */
+export interface BatchReport {
+  /** Epoch being run, 1-based. */
+  epoch: number;
+  epochs: number;
+  /** Batch within the epoch, 1-based, and the number of batches per epoch. */
+  batch: number;
+  batches: number;
+  /** Loss of each level on this batch. */
+  losses: number[];
+  /** Images of this batch per second of training step (RLR only). */
+  imagesPerSecond: number;
+}
+
+/** Summary of one epoch. */
+export interface EpochReport {
+  /** Epoch completed, 1-based. */
+  epoch: number;
+  epochs: number;
+  /** Mean batch loss of each level. */
+  losses: number[];
+  /** Mean over levels of {@link losses} (the released trainer's "Rec Loss"). */
+  loss: number;
+  /** Wall time of the epoch in seconds (of the part run in this process when resumed mid-epoch). */
+  seconds: number;
+  imagesPerSecond: number;
+  /** Whether a checkpoint was written after this epoch. */
+  checkpointed: boolean;
+}
+
+/** Outcome of {@link Trainer.fit}. */
+export interface TrainResult {
+  /** Epochs completed in total (including those before a resume). */
+  epochsCompleted: number;
+  /** True when training ended early because of `requestStop()` or the abort signal. */
+  stopped: boolean;
+  history: EpochReport[];
+}
+
+/** Thrown when a loss becomes NaN or infinite; parameters keep their last finite values. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    message: string,
+    readonly epoch: number,
+    readonly batch: number,
+    readonly level: number,
+  ) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/** Running sums of the epoch in progress (saved in checkpoints taken mid-epoch). */
+interface EpochProgress {
+  lossSums: number[];
+  batches: number;
+}
+
+/**
+ * Trains an {@link RLRModel} on cached backbone features: shuffles with a seed, jitters the input,
+ * computes each level's loss and gradients and steps one Adam per level (SPEC section 3).
+ *
+ * Reproducible and resumable: the shuffle of epoch e depends only on (seed, e) and the jitter
+ * noise of a step only on (seed, epoch, batch, level), so a run resumed from a checkpoint
+ * produces the same losses as one that never stopped.
+ */
+export class Trainer {
+  readonly model: RLRModel;
+  readonly options: TrainerOptions;
+  private readonly optimizers: Adam[];
+  private epoch = 0;
+  private batch = 0;
+  private progress: EpochProgress;
+  private history: EpochReport[] = [];
+  private stopRequested = false;
+
+  constructor(model: RLRModel, options: Partial<TrainerOptions> = {}) {
+    this.model = model;
+    this.options = {
+      lr: ADAM_DEFAULTS.lr,
+      epochs: 200,
+      batchSize: 4,
+      seed: model.config.seed,
+      stepMode: 'per-level',
+      jitterScale: model.config.jitterScale,
+      adam: {},
+      checkpointEvery: 0,
+      ...options,
+    };
+    const o = this.options;
+    if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`Trainer: batchSize must be a positive integer, got ${o.batchSize}`);
+    if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new Error(`Trainer: epochs must be a non-negative integer, got ${o.epochs}`);
+    if (!(o.lr > 0)) throw new Error(`Trainer: lr must be positive, got ${o.lr}`);
+    if (o.stepMode !== 'per-level' && o.stepMode !== 'joint') throw new Error(`Trainer: stepMode must be "per-level" or "joint", got ${o.stepMode}`);
+    this.optimizers = model.levels.map((lv) => new Adam(lv.params, { ...ADAM_DEFAULTS, ...o.adam, lr: o.lr }));
+    this.progress = { lossSums: model.levels.map(() => 0), batches: 0 };
+    o.signal?.addEventListener('abort', () => this.requestStop());
+  }
+
+  /** Epochs completed so far (after `resume`, those of the checkpoint). */
+  get epochsCompleted(): number {
+    return this.epoch;
+  }
+
+  /** Ask training to stop after the current batch; `fit` then writes a checkpoint (with a store) and returns. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * Restore parameters, optimizer state and position from a checkpoint written by this trainer
+   * (default: `options.store`). The checkpoint's seed, batch size, step mode, jitter scale and
+   * Adam settings replace the options so the continuation matches the original run.
+   * @returns the position training will continue from
+   */
+  async resume(store: BlobStore | undefined = this.options.store): Promise<{ epoch: number; batch: number }> {
+    if (!store) throw new Error('Trainer.resume: no store given and options.store is not set');
+    const ckpt = await readTrainerCheckpoint(store, this.model);
+    this.applyCheckpoint(ckpt, store.location);
+    return { epoch: this.epoch, batch: this.batch };
+  }
+
+  private applyCheckpoint(ckpt: TrainerCheckpoint, where: string): void {
+    const o = this.options;
+    o.seed = ckpt.seed;
+    o.batchSize = ckpt.batchSize;
+    o.stepMode = ckpt.stepMode;
+    o.jitterScale = ckpt.jitterScale;
+    o.lr = ckpt.adam.lr;
+    o.adam = { beta1: ckpt.adam.beta1, beta2: ckpt.adam.beta2, epsilon: ckpt.adam.epsilon };
+    this.optimizers.forEach((opt, i) => {
+      Object.assign(opt.options, ckpt.adam);
+      opt.setState(ckpt.optimizers[i], `${where} optimizer of level ${i}`);
+    });
+    this.epoch = ckpt.epoch;
+    this.batch = ckpt.batch;
+    this.progress = { lossSums: ckpt.progress.lossSums.slice(), batches: ckpt.progress.batches };
+    this.history = ckpt.history.slice();
+  }
+
+  private async checkpoint(): Promise<boolean> {
+    const store = this.options.store;
+    if (!store) return false;
+    await writeTrainerCheckpoint(store, this.model, {
+      epoch: this.epoch,
+      batch: this.batch,
+      seed: this.options.seed,
+      batchSize: this.options.batchSize,
+      stepMode: this.options.stepMode,
+      jitterScale: this.options.jitterScale,
+      adam: { ...this.optimizers[0].options },
+      optimizers: await Promise.all(this.optimizers.map((o) => o.getState())),
+      progress: { lossSums: this.progress.lossSums.slice(), batches: this.progress.batches },
+      history: this.history,
+    });
+    return true;
+  }
+
+  /**
+   * Train until `options.epochs` epochs are complete (or a stop is requested).
+   * @param source training features (see `FeatureBank`, `FeatureCache`)
+   * @throws {TrainingDivergedError} on a NaN or infinite loss (no step is applied with it, and
+   *   the last checkpoint in the store is kept)
+   */
+  async fit(source: FeatureSource): Promise<TrainResult> {
+    const levels = this.model.levels;
+    checkLevelShapes(
+      source.levels,
+      levels.map((l) => ({ grid: l.config.grid, channels: l.config.channels })),
+      'Trainer.fit',
+    );
+    if (source.size < 1) throw new Error('Trainer.fit: the feature source holds no images');
+    const { batchSize, epochs, seed, checkpointEvery } = this.options;
+    const batches = Math.ceil(source.size / batchSize);
+    this.stopRequested = this.stopRequested || !!this.options.signal?.aborted;
+    while (this.epoch < epochs) {
+      const order = permutation(source.size, new Rng(deriveSeed(seed, 0x5eed, this.epoch)));
+      const started = performance.now();
+      let images = 0;
+      while (this.batch < batches) {
+        if (this.stopRequested) {
+          await this.checkpoint();
+          return { epochsCompleted: this.epoch, stopped: true, history: this.history.slice() };
+        }
+        const indices = order.subarray(this.batch * batchSize, Math.min(source.size, (this.batch + 1) * batchSize));
+        const features = await source.read(indices);
+        const t0 = performance.now();
+        const losses = await this.step(features, indices.length);
+        const dt = (performance.now() - t0) / 1000;
+        losses.forEach((l, i) => (this.progress.lossSums[i] += l));
+        this.progress.batches += 1;
+        images += indices.length;
+        this.batch += 1;
+        await this.options.onBatch?.({
+          epoch: this.epoch + 1,
+          epochs,
+          batch: this.batch,
+          batches,
+          losses,
+          imagesPerSecond: indices.length / dt,
+        });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const means = this.progress.lossSums.map((s) => s / this.progress.batches);
+      this.epoch += 1;
+      this.batch = 0;
+      this.progress = { lossSums: levels.map(() => 0), batches: 0 };
+      const report: EpochReport = {
+        epoch: this.epoch,
+        epochs,
+        losses: means,
+        loss: means.reduce((a, b) => a + b, 0) / means.length,
+        seconds,
+        imagesPerSecond: images / seconds,
+        checkpointed: false,
+      };
+      this.history.push(report);
+      const due = checkpointEvery > 0 && this.epoch % checkpointEvery === 0;
+      if (due || this.epoch === epochs) report.checkpointed = await this.checkpoint();
+      await this.options.onEpoch?.(report);
+    }
+    return { epochsCompleted: this.epoch, stopped: false, history: this.history.slice() };
+  }
+
+  /** One batch: jitter, loss and gradients per level, Adam steps. Returns each level's loss. */
+  private async step(features: Float32Array[], n: number): Promise<number[]> {
+    const levels = this.model.levels;
+    const losses: number[] = [];
+    const pending: GradientMap[] = [];
+    try {
+      for (let i = 0; i < levels.length; i++) {
+        const lv = levels[i];
+        const { channels: C } = lv.config;
+        const rows = n * lv.tokens;
+        const { loss, grads } = tidy(() => {
+          // [n·N, C] clean target and its jittered copy; the noise depends only on the position.
+          const target = tf.tensor2d(features[i], [rows, C]);
+          const noise = tf.tensor2d(jitterNoise(rows * C, this.options.seed, this.epoch, this.batch, i), [rows, C]);
+          const input = applyJitter(target, noise, this.options.jitterScale);
+          return lv.lossAndGradients(input, target); // gradients are kept tensors, outside this scope
+        });
+        const value = (await loss.data())[0];
+        loss.dispose();
+        if (!Number.isFinite(value)) {
+          disposeGradients(grads);
+          throw new TrainingDivergedError(
+            `training diverged: level ${i} loss is ${value} at epoch ${this.epoch + 1}, batch ${this.batch + 1}; ` +
+              'no update was applied and the last checkpoint is kept. Lower the learning rate or check the features for NaN/Inf.',
+            this.epoch + 1,
+            this.batch + 1,
+            i,
+          );
+        }
+        losses.push(value);
+        if (this.options.stepMode === 'per-level') {
+          this.optimizers[i].apply(grads);
+          disposeGradients(grads);
+        } else pending.push(grads);
+      }
+      pending.forEach((g, i) => this.optimizers[i].apply(g));
+    } finally {
+      pending.forEach(disposeGradients);
+    }
+    return losses;
+  }
+
+  /** Release the optimizer state (the model stays). */
+  dispose(): void {
+    for (const o of this.optimizers) o.dispose();
+  }
+}
