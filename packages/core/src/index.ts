@@ -70,3 +70,4 @@ export {
 } from './model-io.js';
 export { importOfficialCheckpoint, type ImportOptions } from './checkpoint-import.js';
 export { VERSION } from './version.js';
+export { extractFeatures, extractorLevels, type FeatureSink, type ImagesLike } from './feature-extraction.js';
