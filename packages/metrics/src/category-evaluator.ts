@@ -2,8 +2,7 @@ import type { Connectivity } from './connected-components.js';
 import { imageMetrics, type ImageMetrics } from './image-metrics.js';
 import { badLabel, checkSameLength, nonFiniteScore, type LabelArray, type ScoreArray } from './input-checks.js';
 import { PixelMetricsAccumulator, type PixelMetrics } from './pixel-metrics.js';
-import type { PrCurve } from './pr-curve.js';
-import type { RocCurve } from './roc-curve.js';
+import type { Curves } from './curves.js';
 
 /** One batch of test images of a category. */
 export interface CategoryBatch {
@@ -38,12 +37,25 @@ export interface CategoryMetrics {
   /** Pixel-level metrics from maps and masks; null when the category had no masks. */
   pixel: PixelMetrics | null;
   /** Number of test images of each class. */
-  counts: { normal: number; anomalous: number };
+  counts: ImageCounts;
   /** Thinned curves, present when `curvePoints` was set. */
-  curves?: {
-    image: { roc: RocCurve; pr: PrCurve };
-    pixel: { roc: RocCurve; pr: PrCurve } | null;
-  };
+  curves?: CategoryCurves;
+}
+
+/** Test images of each class in a category. */
+export interface ImageCounts {
+  /** Images labelled 0. */
+  normal: number;
+  /** Images labelled 1. */
+  anomalous: number;
+}
+
+/** A category's thinned curves, for reports. */
+export interface CategoryCurves {
+  /** Curves of the image scores. */
+  image: Curves;
+  /** Curves of the pixel maps; null when the category had no masks. */
+  pixel: Curves | null;
 }
 
 /**

@@ -23,16 +23,23 @@ export type EvaluateOptions = Pick<CategoryOptions, 'fprLimit' | 'connectivity' 
 
 /** Image-level means over categories. */
 export interface MeanImageMetrics {
+  /** Mean image AUROC. */
   auroc: number;
+  /** Mean image average precision. */
   ap: number;
+  /** Mean image F1-max (each category at its own best threshold). */
   f1Max: number;
 }
 
 /** Pixel-level means over categories. */
 export interface MeanPixelMetrics {
+  /** Mean pixel AUROC. */
   auroc: number;
+  /** Mean pixel average precision. */
   ap: number;
+  /** Mean pixel F1-max (each category at its own best threshold). */
   f1Max: number;
+  /** Mean AU-PRO. */
   aupro: number;
 }
 
@@ -40,6 +47,7 @@ export interface MeanPixelMetrics {
 export interface EvaluationReport {
   /** Metrics per category, in the order the categories were given. */
   categories: Record<string, CategoryMetrics>;
+  /** Unweighted means over the categories. */
   mean: {
     /** Mean over all categories of the image metrics. */
     image: MeanImageMetrics;

@@ -3,8 +3,9 @@ import { AveragePrecisionAccumulator } from './average-precision.js';
 import { CurveSampler } from './curve-sampler.js';
 import { F1MaxAccumulator } from './f1-max.js';
 import { checkBothClasses, type LabelArray, type ScoreArray } from './input-checks.js';
-import { prFromSampler, type PrCurve } from './pr-curve.js';
-import { rocFromSampler, type RocCurve } from './roc-curve.js';
+import type { Curves } from './curves.js';
+import { prFromSampler } from './pr-curve.js';
+import { rocFromSampler } from './roc-curve.js';
 import { sortScoresByClass } from './sorted-scores.js';
 import { sweepThresholds, type ThresholdVisitor } from './threshold-sweep.js';
 
@@ -29,7 +30,7 @@ export interface ImageMetricsOptions extends MetricOptions {
 /** {@link ImageMetrics} with the curves requested by `curvePoints`. */
 export interface ImageMetricsWithCurves extends ImageMetrics {
   /** Present when `curvePoints` was given. */
-  curves?: { roc: RocCurve; pr: PrCurve };
+  curves?: Curves;
 }
 
 /**

@@ -10,6 +10,7 @@ export { averagePrecision } from './average-precision.js';
 export { f1Max, type F1Max } from './f1-max.js';
 export { imageMetrics, type ImageMetrics, type ImageMetricsOptions, type ImageMetricsWithCurves } from './image-metrics.js';
 export { rocCurve, type RocCurve, type CurveOptions } from './roc-curve.js';
+export type { Curves } from './curves.js';
 export { prCurve, type PrCurve } from './pr-curve.js';
 export {
   auPro,
@@ -24,7 +25,9 @@ export { connectedComponents, type ConnectedComponents, type Connectivity } from
 export {
   CategoryEvaluator,
   type CategoryBatch,
+  type CategoryCurves,
   type CategoryMetrics,
+  type ImageCounts,
   type CategoryOptions,
 } from './category-evaluator.js';
 export {

@@ -7,8 +7,9 @@ import { CurveSampler } from './curve-sampler.js';
 import { F1MaxAccumulator } from './f1-max.js';
 import { keyFromBits, NON_FINITE_BITS } from './float-key.js';
 import { checkFprLimit, checkPositiveInteger, nonFiniteScore } from './input-checks.js';
-import { prFromSampler, type PrCurve } from './pr-curve.js';
-import { rocFromSampler, type RocCurve } from './roc-curve.js';
+import type { Curves } from './curves.js';
+import { prFromSampler } from './pr-curve.js';
+import { rocFromSampler } from './roc-curve.js';
 import { KeyCollector, type SortedScores } from './sorted-scores.js';
 import { sweepThresholds, type ThresholdVisitor } from './threshold-sweep.js';
 
@@ -49,7 +50,7 @@ export interface PixelComputeOptions {
 /** {@link PixelMetrics} with the curves requested by `curvePoints`. */
 export interface PixelMetricsWithCurves extends PixelMetrics {
   /** Present when `curvePoints` was given. */
-  curves?: { roc: RocCurve; pr: PrCurve };
+  curves?: Curves;
 }
 
 /**
