@@ -67,22 +67,30 @@ async function readBytes(path: string): Promise<Buffer> {
   }
 }
 
-/** BMP through `bmp-ts` (libvips in sharp's prebuilt binaries has no BMP loader), as raw RGB. */
+/**
+ * BMP through `bmp-ts` (libvips in sharp's prebuilt binaries has no BMP loader), as raw RGB.
+ * bmp-ts 1.0.9 is used in its default ABGR output: its `toRGBA` option mislabels channels for
+ * palette images, and its RLE decoding misplaces pixels, so RLE files are refused up front.
+ */
 function openBmp(path: string, bytes: Buffer): Sharp {
+  const compression = bytes.length >= 34 ? bytes.readUInt32LE(30) : -1;
+  if (compression === 1 || compression === 2) {
+    throw new DataError('unsupported-format', path, `is an RLE-compressed BMP (RLE${compression === 1 ? 8 : 4}), which is not supported`, 'Re-save it as an uncompressed BMP or as PNG.');
+  }
   let bmp: ReturnType<typeof decodeBmp>;
   try {
-    bmp = decodeBmp(bytes, { toRGBA: true });
+    bmp = decodeBmp(bytes);
   } catch (e) {
     throw corrupt(path, `BMP: ${(e as Error).message}`);
   }
   const { width, height, data } = bmp;
   if (!(width > 0 && height > 0) || data.length < width * height * 4) throw corrupt(path, 'BMP pixel data is shorter than its header says');
-  // Drop alpha here: many BMP writers leave the alpha byte 0, which must not mean "transparent".
+  // ABGR → RGB. Alpha is dropped here: many BMP writers leave it 0, which must not mean "transparent".
   const rgb = Buffer.allocUnsafe(width * height * 3);
   for (let i = 0, j = 0; i < width * height * 4; i += 4, j += 3) {
-    rgb[j] = data[i];
-    rgb[j + 1] = data[i + 1];
-    rgb[j + 2] = data[i + 2];
+    rgb[j] = data[i + 3];
+    rgb[j + 1] = data[i + 2];
+    rgb[j + 2] = data[i + 1];
   }
   return sharp(rgb, { raw: { width, height, channels: 3 } });
 }

@@ -3,8 +3,11 @@
  * so decoder tests compare against pixels we chose, not against another decoder.
  */
 
-/** A 24-bit (BGR, bottom-up rows padded to 4 bytes) or 8-bit gray-palette BMP, BITMAPINFOHEADER. */
-export function encodeBmp(pixels: Uint8Array, height: number, width: number, channels: 1 | 3): Uint8Array {
+/**
+ * A 24-bit (BGR rows padded to 4 bytes) or 8-bit gray-palette BMP with a BITMAPINFOHEADER;
+ * rows bottom-up unless `topDown`. `compression` only sets the header field (for refusal tests).
+ */
+export function encodeBmp(pixels: Uint8Array, height: number, width: number, channels: 1 | 3, { topDown = false, compression = 0 } = {}): Uint8Array {
   const bpp = channels === 3 ? 24 : 8;
   const rowBytes = Math.ceil((width * bpp) / 8 / 4) * 4;
   const palette = channels === 1 ? 256 * 4 : 0;
@@ -18,17 +21,17 @@ export function encodeBmp(pixels: Uint8Array, height: number, width: number, cha
   view.setUint32(10, offset, true);
   view.setUint32(14, 40, true);
   view.setInt32(18, width, true);
-  view.setInt32(22, height, true); // positive: rows stored bottom-up
+  view.setInt32(22, topDown ? -height : height, true); // positive: rows stored bottom-up
   view.setUint16(26, 1, true);
   view.setUint16(28, bpp, true);
-  view.setUint32(30, 0, true); // no compression
+  view.setUint32(30, compression, true);
   view.setUint32(34, rowBytes * height, true);
   view.setUint32(38, 2835, true);
   view.setUint32(42, 2835, true);
   view.setUint32(46, channels === 1 ? 256 : 0, true);
   if (channels === 1) for (let i = 0; i < 256; i++) out.set([i, i, i, 0], 54 + 4 * i);
   for (let y = 0; y < height; y++) {
-    const row = offset + (height - 1 - y) * rowBytes;
+    const row = offset + (topDown ? y : height - 1 - y) * rowBytes;
     for (let x = 0; x < width; x++) {
       const p = (y * width + x) * channels;
       if (channels === 1) out[row + x] = pixels[p];
