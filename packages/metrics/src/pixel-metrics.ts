@@ -57,12 +57,12 @@ export interface PixelMetricsWithCurves extends PixelMetrics {
  * Pixel-level AUROC, AP, F1-max and AU-PRO of a set of anomaly maps and ground-truth masks, fed
  * one batch at a time, computed exactly from one sort.
  *
- * Memory: `add` copies nothing the caller must keep — each pixel becomes a 4-byte sort key
- * (plus a 4-byte region index for anomalous pixels), so the caller may drop each batch once
- * added. While `compute` sorts, about twice that is held (source and destination of the radix
- * sort); afterwards the sorted keys (4 B/pixel, 8 B per anomalous pixel) stay for repeated
- * `compute` calls until the accumulator is dropped. 1e8 pixels: ~0.4 GB held, ~0.8 GB at the
- * peak of the sort.
+ * Memory: `add` keeps no reference to the caller's arrays — each pixel becomes a 4-byte sort
+ * key (plus a 4-byte region index for anomalous pixels), so the caller may drop each batch once
+ * added. While `compute` sorts, up to about three times that is held for a moment (the collected
+ * chunks until the garbage collector takes them, and the two radix-sort buffers); afterwards
+ * the sorted keys stay for repeated `compute` calls until the accumulator is dropped. 1e8
+ * pixels: ~0.4 GB held, 0.8–1.2 GB at the peak of the sort.
  *
  * Maps are evaluated at float32 precision (a `Float32Array` is read as is; other arrays are
  * rounded to float32, which can merge values closer than float32 resolution).
