@@ -21,7 +21,7 @@ export interface FolderOptions {
   holdOut?: number;
   /** Seed of the hold-out choice. Default 0. */
   seed?: number;
-  /** Category name (default: the name of the folder above `normalDir`, e.g. `kolektorsdd`). */
+  /** Category name (default: the name of `root`, or without `root` of the folder above `normalDir`). */
   category?: string;
   /** Defect type of the anomalous samples (default: the name of `abnormalDir`). */
   defectType?: string;
@@ -36,7 +36,7 @@ export async function loadFolder(options: FolderOptions): Promise<AnomalyDataset
   const base = resolve(options.root ?? '.');
   if (!options.normalDir) throw new DataError('invalid-option', 'normalDir', 'is required', 'Pass the folder of defect-free images as normalDir.');
   const normalDir = resolve(base, options.normalDir);
-  const category = options.category ?? basename(dirname(normalDir));
+  const category = options.category ?? basename(options.root !== undefined ? base : dirname(normalDir));
   const skipped: SkippedEntry[] = [];
 
   const normals = await listImages(normalDir, skipped, 'the normal image folder (normalDir)', 'Check the normalDir setting.');

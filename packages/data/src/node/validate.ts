@@ -5,7 +5,7 @@ import { openImage } from './decode.js';
 
 /** Result of {@link validateDataset}. */
 export interface ValidationReport {
-  /** Files decoded. */
+  /** Samples examined (each with its image and, if any, its mask). */
   checked: number;
   /** Every problem found (empty when the dataset is sound). */
   errors: DataError[];
@@ -22,14 +22,13 @@ async function decodeFully(path: string): Promise<[number, number]> {
   return [opened.height, opened.width];
 }
 
-async function checkSample(s: Sample): Promise<number> {
+async function checkSample(s: Sample): Promise<void> {
   const [h, w] = await decodeFully(s.path);
-  if (!s.maskPath) return 1;
+  if (!s.maskPath) return;
   const [mh, mw] = await decodeFully(s.maskPath);
   if (mh !== h || mw !== w) {
     throw new DataError('size-mismatch', s.maskPath, `mask is ${mh}x${mw} (h x w) but its image ${s.path} is ${h}x${w}`, 'A mask must have the pixel size of its image: re-export the mask at the image size.');
   }
-  return 2;
 }
 
 /**
@@ -45,8 +44,9 @@ export async function validateDataset(dataset: Pick<AnomalyDataset, 'train' | 't
   const worker = async () => {
     while (next < samples.length) {
       const s = samples[next++];
+      checked++;
       try {
-        checked += await checkSample(s);
+        await checkSample(s);
       } catch (e) {
         if (e instanceof DataError) errors.push(e);
         else throw e;
