@@ -97,6 +97,12 @@ describe('evaluateCategories', () => {
     expect(requested).toEqual(['a', 'b']);
   });
 
+  it('keeps any category name as a key, even "__proto__"', () => {
+    const report = evaluateCategories([{ ...bottle, category: '__proto__' }]);
+    expect(Object.keys(report.categories)).toEqual(['__proto__']);
+    expect(report.mean.image.auroc).toBe(report.categories['__proto__'].image.auroc);
+  });
+
   it('accepts an async source with the same result', async () => {
     async function* inputs(): AsyncGenerator<CategoryInput> {
       yield bottle;

@@ -151,5 +151,11 @@ function addCategory(
   if (Object.prototype.hasOwnProperty.call(categories, name)) {
     throw new Error(`evaluateCategories: category "${name}" was given twice; merge its test images into one input`);
   }
-  categories[name] = evaluateCategory(input, options);
+  // defineProperty: a category named "__proto__" must become a key, not the prototype
+  Object.defineProperty(categories, name, {
+    value: evaluateCategory(input, options),
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
