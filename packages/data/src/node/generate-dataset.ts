@@ -105,7 +105,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Synthet
     write(image, layout === 'mvtec' ? sharp(img.rgb, raw).png().toBuffer() : sharp(img.rgb, raw).jpeg({ quality: 95 }).toBuffer());
     if (mask && img.mask) {
       const grey = img.mask.map((v) => v * 255);
-      write(mask, sharp(grey, { raw: { width, height, channels: 1 } }).png().toBuffer());
+      write(mask, sharp(grey, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toBuffer());
     }
     if (row) rows.push(row);
     // Bound the images waiting for the encoder, so memory stays flat for large datasets.

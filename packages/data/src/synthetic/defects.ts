@@ -199,7 +199,7 @@ export function paintDefect(type: DefectType, scene: Scene, rnd: Random, seed: n
         for (let c = 0; c < 3; c++) mean[c] += scene.albedo[3 * i + c];
         count++;
       }
-      tint(scene, mask, mean.map((m) => (0.7 * m) / Math.max(1, count)), 0.92);
+      tint(scene, mask, mean.map((m) => (0.6 * m) / Math.max(1, count)), 0.92);
       return;
     }
   }
