@@ -111,7 +111,7 @@ export function wood(height: number, width: number, rnd: Random, seed: number): 
       const i = y * width + x;
       const u = (f.cos * (x - f.cx) + f.sin * (y - f.cy)) / period + f.du + 2.2 * warp[i];
       const ring = 0.5 + 0.5 * Math.sin(2 * Math.PI * u);
-      const t = Math.pow(ring, 3) * 0.8 + 0.25 * (streak[i] - 0.5);
+      const t = ring * ring * ring * 0.8 + 0.25 * (streak[i] - 0.5);
       putRgb(albedo, i, light[0] + (dark[0] - light[0]) * t, light[1] + (dark[1] - light[1]) * t, light[2] + (dark[2] - light[2]) * t, 1);
     }
   }
