@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FeatureCache, type BlobStore, type FeatureExtractor, type FeatureSource } from '@rlr/core';
+import { extractFeatures, extractorLevels, FeatureCache, type BlobStore, type FeatureExtractor, type FeatureSource } from '@rlr/core';
 import type { ImageBatch, Sample } from '@rlr/data';
 import { batches } from '@rlr/data/node';
 import { InterruptedError } from './errors.js';
@@ -14,14 +14,6 @@ export interface ImageGeometry {
 /** Images of one batch as a `[B, H, W, 3]` tensor. */
 export function batchTensor(b: ImageBatch): tf.Tensor4D {
   return tf.tensor4d(b.images, [b.samples.length, b.height, b.width, 3]);
-}
-
-/** Feature levels of an extractor at a crop size (grids as TF "SAME" padding gives them). */
-export function featureLevels(extractor: FeatureExtractor, crop: [number, number]): { grid: [number, number]; channels: number }[] {
-  return extractor.featureInfo.channels.map((channels, i) => {
-    const r = extractor.featureInfo.reductions[i];
-    return { grid: [Math.ceil(crop[0] / r), Math.ceil(crop[1] / r)] as [number, number], channels };
-  });
 }
 
 /** Feature caches up to this size are kept decoded in memory for the whole training. */
@@ -40,7 +32,7 @@ export async function trainingFeatures(
   store: BlobStore,
   opts: { batchSize: number; log: Logger; signal?: AbortSignal },
 ): Promise<{ source: FeatureSource; cached: boolean; seconds: number }> {
-  const levels = featureLevels(extractor, g.crop);
+  const levels = extractorLevels(extractor, g.crop);
   const meta = { backbone: extractor.toConfig(), resize: g.resize, crop: g.crop, images: samples.map((s) => s.path) };
   const bytes = samples.length * levels.reduce((n, l) => n + l.grid[0] * l.grid[1] * l.channels * 4, 0);
   const inMemory = bytes <= IN_MEMORY_BYTES;
@@ -61,21 +53,21 @@ export async function trainingFeatures(
   }
   const writer = FeatureCache.create(store, levels, { meta, shardSize: inMemory ? 32 : 1 });
   const task = opts.log.progress('extract features', samples.length, 'img');
-  for await (const b of batches(samples, { batchSize: opts.batchSize, resize: g.resize, crop: g.crop })) {
-    if (opts.signal?.aborted) {
-      task.done();
-      throw new InterruptedError('interrupted during feature extraction (nothing to resume yet)', 'rerun the same rlr train command');
+  const signal = opts.signal;
+  async function* stopping(): AsyncIterable<ImageBatch> {
+    for await (const b of batches(samples, { batchSize: opts.batchSize, resize: g.resize, crop: g.crop })) {
+      if (signal?.aborted) {
+        task.done();
+        throw new InterruptedError('interrupted during feature extraction (nothing to resume yet)', 'rerun the same rlr train command');
+      }
+      yield b;
     }
-    const images = batchTensor(b);
-    const maps = extractor.extract(images);
-    images.dispose();
-    try {
-      await writer.append(maps);
-    } finally {
-      tf.dispose(maps);
-    }
-    task.tick(b.samples.length);
   }
+  let seen = 0;
+  await extractFeatures(extractor, stopping(), writer, (done) => {
+    task.tick(done - seen);
+    seen = done;
+  });
   const source = await writer.finish();
   const seconds = task.done();
   opts.log.event('features', { images: samples.length, seconds, store: store.location });

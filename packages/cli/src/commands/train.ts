@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createRLR, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
+import { createRLR, hasTrainerCheckpoint, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
 import { fileStore } from '@rlr/data/node';
 import { initBackend, parseBackendName, type BackendName } from '../backend.js';
 import { loadBackbone, type LoadedBackbone } from '../backbone.js';
@@ -126,7 +126,7 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
   });
   let history: EpochRecord[] = [];
   if (o.resume) {
-    if (await checkpointStore.exists('checkpoint.json')) {
+    if (await hasTrainerCheckpoint(checkpointStore)) {
       const at = await trainer.resume();
       history = (await readHistory(o.runDir)).filter((h) => h.epoch <= at.epoch);
       log.info(`resuming from the checkpoint at epoch ${at.epoch}${at.batch ? `, batch ${at.batch}` : ''}`);
