@@ -1,10 +1,15 @@
 import { DataError } from './errors.js';
 import { deriveSeed, shuffled } from './random.js';
+import { writeRgbFloat, type RawPixels } from './pixels.js';
 import type { BinaryMask, ImageBatch, RgbImage, Sample } from './types.js';
 
-/** What a loader returns for one sample: the transformed image and, when it has one, its mask. */
+/**
+ * What a loader returns for one sample: the transformed image and, when it has one, its mask.
+ * Loaders may hand out the decoder's integer pixels (`RawPixels`): they are converted to float
+ * straight into the batch, which saves a full-size intermediate array per image.
+ */
 export interface LoadedSample {
-  image: RgbImage;
+  image: RgbImage | RawPixels;
   mask?: BinaryMask;
 }
 
@@ -143,7 +148,8 @@ export function assemble(samples: Sample[], loaded: LoadedSample[]): ImageBatch 
         'Pass a crop (e.g. crop: 256) so every image has the same size.',
       );
     }
-    images.set(image.data, i * pixels * 3);
+    if ('channels' in image) writeRgbFloat(image, images, i * pixels * 3);
+    else images.set(image.data, i * pixels * 3);
     if (mask) masks.set(mask.data, i * pixels);
     hasMask.push(mask !== undefined);
   });

@@ -14,6 +14,6 @@ export { writeRgbFloat, toRgbFloat, transformMask, type RawPixels } from './pixe
 export { IMAGE_EXTENSIONS, classifyEntry, extensionOf, stemOf, isImageName, type EntryKind } from './image-files.js';
 export { createRandom, deriveSeed, shuffled, type Random } from './random.js';
 export { streamBatches, assemble, visitOrder, type BatchStreamOptions, type LoadedSample, type SampleLoader } from './batch-stream.js';
-export { imageFromSource, maskFromSource, defaultCanvas, sourceSize, type Canvas2D, type CanvasFactory, type CanvasTransformOptions, type ImageSourceLike } from './browser/canvas-transform.js';
+export { imageFromSource, pixelsFromSource, maskFromSource, defaultCanvas, sourceSize, type Canvas2D, type CanvasFactory, type CanvasTransformOptions, type ImageSourceLike } from './browser/canvas-transform.js';
 export { readImageUrl, readMaskUrl, loadSampleUrl, urlBatches, type UrlLoadOptions } from './browser/url-loader.js';
 export * from './synthetic/index.js';

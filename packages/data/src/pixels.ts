@@ -17,23 +17,34 @@ export interface RawPixels {
 export function writeRgbFloat(src: RawPixels, out: Float32Array, offset = 0): void {
   const { data, channels } = src;
   const n = src.height * src.width;
-  const scale = 1 / src.maxValue;
-  // One loop per channel layout keeps the hot path free of per-pixel branches.
+  if (data.length < n * channels) throw new Error(`writeRgbFloat: ${data.length} values for ${src.height}x${src.width}x${channels} pixels`);
+  if (data instanceof Uint16Array) writeDeep(data, channels, n, 1 / src.maxValue, out, offset);
+  else writeBytes(data, channels, n, 1 / src.maxValue, out, offset);
+}
+
+// Separate loops per element type keep each one monomorphic, which V8 optimises far better.
+function writeBytes(data: Uint8Array | Uint8ClampedArray, channels: number, n: number, scale: number, out: Float32Array, offset: number): void {
   if (channels === 3) {
     for (let i = 0; i < n * 3; i++) out[offset + i] = data[i] * scale;
-  } else if (channels === 4) {
-    for (let i = 0, o = offset; i < n; i++, o += 3) {
-      out[o] = data[4 * i] * scale;
-      out[o + 1] = data[4 * i + 1] * scale;
-      out[o + 2] = data[4 * i + 2] * scale;
-    }
-  } else {
-    for (let i = 0, o = offset; i < n; i++, o += 3) {
-      const v = data[channels * i] * scale;
-      out[o] = v;
-      out[o + 1] = v;
-      out[o + 2] = v;
-    }
+    return;
+  }
+  // Gray or RGBA: the first colour channel (gray) or the first three; alpha is dropped.
+  const gray = channels < 3;
+  for (let i = 0, p = 0, o = offset; i < n; i++, p += channels, o += 3) {
+    const r = data[p] * scale;
+    out[o] = r;
+    out[o + 1] = gray ? r : data[p + 1] * scale;
+    out[o + 2] = gray ? r : data[p + 2] * scale;
+  }
+}
+
+function writeDeep(data: Uint16Array, channels: number, n: number, scale: number, out: Float32Array, offset: number): void {
+  const gray = channels < 3;
+  for (let i = 0, p = 0, o = offset; i < n; i++, p += channels, o += 3) {
+    const r = data[p] * scale;
+    out[o] = r;
+    out[o + 1] = gray ? r : data[p + 1] * scale;
+    out[o + 2] = gray ? r : data[p + 2] * scale;
   }
 }
 

@@ -1,5 +1,5 @@
 import { transformGeometry, type TransformOptions } from '../geometry.js';
-import { toRgbFloat, transformMask } from '../pixels.js';
+import { toRgbFloat, transformMask, type RawPixels } from '../pixels.js';
 import type { BinaryMask, RgbImage } from '../types.js';
 
 /** The subset of a 2-D canvas context the browser path uses. */
@@ -48,6 +48,12 @@ export function sourceSize(source: ImageSourceLike): [height: number, width: num
  * with the same geometry as the Node path. Returns `[H, W, 3]` RGB in [0, 1].
  */
 export function imageFromSource(source: ImageSourceLike, options: CanvasTransformOptions = {}): RgbImage {
+  const raw = pixelsFromSource(source, options);
+  return { data: toRgbFloat(raw), height: raw.height, width: raw.width };
+}
+
+/** {@link imageFromSource} without the float conversion: the canvas's RGBA bytes of the crop. */
+export function pixelsFromSource(source: ImageSourceLike, options: CanvasTransformOptions = {}): RawPixels {
   const [h, w] = sourceSize(source);
   const g = transformGeometry(h, w, options);
   const ctx = (options.canvas ?? defaultCanvas)(g.width, g.height);
@@ -56,7 +62,7 @@ export function imageFromSource(source: ImageSourceLike, options: CanvasTransfor
   // Drawing the whole resized image shifted by the crop offset leaves exactly the crop window on the canvas.
   ctx.drawImage(source, -g.left, -g.top, g.resizedWidth, g.resizedHeight);
   const { data } = ctx.getImageData(0, 0, g.width, g.height);
-  return { data: toRgbFloat({ data, height: g.height, width: g.width, channels: 4, maxValue: 255 }), height: g.height, width: g.width };
+  return { data, height: g.height, width: g.width, channels: 4, maxValue: 255 };
 }
 
 /**

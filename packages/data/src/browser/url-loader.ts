@@ -1,7 +1,7 @@
 import { streamBatches, type BatchStreamOptions, type LoadedSample } from '../batch-stream.js';
 import { DataError } from '../errors.js';
 import type { ImageBatch, Sample } from '../types.js';
-import { imageFromSource, maskFromSource, sourceSize, type CanvasTransformOptions } from './canvas-transform.js';
+import { imageFromSource, maskFromSource, pixelsFromSource, sourceSize, type CanvasTransformOptions } from './canvas-transform.js';
 
 /** Options of the browser loaders: the transform, the canvas factory and a `fetch` to use. */
 export interface UrlLoadOptions extends CanvasTransformOptions {
@@ -56,7 +56,7 @@ export async function loadSampleUrl(sample: Sample, options: UrlLoadOptions = {}
   const fetchImpl = options.fetch ?? fetch;
   const bitmap = await bitmapOf(sample.path, fetchImpl);
   try {
-    const image = imageFromSource(bitmap, options);
+    const image = pixelsFromSource(bitmap, options);
     if (!sample.maskPath) return { image };
     const maskBitmap = await bitmapOf(sample.maskPath, fetchImpl);
     try {

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { decode as decodeBmp } from 'bmp-ts';
 import { DataError } from '../errors.js';
+import { extensionOf } from '../image-files.js';
+import type { RawPixels } from '../pixels.js';
 
 /** Image formats the Node path decodes (BMP through `bmp-ts`, the rest through sharp/libvips). */
 export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'tiff' | 'webp';
@@ -95,36 +97,61 @@ function openBmp(path: string, bytes: Buffer): Sharp {
   return sharp(rgb, { raw: { width, height, channels: 3 } });
 }
 
+const SUPPORTED: ReadonlySet<string> = new Set(['png', 'jpeg', 'tiff', 'webp']);
+const FORMAT_NAMES: Record<string, string> = { gif: 'GIF', svg: 'SVG', heif: 'HEIF/AVIF', pdf: 'PDF', jp2k: 'JPEG 2000', magick: 'ImageMagick', openslide: 'OpenSlide', fits: 'FITS', vips: 'VIPS', ppm: 'PPM', exr: 'OpenEXR', jxl: 'JPEG XL' };
+
+/** Why a file sharp refused is bad: another format, or corrupt. */
+function diagnose(bytes: Uint8Array, path: string, detail: string): DataError {
+  const sniffed = sniffFormat(bytes);
+  if ('other' in sniffed && sniffed.other !== 'an empty file' && sniffed.other !== 'not a recognisable image') return unsupported(path, sniffed.other);
+  return corrupt(path, 'other' in sniffed ? sniffed.other : detail);
+}
+
+function unsupported(path: string, what: string): DataError {
+  return new DataError('unsupported-format', path, `is a ${what} file, which is not supported`, 'Convert it to PNG (or JPEG, BMP, TIFF, WebP), or remove it from the dataset.');
+}
+
 /**
- * Opens an image file: reads it, checks its signature, reads its header. Throws a
- * {@link DataError} naming the file when it is missing, of an unsupported format or corrupt.
+ * Opens an image file and reads its header. Throws a {@link DataError} naming the file when it
+ * is missing, of an unsupported format or corrupt.
+ *
+ * The common case hands the path straight to sharp, so reading and decoding happen on libuv's
+ * threads, not on the JS thread; the file's bytes are read here only for BMP (by extension or
+ * signature) and to explain a failure.
  */
 export async function openImage(path: string): Promise<OpenedImage> {
-  const bytes = await readBytes(path);
-  const sniffed = sniffFormat(bytes);
-  if ('other' in sniffed) {
-    if (sniffed.other === 'an empty file' || sniffed.other === 'not a recognisable image') throw corrupt(path, sniffed.other);
-    throw new DataError('unsupported-format', path, `is a ${sniffed.other} file, which is not supported`, 'Convert it to PNG (or JPEG, BMP, TIFF, WebP), or remove it from the dataset.');
+  if (extensionOf(path) === '.bmp') {
+    const bytes = await readBytes(path);
+    const sniffed = sniffFormat(bytes);
+    if ('format' in sniffed && sniffed.format === 'bmp') return openBmpFile(path, bytes);
+    return openWithSharp(path, bytes);
   }
-  const { format } = sniffed;
-  if (format === 'bmp') {
-    const pipeline = openBmp(path, bytes);
-    const meta = await pipeline.metadata();
-    return { path, format, pipeline, height: meta.height, width: meta.width, gray: false, deep: false };
-  }
-  const pipeline = sharp(bytes, { autoOrient: true, failOn: 'warning' });
+  return openWithSharp(path, path);
+}
+
+async function openWithSharp(path: string, input: string | Buffer): Promise<OpenedImage> {
+  const pipeline = sharp(input, { autoOrient: true, failOn: 'warning' });
   let meta: Metadata;
   try {
     meta = await pipeline.metadata();
   } catch (e) {
-    throw corrupt(path, (e as Error).message);
+    const bytes = typeof input === 'string' ? await readBytes(path) : input; // throws not-found for a missing file
+    const sniffed = sniffFormat(bytes);
+    if ('format' in sniffed && sniffed.format === 'bmp') return openBmpFile(path, bytes);
+    throw diagnose(bytes, path, (e as Error).message);
   }
+  if (!SUPPORTED.has(meta.format)) throw unsupported(path, FORMAT_NAMES[meta.format] ?? meta.format);
   const { width, height } = meta.autoOrient ?? meta;
-  return { path, format, pipeline, height, width, gray: meta.channels <= 2, deep: meta.depth === 'ushort' };
+  return { path, format: meta.format as ImageFormat, pipeline, height, width, gray: meta.channels <= 2, deep: meta.depth === 'ushort' };
+}
+
+function openBmpFile(path: string, bytes: Buffer): Promise<OpenedImage> {
+  const pipeline = openBmp(path, bytes);
+  return pipeline.metadata().then((meta) => ({ path, format: 'bmp' as const, pipeline, height: meta.height, width: meta.width, gray: false, deep: false }));
 }
 
 /** Runs a pipeline to raw integer pixels, turning decoder failures into a {@link DataError}. */
-export async function toRaw(opened: OpenedImage, pipeline: Sharp): Promise<{ data: Uint8Array | Uint16Array; channels: 1 | 3; height: number; width: number; maxValue: number }> {
+export async function toRaw(opened: OpenedImage, pipeline: Sharp): Promise<RawPixels & { channels: 1 | 3 }> {
   const { deep, gray } = opened;
   let out: { data: Buffer; info: OutputInfo };
   try {

@@ -6,6 +6,7 @@ import { encodeBmp, encodeTiff16 } from '../../test/helpers/image-writers.js';
 import { tempDir } from '../../test/helpers/temp-dir.js';
 import { DataError } from '../errors.js';
 import { transformGeometry } from '../geometry.js';
+import { toRgbFloat } from '../pixels.js';
 import { loadSample, readImage, readMask } from './image-transform.js';
 
 const dir = tempDir();
@@ -124,10 +125,11 @@ describe('readImage geometry', () => {
       const loaded = await loadSample({ path: imgPath, maskPath, category: 'c', label: 1, defectType: 'x' }, options);
       const m = loaded.mask!;
       expect([m.height, m.width]).toEqual([loaded.image.height, loaded.image.width]);
+      const rgb = 'channels' in loaded.image ? toRgbFloat(loaded.image) : loaded.image.data;
       let disagreements = 0;
       let on = 0;
       for (let i = 0; i < m.data.length; i++) {
-        const v = loaded.image.data[3 * i];
+        const v = rgb[3 * i];
         on += m.data[i];
         if ((v > 0.75 && !m.data[i]) || (v < 0.25 && m.data[i])) disagreements++;
       }

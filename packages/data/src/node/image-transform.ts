@@ -1,7 +1,7 @@
 import type { LoadedSample } from '../batch-stream.js';
 import { DataError } from '../errors.js';
 import { transformGeometry, type TransformOptions } from '../geometry.js';
-import { toRgbFloat, transformMask } from '../pixels.js';
+import { toRgbFloat, transformMask, type RawPixels } from '../pixels.js';
 import type { BinaryMask, RgbImage, Sample } from '../types.js';
 import { openImage, toRaw } from './decode.js';
 
@@ -24,6 +24,16 @@ export interface DecodedMask extends BinaryMask {
  * Returns `[H, W, 3]` RGB float32 in [0, 1]: gray is replicated, alpha dropped.
  */
 export async function readImage(path: string, options: TransformOptions = {}): Promise<DecodedImage> {
+  const { raw, sourceHeight, sourceWidth } = await readImagePixels(path, options);
+  return { data: toRgbFloat(raw), height: raw.height, width: raw.width, sourceHeight, sourceWidth };
+}
+
+/**
+ * {@link readImage} without the float conversion: the transformed image as the decoder's
+ * integer pixels (1 channel for gray files, 3 for colour; 8 or 16 bit), for loaders that convert
+ * straight into a batch.
+ */
+export async function readImagePixels(path: string, options: TransformOptions = {}): Promise<{ raw: RawPixels; sourceHeight: number; sourceWidth: number }> {
   const opened = await openImage(path);
   const g = transformGeometry(opened.height, opened.width, options);
   let p = opened.pipeline;
@@ -33,8 +43,7 @@ export async function readImage(path: string, options: TransformOptions = {}): P
   if (g.height !== g.resizedHeight || g.width !== g.resizedWidth) {
     p = p.extract({ left: g.left, top: g.top, width: g.width, height: g.height });
   }
-  const raw = await toRaw(opened, p);
-  return { data: toRgbFloat(raw), height: raw.height, width: raw.width, sourceHeight: g.sourceHeight, sourceWidth: g.sourceWidth };
+  return { raw: await toRaw(opened, p), sourceHeight: g.sourceHeight, sourceWidth: g.sourceWidth };
 }
 
 /** Options of {@link readMask}: the image transform, and optionally the size its image has. */
@@ -65,10 +74,13 @@ export async function readMask(path: string, options: ReadMaskOptions = {}): Pro
   return { data: transformMask(raw, g), height: g.height, width: g.width, sourceHeight: g.sourceHeight, sourceWidth: g.sourceWidth };
 }
 
-/** Decodes a sample's image and (if it has one) its mask, checking that their sizes agree. */
+/**
+ * Decodes a sample's image and (if it has one) its mask, checking that their sizes agree. The
+ * image comes back as integer pixels (see {@link readImagePixels}); `toRgbFloat` converts it.
+ */
 export async function loadSample(sample: Sample, options: TransformOptions = {}): Promise<LoadedSample> {
-  const image = await readImage(sample.path, options);
-  if (!sample.maskPath) return { image };
-  const mask = await readMask(sample.maskPath, { ...options, imageSize: [image.sourceHeight, image.sourceWidth], imagePath: sample.path });
-  return { image, mask };
+  const { raw, sourceHeight, sourceWidth } = await readImagePixels(sample.path, options);
+  if (!sample.maskPath) return { image: raw };
+  const mask = await readMask(sample.maskPath, { ...options, imageSize: [sourceHeight, sourceWidth], imagePath: sample.path });
+  return { image: raw, mask };
 }

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export * from '../index.js';
-export { readImage, readMask, loadSample, type DecodedImage, type DecodedMask, type ReadMaskOptions } from './image-transform.js';
+export { readImage, readImagePixels, readMask, loadSample, type DecodedImage, type DecodedMask, type ReadMaskOptions } from './image-transform.js';
 export { openImage, sniffFormat, type ImageFormat, type OpenedImage } from './decode.js';
 export { batches, type BatchOptions } from './batches.js';
 export { loadMvtec, type MvtecOptions } from './mvtec.js';
