@@ -28,7 +28,13 @@ function bnOutputStats(weights: ReturnType<typeof randomEfficientNetWeights>, im
       stats.push({ bn: spec.bn, mean: m.mean.dataSync() as Float32Array, variance: m.variance.dataSync() as Float32Array });
       return y;
     },
-    squeezeExcite: (x, block) => folded.squeezeExcite(x, block),
+    squeezeExciteGate: (x, block) => folded.squeezeExciteGate(x, block),
+    gatedConvBn(x, gate, spec) {
+      const y = folded.gatedConvBn(x, gate, spec);
+      const m = tf.moments(y, [0, 1, 2]);
+      stats.push({ bn: spec.bn, mean: m.mean.dataSync() as Float32Array, variance: m.variance.dataSync() as Float32Array });
+      return y;
+    },
   };
   const x = imagenetNormalize(images);
   runBlocks(recording, arch, x, BLOCKS, () => false);

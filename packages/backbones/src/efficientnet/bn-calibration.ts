@@ -66,7 +66,7 @@ class CalibrationOps implements EfficientNetOps {
     return tf.batchNorm4d(y, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, TF_BN_EPS);
   }
 
-  squeezeExcite(x: tf.Tensor4D, block: BlockSpec): tf.Tensor4D {
+  squeezeExciteGate(x: tf.Tensor4D, block: BlockSpec): tf.Tensor2D {
     const c = block.midChannels;
     const rd = block.seChannels;
     const p = `${block.prefix}.se`;
@@ -76,8 +76,11 @@ class CalibrationOps implements EfficientNetOps {
     const reduceBias = tf.tensor1d(requireTensor(this.weights, `${p}.conv_reduce.bias`, [rd], this.ctx));
     const expandBias = tf.tensor1d(requireTensor(this.weights, `${p}.conv_expand.bias`, [c], this.ctx));
     const reduced = silu(tf.add(tf.matMul(pooled, read('conv_reduce', [rd, c, 1, 1])), reduceBias));
-    const gate = tf.sigmoid(tf.add(tf.matMul(reduced, read('conv_expand', [c, rd, 1, 1])), expandBias));
-    return tf.mul(x, tf.reshape(gate, [x.shape[0], 1, 1, c]));
+    return tf.sigmoid(tf.add(tf.matMul(reduced, read('conv_expand', [c, rd, 1, 1])), expandBias)) as tf.Tensor2D;
+  }
+
+  gatedConvBn(x: tf.Tensor4D, gate: tf.Tensor2D, spec: ConvBnSpec): tf.Tensor4D {
+    return this.convBn(tf.mul(x, tf.reshape(gate, [x.shape[0], 1, 1, x.shape[3]])), spec);
   }
 }
 

@@ -16,11 +16,17 @@ export interface EfficientNetOps {
    */
   convBn(x: tf.Tensor4D, spec: ConvBnSpec): tf.Tensor4D;
   /**
-   * Squeeze-excitation: global mean → reduce conv (bias) → SiLU → expand conv (bias) → sigmoid,
-   * multiplied onto `x`.
-   * @param x `[B, H, W, C]` → same shape
+   * Squeeze-excitation gate: global mean → reduce conv (bias) → SiLU → expand conv (bias) → sigmoid.
+   * @param x `[B, H, W, C]`
+   * @returns `[B, C]` gate in (0, 1)
    */
-  squeezeExcite(x: tf.Tensor4D, block: BlockSpec): tf.Tensor4D;
+  squeezeExciteGate(x: tf.Tensor4D, block: BlockSpec): tf.Tensor2D;
+  /**
+   * The block's projection (1x1 conv + BN) applied to `x` gated by the squeeze-excitation:
+   * `convBn(x · gate)`, computed however is fastest.
+   * @param x `[B, H, W, C]`, gate `[B, C]` → `[B, H, W, Cout]`
+   */
+  gatedConvBn(x: tf.Tensor4D, gate: tf.Tensor2D, spec: ConvBnSpec): tf.Tensor4D;
 }
 
 /** SiLU (swish): x·sigmoid(x). */
@@ -46,8 +52,7 @@ export function runBlock(ops: EfficientNetOps, block: BlockSpec, x: tf.Tensor4D)
     let h = x;
     if (expand) h = silu(ops.convBn(h, expand));
     h = silu(ops.convBn(h, dw));
-    h = ops.squeezeExcite(h, block);
-    h = ops.convBn(h, project); // linear projection: no activation
+    h = ops.gatedConvBn(h, ops.squeezeExciteGate(h, block), project); // linear projection: no activation
     return block.skip ? tf.add(h, x) : h;
   });
 }

@@ -66,14 +66,22 @@ export class FoldedOps implements EfficientNetOps {
     return tf.fused.conv2d({ x, filter: c.weight as tf.Tensor4D, strides: c.stride, pad: 'same', bias: c.bias });
   }
 
-  squeezeExcite(x: tf.Tensor4D, block: BlockSpec): tf.Tensor4D {
+  squeezeExciteGate(x: tf.Tensor4D, block: BlockSpec): tf.Tensor2D {
     const s = this.se.get(block.prefix);
     if (!s) throw new Error(`EfficientNet: squeeze-excitation of "${block.prefix}" was not loaded (internal error)`);
-    const [b, , , c] = x.shape;
-    const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D; // [B, C]
+    const [b, h, w, c] = x.shape;
+    // Global average as an [H, W] average pool: on wasm this is XNNPACK's NHWC pooling, several
+    // times faster than `mean` over axes 1 and 2 (which transposes the whole map first).
+    const pooled = tf.reshape(tf.avgPool(x, [h, w], 1, 'valid'), [b, c]) as tf.Tensor2D; // [B, C]
     const reduced = silu(tf.fused.matMul({ a: pooled, b: s.reduce, bias: s.reduceBias })); // [B, rd]
-    const gate = tf.fused.matMul({ a: reduced, b: s.expand, bias: s.expandBias, activation: 'sigmoid' }); // [B, C]
-    return tf.mul(x, tf.reshape(gate, [b, 1, 1, c]));
+    return tf.fused.matMul({ a: reduced, b: s.expand, bias: s.expandBias, activation: 'sigmoid' }) as tf.Tensor2D; // [B, C]
+  }
+
+  gatedConvBn(x: tf.Tensor4D, gate: tf.Tensor2D, spec: ConvBnSpec): tf.Tensor4D {
+    // Gate, then one 2-D product. Folding the gate into per-sample weights instead would need a
+    // batched (rank-3) product, which is several times slower than a broadcast multiply on wasm.
+    const [b, , , c] = x.shape;
+    return this.convBn(tf.mul(x, tf.reshape(gate, [b, 1, 1, c])), spec);
   }
 
   dispose(): void {
