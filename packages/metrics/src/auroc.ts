@@ -1,6 +1,6 @@
 import { checkBothClasses, type LabelArray, type ScoreArray } from './input-checks.js';
-import { sortScoresByClass, type SortedScores } from './sorted-scores.js';
-import { sweepThresholds, type ThresholdVisitor } from './threshold-sweep.js';
+import { splitByClass } from './score-set.js';
+import type { ScoreSet, ThresholdVisitor } from './threshold-sweep.js';
 
 /** Options shared by the score-based metrics. */
 export interface MetricOptions {
@@ -40,7 +40,7 @@ export class AurocAccumulator implements ThresholdVisitor {
  * (higher = more anomalous), exactly as scikit-learn's `roc_auc_score`: a tie between a normal
  * and an anomalous sample counts one half.
  *
- * Float32Array scores are sorted by a radix sort (use them at pixel scale); other arrays are
+ * Float32Array scores take a bucketed counting path (use them at pixel scale); other arrays are
  * read as float64.
  *
  * @param labels - `[n]` 0 or 1
@@ -56,13 +56,13 @@ export class AurocAccumulator implements ThresholdVisitor {
  */
 export function auroc(labels: LabelArray, scores: ScoreArray, options: MetricOptions = {}): number {
   const name = options.name ?? 'auroc';
-  return aurocOfSorted(name, sortScoresByClass(name, labels, scores));
+  return aurocOf(name, splitByClass(name, labels, scores));
 }
 
-/** AUROC of already sorted scores; throws naming `name` when one class is absent. */
-export function aurocOfSorted(name: string, sorted: SortedScores): number {
-  checkBothClasses(name, 'AUROC', sorted.negatives.length, sorted.positives.length);
+/** AUROC of a score set; throws naming `name` when one class is absent. */
+export function aurocOf(name: string, set: ScoreSet): number {
+  checkBothClasses(name, 'AUROC', set.negatives, set.positives);
   const acc = new AurocAccumulator();
-  sweepThresholds(sorted, acc);
+  set.sweep(acc);
   return acc.value();
 }

@@ -1,7 +1,7 @@
 import type { MetricOptions } from './auroc.js';
 import { checkBothClasses, type LabelArray, type ScoreArray } from './input-checks.js';
-import { sortScoresByClass, type SortedScores } from './sorted-scores.js';
-import { sweepThresholds, type ThresholdVisitor } from './threshold-sweep.js';
+import { splitByClass } from './score-set.js';
+import type { ScoreSet, ThresholdVisitor } from './threshold-sweep.js';
 
 /**
  * Average precision, accumulated one threshold at a time: the sum over distinct thresholds of
@@ -44,13 +44,13 @@ export class AveragePrecisionAccumulator implements ThresholdVisitor {
  */
 export function averagePrecision(labels: LabelArray, scores: ScoreArray, options: MetricOptions = {}): number {
   const name = options.name ?? 'averagePrecision';
-  return averagePrecisionOfSorted(name, sortScoresByClass(name, labels, scores));
+  return averagePrecisionOf(name, splitByClass(name, labels, scores));
 }
 
-/** AP of already sorted scores; throws naming `name` when one class is absent. */
-export function averagePrecisionOfSorted(name: string, sorted: SortedScores): number {
-  checkBothClasses(name, 'average precision', sorted.negatives.length, sorted.positives.length);
+/** AP of a score set; throws naming `name` when one class is absent. */
+export function averagePrecisionOf(name: string, set: ScoreSet): number {
+  checkBothClasses(name, 'average precision', set.negatives, set.positives);
   const acc = new AveragePrecisionAccumulator();
-  sweepThresholds(sorted, acc);
+  set.sweep(acc);
   return acc.value();
 }

@@ -63,9 +63,9 @@ export interface CategoryCurves {
  * drop each batch after `add`.
  *
  * Memory: image labels and scores are kept (9 bytes per image). Pixel data is reduced on `add`
- * to sort keys — 4 bytes per normal pixel, 8 per anomalous pixel — and up to about three times
- * that while `result` sorts; the caller's maps and masks are never retained. The MVTec AD
- * category with the most test images (screw, 160 images at 256 x 256) holds ~42 MB, ~130 MB at
+ * to sort keys — 4 bytes per normal pixel, 8 per anomalous pixel — and at most 6 / 14 bytes
+ * while `result` groups them; the caller's maps and masks are never retained. The MVTec AD
+ * category with the most test images (screw, 160 images at 256 x 256) holds ~42 MB, ~63 MB at
  * the peak.
  *
  * @example

@@ -3,14 +3,14 @@
  *
  * Pixel evaluation collects up to ~1e8 keys whose count is not known in advance (a CLI streams
  * batches). A doubling array would copy everything at each growth and briefly hold 1.5-2x the
- * data; chunks never copy, and the radix sort reads them once and lets each go (see
- * `radix-sort.ts`). Chunks start small so that tiny inputs stay tiny.
+ * data; chunks never copy, and the bucketing reads them once and lets each go (see
+ * `key-buckets.ts`). Chunks start small so that tiny inputs stay tiny.
  */
 export class ChunkedUint32 {
   /** Filled chunks, each full to its own length. */
   readonly chunks: Uint32Array[] = [];
   private current: Uint32Array;
-  private used = 0;
+  private filled = 0;
   private stored = 0;
 
   constructor(
@@ -22,13 +22,39 @@ export class ChunkedUint32 {
 
   /** Number of values pushed so far. */
   get length(): number {
-    return this.stored + this.used;
+    return this.stored + this.filled;
   }
 
   /** Appends one value. */
   push(value: number): void {
-    if (this.used === this.current.length) this.grow();
-    this.current[this.used++] = value;
+    if (this.filled === this.current.length) this.grow();
+    this.current[this.filled++] = value;
+  }
+
+  /**
+   * For hot loops that fill the current chunk through a local index instead of a call per
+   * value: the chunk being filled (its first {@link used} slots are taken). When the loop has
+   * filled it to its length it calls {@link next}; when done, {@link commit}.
+   */
+  get chunk(): Uint32Array {
+    return this.current;
+  }
+
+  /** Slots of {@link chunk} already filled. */
+  get used(): number {
+    return this.filled;
+  }
+
+  /** Files the current chunk, which the caller has filled to its length; returns a fresh one. */
+  next(): Uint32Array {
+    this.filled = this.current.length;
+    this.grow();
+    return this.current;
+  }
+
+  /** Records that the caller filled {@link chunk} up to `used` slots. */
+  commit(used: number): void {
+    this.filled = used;
   }
 
   /**
@@ -37,10 +63,10 @@ export class ChunkedUint32 {
    */
   take(): Uint32Array[] {
     const out = this.chunks.slice();
-    if (this.used > 0) out.push(this.current.subarray(0, this.used));
+    if (this.filled > 0) out.push(this.current.subarray(0, this.filled));
     this.chunks.length = 0;
     this.current = new Uint32Array(0);
-    this.used = 0;
+    this.filled = 0;
     this.stored = 0;
     return out;
   }
@@ -52,6 +78,6 @@ export class ChunkedUint32 {
     }
     const size = Math.min(this.maxChunk, Math.max(this.firstChunk, this.current.length * 2));
     this.current = new Uint32Array(size);
-    this.used = 0;
+    this.filled = 0;
   }
 }

@@ -27,6 +27,7 @@ export class ComponentLabeler {
   /** Region sizes of the last labelled image; valid up to the count `label` returned. */
   readonly sizes: Uint32Array;
   private readonly stack: Int32Array;
+  private dirty = false;
 
   constructor(
     readonly height: number,
@@ -50,7 +51,7 @@ export class ComponentLabeler {
   label(mask: ArrayLike<number>, offset = 0): number {
     const { height: h, width: w, labels, sizes, stack } = this;
     const diagonal = this.connectivity === 8;
-    labels.fill(0);
+    if (this.dirty) labels.fill(0); // an image without regions leaves the labels all zero
     let count = 0;
     for (let start = 0; start < h * w; start++) {
       if (mask[offset + start] === 0 || labels[start] !== 0) continue;
@@ -81,6 +82,7 @@ export class ComponentLabeler {
       }
       sizes[count - 1] = size;
     }
+    this.dirty = count > 0;
     return count;
   }
 }

@@ -66,8 +66,8 @@ export interface EvaluationReport {
  *
  * Memory: categories are consumed from `inputs` one at a time and reduced to numbers before the
  * next one is requested, so with a generator that produces each category on demand only one
- * category's maps are alive at once (plus ~8 bytes per pixel of that category while it is
- * sorted). To avoid holding even one category's maps, feed batches to a
+ * category's maps are alive at once (plus at most ~6 bytes per pixel of that category while
+ * it is evaluated). To avoid holding even one category's maps, feed batches to a
  * {@link CategoryEvaluator} and combine with {@link summarizeCategories}.
  *
  * @throws naming the category on any bad input, a category with only one class of images

@@ -1,7 +1,7 @@
 import type { MetricOptions } from './auroc.js';
 import { checkBothClasses, type LabelArray, type ScoreArray } from './input-checks.js';
-import { sortScoresByClass, type SortedScores } from './sorted-scores.js';
-import { sweepThresholds, type ThresholdVisitor } from './threshold-sweep.js';
+import { splitByClass } from './score-set.js';
+import type { ScoreSet, ThresholdVisitor } from './threshold-sweep.js';
 
 /** The best F1 score over all thresholds and where it is reached. */
 export interface F1Max {
@@ -70,13 +70,13 @@ export class F1MaxAccumulator implements ThresholdVisitor {
  */
 export function f1Max(labels: LabelArray, scores: ScoreArray, options: MetricOptions = {}): F1Max {
   const name = options.name ?? 'f1Max';
-  return f1MaxOfSorted(name, sortScoresByClass(name, labels, scores));
+  return f1MaxOf(name, splitByClass(name, labels, scores));
 }
 
-/** F1-max of already sorted scores; throws naming `name` when one class is absent. */
-export function f1MaxOfSorted(name: string, sorted: SortedScores): F1Max {
-  checkBothClasses(name, 'F1-max', sorted.negatives.length, sorted.positives.length);
-  const acc = new F1MaxAccumulator(sorted.positives.length);
-  sweepThresholds(sorted, acc);
+/** F1-max of a score set; throws naming `name` when one class is absent. */
+export function f1MaxOf(name: string, set: ScoreSet): F1Max {
+  checkBothClasses(name, 'F1-max', set.negatives, set.positives);
+  const acc = new F1MaxAccumulator(set.positives);
+  set.sweep(acc);
   return acc.value();
 }

@@ -1,7 +1,7 @@
 /**
  * Float32 scores as unsigned 32-bit sort keys.
  *
- * Radix sorting needs keys whose unsigned integer order equals the numeric order of the floats.
+ * Grouping by key bits needs keys whose unsigned order equals the numeric order of the floats.
  * IEEE-754 bits almost have it: flip every bit of a negative number, and only the sign bit of a
  * positive one. -0 is first mapped to +0 so that the two zeros form one threshold, as they do in
  * scikit-learn (`np.diff` sees no difference between them). The transform is exact and
@@ -29,11 +29,11 @@ export function bitsFromKey(key: number): number {
   return (key ^ (((key >> 31) ^ -1) | SIGN)) >>> 0;
 }
 
-/**
- * Turns sorted keys back into floats in place and returns the same memory viewed as a
- * `Float32Array` (ascending), so that no second array is needed.
- */
-export function keysToFloats(keys: Uint32Array): Float32Array {
-  for (let i = 0; i < keys.length; i++) keys[i] = bitsFromKey(keys[i]);
-  return new Float32Array(keys.buffer, keys.byteOffset, keys.length);
+const floatView = new Float32Array(1);
+const bitsView = new Uint32Array(floatView.buffer);
+
+/** The float32 value whose sort key is `key`. */
+export function floatFromKey(key: number): number {
+  bitsView[0] = bitsFromKey(key);
+  return floatView[0];
 }

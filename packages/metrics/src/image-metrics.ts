@@ -6,8 +6,8 @@ import { checkBothClasses, type LabelArray, type ScoreArray } from './input-chec
 import type { Curves } from './curves.js';
 import { prFromSampler } from './pr-curve.js';
 import { rocFromSampler } from './roc-curve.js';
-import { sortScoresByClass } from './sorted-scores.js';
-import { sweepThresholds, type ThresholdVisitor } from './threshold-sweep.js';
+import { splitByClass } from './score-set.js';
+import type { ThresholdVisitor } from './threshold-sweep.js';
 
 /** Image-level (or any binary-score) metrics of one evaluation set. */
 export interface ImageMetrics {
@@ -54,9 +54,9 @@ export function imageMetrics(
   options: ImageMetricsOptions = {},
 ): ImageMetricsWithCurves {
   const name = options.name ?? 'imageMetrics';
-  const sorted = sortScoresByClass(name, labels, scores);
-  const n = sorted.negatives.length;
-  const p = sorted.positives.length;
+  const set = splitByClass(name, labels, scores);
+  const n = set.negatives;
+  const p = set.positives;
   checkBothClasses(name, 'AUROC', n, p);
   const visitor = new AllImageMetrics(
     new AurocAccumulator(),
@@ -64,7 +64,7 @@ export function imageMetrics(
     new F1MaxAccumulator(p),
     options.curvePoints === undefined ? undefined : new CurveSampler(n, p, options.curvePoints),
   );
-  sweepThresholds(sorted, visitor);
+  set.sweep(visitor);
   const f1 = visitor.f1Acc.value();
   const result: ImageMetricsWithCurves = {
     auroc: visitor.aurocAcc.value(),

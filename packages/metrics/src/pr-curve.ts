@@ -1,8 +1,8 @@
 import { CurveSampler } from './curve-sampler.js';
 import { checkBothClasses, type LabelArray, type ScoreArray } from './input-checks.js';
 import type { CurveOptions } from './roc-curve.js';
-import { sortScoresByClass, type SortedScores } from './sorted-scores.js';
-import { sweepThresholds } from './threshold-sweep.js';
+import { splitByClass } from './score-set.js';
+import type { ScoreSet } from './threshold-sweep.js';
 
 /**
  * Precision-recall curve points, ordered by decreasing threshold (recall rising). Plain typed
@@ -33,16 +33,16 @@ export interface PrCurve {
  */
 export function prCurve(labels: LabelArray, scores: ScoreArray, options: CurveOptions = {}): PrCurve {
   const name = options.name ?? 'prCurve';
-  return prCurveOfSorted(name, sortScoresByClass(name, labels, scores), options.maxPoints);
+  return prCurveOf(name, splitByClass(name, labels, scores), options.maxPoints);
 }
 
-/** PR curve of already sorted scores. */
-export function prCurveOfSorted(name: string, sorted: SortedScores, maxPoints?: number): PrCurve {
-  const n = sorted.negatives.length;
-  const p = sorted.positives.length;
+/** PR curve of a score set. */
+export function prCurveOf(name: string, set: ScoreSet, maxPoints?: number): PrCurve {
+  const n = set.negatives;
+  const p = set.positives;
   checkBothClasses(name, 'the precision-recall curve', n, p);
   const sampler = new CurveSampler(n, p, maxPoints);
-  sweepThresholds(sorted, sampler);
+  set.sweep(sampler);
   return prFromSampler(sampler);
 }
 

@@ -1,8 +1,8 @@
 import type { MetricOptions } from './auroc.js';
 import { CurveSampler } from './curve-sampler.js';
 import { checkBothClasses, type LabelArray, type ScoreArray } from './input-checks.js';
-import { sortScoresByClass, type SortedScores } from './sorted-scores.js';
-import { sweepThresholds } from './threshold-sweep.js';
+import { splitByClass } from './score-set.js';
+import type { ScoreSet } from './threshold-sweep.js';
 
 /** Options of the curve functions. */
 export interface CurveOptions extends MetricOptions {
@@ -41,16 +41,16 @@ export interface RocCurve {
  */
 export function rocCurve(labels: LabelArray, scores: ScoreArray, options: CurveOptions = {}): RocCurve {
   const name = options.name ?? 'rocCurve';
-  return rocCurveOfSorted(name, sortScoresByClass(name, labels, scores), options.maxPoints);
+  return rocCurveOf(name, splitByClass(name, labels, scores), options.maxPoints);
 }
 
-/** ROC curve of already sorted scores. */
-export function rocCurveOfSorted(name: string, sorted: SortedScores, maxPoints?: number): RocCurve {
-  const n = sorted.negatives.length;
-  const p = sorted.positives.length;
+/** ROC curve of a score set. */
+export function rocCurveOf(name: string, set: ScoreSet, maxPoints?: number): RocCurve {
+  const n = set.negatives;
+  const p = set.positives;
   checkBothClasses(name, 'the ROC curve', n, p);
   const sampler = new CurveSampler(n, p, maxPoints);
-  sweepThresholds(sorted, sampler);
+  set.sweep(sampler);
   return rocFromSampler(sampler);
 }
 
