@@ -9,6 +9,7 @@
  * defects, float32 maps of noise raised inside the defects (nearly every pixel value distinct:
  * the worst case for a threshold sweep). Each measurement runs in a fresh child process so
  * that peak RSS belongs to it alone; RSS includes the inputs themselves (5 bytes per pixel).
+ * Wall seconds depend on what else runs on the machine; CPU seconds (user + system) much less.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,7 @@ function child(pixels: number, metric: Metric): void {
   const { maps, masks, images } = makeSet(pixels);
   const opts = { height: SIDE, width: SIDE };
   const rssBefore = process.memoryUsage().rss;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let value: number;
   switch (metric) {
@@ -80,16 +82,19 @@ function child(pixels: number, metric: Metric): void {
       value = pixelMetrics(maps, masks, opts).aupro;
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   // maxRSS is the peak of this process in KiB (data generation included, which is below it).
   const peak = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ pixels: maps.length, images, metric, seconds, peak, rssBefore, value }));
+  process.stdout.write(JSON.stringify({ pixels: maps.length, images, metric, seconds, cpuSeconds, peak, rssBefore, value }));
 }
 
 function parent(sizes: number[]): void {
   const self = fileURLToPath(import.meta.url);
   const gib = (b: number): string => (b / 2 ** 30).toFixed(2);
   console.log(`node ${process.version}, ${SIDE}x${SIDE} maps, each row a fresh process`);
-  console.log('pixels       metric     seconds  peak RSS GiB  (RSS with inputs, before GiB)  value');
+  console.log('wall s: elapsed; CPU s: user + system time of the process (what it costs on an idle machine)');
+  console.log('pixels     metric     wall s   CPU s  peak RSS GiB  RSS with inputs GiB  value');
   for (const size of sizes) {
     for (const metric of METRICS) {
       const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', String(size), metric], {
@@ -100,10 +105,18 @@ function parent(sizes: number[]): void {
         console.error(r.stderr);
         throw new Error(`benchmark child for ${size} pixels / ${metric} failed with status ${r.status}`);
       }
-      const m = JSON.parse(r.stdout) as { pixels: number; metric: string; seconds: number; peak: number; rssBefore: number; value: number };
+      const m = JSON.parse(r.stdout) as {
+        pixels: number;
+        metric: string;
+        seconds: number;
+        cpuSeconds: number;
+        peak: number;
+        rssBefore: number;
+        value: number;
+      };
       console.log(
-        `${m.pixels.toExponential(2).padEnd(12)} ${m.metric.padEnd(10)} ${m.seconds.toFixed(2).padStart(7)}  ` +
-          `${gib(m.peak).padStart(12)}  ${gib(m.rssBefore).padStart(29)}  ${m.value.toFixed(6)}`,
+        `${m.pixels.toExponential(2).padEnd(10)} ${m.metric.padEnd(10)} ${m.seconds.toFixed(2).padStart(6)} ` +
+          `${m.cpuSeconds.toFixed(2).padStart(7)}  ${gib(m.peak).padStart(12)}  ${gib(m.rssBefore).padStart(19)}  ${m.value.toFixed(6)}`,
       );
     }
   }
