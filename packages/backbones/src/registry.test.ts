@@ -6,7 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireShared, useBackend } from '@rlr/testing';
-import { backboneFeatureInfo, createBackbone as createBrowserBackbone, listBackbones, registerTfjsBackbone } from './registry.js';
+import {
+  backboneFeatureInfo,
+  createBackbone as createBrowserBackbone,
+  listBackbones,
+  registerTfjsBackbone,
+  type CreateBackboneOptions,
+} from './registry.js';
 import { createBackbone, cachePathFor } from './node/index.js';
 import { EFFICIENTNET_NAMES } from './efficientnet/efficientnet-variants.js';
 import { mobileNetV1Definition } from './tfjs-model/mobilenet-v1.js';
@@ -51,9 +57,15 @@ describe('registry', () => {
     const a = await run(1);
     expect((await run(1)).data).toEqual(a.data);
     expect((await run(2)).data).not.toEqual(a.data);
+    // toConfig() is enough to rebuild the same extractor.
+    const rebuilt = await createBrowserBackbone(a.config.name as string, a.config as CreateBackboneOptions);
+    const [g] = rebuilt.extract(images);
+    expect(g.dataSync()).toEqual(a.data);
+    g.dispose();
+    rebuilt.dispose();
     const calibrated = await run(1, images);
     expect(calibrated.data).not.toEqual(a.data);
-    expect(calibrated.config).toEqual({ name: 'tf_efficientnet_b0', outIndices: [2], smooth: true, weights: 'random', seed: 1, calibrationImages: 2 });
+    expect(calibrated.config).toEqual({ name: 'tf_efficientnet_b0', outIndices: [2], smooth: true, weights: 'random', seed: 1, calibrationImageCount: 2 });
     images.dispose();
   });
 

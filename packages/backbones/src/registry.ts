@@ -176,7 +176,7 @@ async function createEfficientNet(entry: BackboneEntry, options: CreateBackboneO
     return new EfficientNetExtractor(name, tensors, {
       ...common,
       weightsSource: 'random',
-      configExtras: { seed, calibrationImages: options.calibrationImages?.shape[0] ?? 0 },
+      configExtras: { seed, calibrationImageCount: options.calibrationImages?.shape[0] ?? 0 },
     });
   }
   if (options.calibrationImages) {
@@ -187,7 +187,7 @@ async function createEfficientNet(entry: BackboneEntry, options: CreateBackboneO
     return new EfficientNetExtractor(name, bytes, { ...common, weightsSource: weights });
   }
   if (weights instanceof Uint8Array || weights instanceof Map) {
-    return new EfficientNetExtractor(name, weights, { ...common, weightsSource: 'in-memory' });
+    return new EfficientNetExtractor(name, weights, common); // toConfig() says weights: null
   }
   throw new Error(`${name}: weights must be a path, URL, hf:// id, 'random', safetensors bytes or a decoded checkpoint`);
 }
@@ -202,7 +202,7 @@ async function createTfjsModel(entry: BackboneEntry, options: CreateBackboneOpti
     const handler = await (options.sources ?? fetchSourceReader).modelHandler(weights, options.onProgress);
     return TfjsModelBackbone.load(entry.name, entry.definition!, handler, { ...common, weightsSource: weights });
   }
-  if (isIOHandler(weights)) return TfjsModelBackbone.load(entry.name, entry.definition!, weights, { ...common, weightsSource: 'io-handler' });
+  if (isIOHandler(weights)) return TfjsModelBackbone.load(entry.name, entry.definition!, weights, common);
   throw new Error(`${entry.name}: weights must be the path or URL of a model.json, or a tfjs IOHandler`);
 }
 
