@@ -1,3 +1,4 @@
+import { basename, dirname } from 'node:path';
 import type { AnomalyDataset, Sample } from '@rlr/data';
 import { loadFolder, loadMvtec, loadVisa } from '@rlr/data/node';
 import { dataError } from './errors.js';
@@ -26,9 +27,11 @@ export async function loadDataset(d: DataSettings, seed: number, log: Logger): P
       });
       break;
   }
-  if (ds.skipped.length > 0) {
-    const examples = ds.skipped.slice(0, 3).map((s) => `${s.path} (${s.reason})`).join('; ');
-    log.warn(`skipped ${ds.skipped.length} file(s) that are not part of the dataset: ${examples}${ds.skipped.length > 3 ? '; …' : ''}`, { skipped: ds.skipped.length });
+  // The synthetic generator's manifest.json at the root is expected, not a stray file.
+  const skipped = ds.skipped.filter((s) => !(basename(s.path) === 'manifest.json' && dirname(s.path) === ds.root));
+  if (skipped.length > 0) {
+    const examples = skipped.slice(0, 3).map((s) => `${s.path} (${s.reason})`).join('; ');
+    log.warn(`skipped ${skipped.length} file(s) that are not part of the dataset: ${examples}${skipped.length > 3 ? '; …' : ''}`, { skipped: skipped.length });
   }
   return ds;
 }

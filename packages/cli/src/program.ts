@@ -203,7 +203,8 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--batch-size <n>', 'override the presets\' batch size')
     .option('--iterations <n>', 'timed repetitions of each step (default 3)')
     .option('--warmup <n>', 'untimed repetitions first (default 1)')
-    .option('--json <file>', 'also write the results as a JSON array to this file');
+    .option('--json <file>', 'also write the results as a JSON array to this file')
+    .addOption(new Option('--child').hideHelp());
   weightsOptions(bench);
   bench
     .option('-q, --quiet', 'print only the result and errors')

@@ -1,9 +1,184 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRLR, extractorLevels, FeatureBank, specFromFeatureInfo, Trainer } from '@rlr/core';
+import { BACKENDS, initBackend, probeBackends, type BackendName } from '../backend.js';
+import { loadBackbone } from '../backbone.js';
+import { writeJsonAtomic } from '../atomic-write.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { usageError } from '../errors.js';
+import { formatTable } from '../format.js';
+import { getPreset, PRESETS, type Preset } from '../presets.js';
+import { parseCount, parseImageSize } from '../settings.js';
 
-/** `rlr bench` (being integrated with the packages). */
-export async function run(_opts: Record<string, unknown>, _ctx: CommandContext, _cmd: Command, _args: string[]): Promise<void> {
-  throw new CliError('rlr bench is not available yet', ExitCode.internal);
+/** One measured configuration (the published JSON schema of `rlr bench --json`). */
+export interface BenchRow {
+  backend: string;
+  preset: string;
+  backbone: string;
+  image_size: [number, number];
+  batch: number;
+  /** Backbone forward pass (with the 3x3 smoothing), per image. */
+  extract_ms_per_image: number;
+  /** One RLR training step (forward, backward, Adam, all levels), per image of the batch. */
+  train_step_ms_per_image: number;
+  /** Inference of a new image end to end: backbone, RLR reconstruction, scoring (map, blur, score). */
+  infer_ms_per_image: number;
+  /** Peak resident memory of the process that measured this row. */
+  peak_rss_mb: number;
+}
+
+interface BenchSpec {
+  backend: BackendName;
+  preset: Preset;
+  iterations: number;
+  warmup: number;
+  weights?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Time `fn` `warmup + iterations` times; the median of the timed runs in ms. */
+async function timeIt(warmup: number, iterations: number, fn: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+/** Measure one backend × preset in this process. */
+export async function measure(spec: BenchSpec, ctx: CommandContext): Promise<BenchRow> {
+  const { preset } = spec;
+  const backend = await initBackend(spec.backend);
+  const [H, W] = preset.model.imageSize;
+  const B = preset.train.batchSize;
+  const images = tf.randomUniform([B, H, W, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const { extractor } = await loadBackbone(
+    // Throughput does not depend on the weights: EfficientNets are measured with random ones.
+    { name: preset.model.backbone, outIndices: preset.model.outIndices, weights: spec.weights ?? (preset.model.backbone.startsWith('tf_efficientnet') ? 'random' : undefined), seed: 0, offline: true, cwd: ctx.cwd },
+    ctx.log,
+    async () => images.clone(),
+  );
+  const extractMs = await timeIt(spec.warmup, spec.iterations, async () => {
+    const maps = extractor.extract(images);
+    await Promise.all(maps.map((m) => m.data()));
+    tf.dispose(maps);
+  });
+
+  const levels = extractorLevels(extractor, [H, W]);
+  const maps = extractor.extract(images);
+  const model = createRLR(specFromFeatureInfo(extractor.featureInfo, [H, W]), {
+    d: preset.model.hidden,
+    heads: preset.model.heads,
+    layers: preset.model.layers,
+    ffnRatio: preset.model.ffnRatio,
+    alpha: preset.model.alpha,
+    jitterScale: preset.model.jitterScale,
+    seed: preset.train.seed,
+  });
+  // A bank of (warmup + iterations) batches of real backbone features; one epoch = the timed steps.
+  const bank = new FeatureBank(levels);
+  for (let i = 0; i < spec.warmup + spec.iterations; i++) await bank.append(maps);
+  const stepTimes: number[] = [];
+  const trainer = new Trainer(model, { epochs: 1, batchSize: B, lr: preset.train.lr, seed: preset.train.seed });
+  trainer.options.onBatch = (r) => {
+    if (r.batch > spec.warmup) stepTimes.push((1000 * B) / r.imagesPerSecond);
+  };
+  await trainer.fit(bank);
+  trainer.dispose();
+
+  const inferMs = await timeIt(spec.warmup, spec.iterations, async () => {
+    const f = extractor.extract(images);
+    await model.predict(f, { batchSize: B });
+    tf.dispose(f);
+  });
+  tf.dispose([...maps, images]);
+  model.dispose();
+  extractor.dispose();
+  return {
+    backend,
+    preset: preset.name,
+    backbone: preset.model.backbone,
+    image_size: [H, W],
+    batch: B,
+    extract_ms_per_image: extractMs / B,
+    train_step_ms_per_image: median(stepTimes) / B,
+    infer_ms_per_image: inferMs / B,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** Run one measurement in a child process so that each row's peak memory is its own. */
+function measureInChild(args: string[]): Promise<BenchRow> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'bench', ...args, '--child', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', rej);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit code ${code}`);
+        res(JSON.parse(line) as BenchRow);
+      } catch (e) {
+        rej(new Error(`bench child ${args.join(' ')} failed: ${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+function presetFor(name: string, opts: Record<string, unknown>): Preset {
+  const p = getPreset(name);
+  if (!p) throw usageError(`--presets: unknown preset "${name}"`, `use any of ${Object.keys(PRESETS).join(', ')}`);
+  if (opts.backbone) p.model.backbone = String(opts.backbone);
+  if (opts.imageSize) p.model.imageSize = parseImageSize(String(opts.imageSize));
+  if (opts.batchSize) p.train.batchSize = Math.max(1, parseCount(opts.batchSize, '--batch-size'));
+  return p;
+}
+
+/** `rlr bench`. */
+export async function run(opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
+  const iterations = opts.iterations === undefined ? 3 : Math.max(1, parseCount(opts.iterations, '--iterations'));
+  const warmup = opts.warmup === undefined ? 1 : parseCount(opts.warmup, '--warmup');
+  const presets = String(opts.presets ?? 'paper,fast').split(',').map((s) => s.trim()).filter(Boolean);
+  presets.forEach((p) => presetFor(p, opts));
+  if (opts.child) {
+    const backend = String(opts.backends) as BackendName;
+    const row = await measure({ backend, preset: presetFor(presets[0], opts), iterations, warmup, weights: opts.weights as string | undefined }, ctx);
+    ctx.stdout.write(`${JSON.stringify(row)}\n`);
+    return;
+  }
+  let backends: BackendName[];
+  if (opts.backends) {
+    backends = String(opts.backends).split(',').map((s) => s.trim()) as BackendName[];
+    for (const b of backends) if (!(BACKENDS as readonly string[]).includes(b)) throw usageError(`--backends: unknown backend "${b}"`, `use any of ${BACKENDS.join(', ')}`);
+  } else {
+    backends = (await probeBackends()).filter((b) => b.available).map((b) => b.name);
+  }
+  const rows: BenchRow[] = [];
+  const passOn = (flag: string, v: unknown) => (v === undefined ? [] : [flag, String(v)]);
+  for (const backend of backends) {
+    for (const preset of presets) {
+      ctx.log.info(`measuring ${preset} on ${backend} …`);
+      const args = ['--backends', backend, '--presets', preset, '--iterations', String(iterations), '--warmup', String(warmup), ...passOn('--backbone', opts.backbone), ...passOn('--image-size', opts.imageSize), ...passOn('--batch-size', opts.batchSize), ...passOn('--weights', opts.weights)];
+      const row = await measureInChild(args);
+      rows.push(row);
+      ctx.log.event('bench', { ...row });
+    }
+  }
+  if (opts.json) await writeJsonAtomic(resolve(ctx.cwd, String(opts.json)), rows);
+  const text = formatTable(
+    ['backend', 'preset', 'backbone', 'size', 'batch', 'extract ms/img', 'train ms/img', 'infer ms/img', 'peak RSS MB'],
+    rows.map((r) => [r.backend, r.preset, r.backbone, r.image_size.join('x'), r.batch, r.extract_ms_per_image.toFixed(1), r.train_step_ms_per_image.toFixed(1), r.infer_ms_per_image.toFixed(1), r.peak_rss_mb.toFixed(0)]),
+  );
+  ctx.log.result(`${text}${opts.json ? `\n\nwritten to ${resolve(ctx.cwd, String(opts.json))}` : ''}`, { rows });
+  void cmd;
 }

@@ -98,22 +98,31 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
   };
   await writeManifest(o.runDir, manifest);
 
+  // Built before extraction so that settings that do not fit the grids fail at once.
+  const spec = specFromFeatureInfo(backbone.extractor.featureInfo, settings.model.imageSize);
+  let model: RLRModel;
+  try {
+    model = createRLR(spec, {
+      d: settings.model.hidden,
+      heads: settings.model.heads,
+      layers: settings.model.layers,
+      ffnRatio: settings.model.ffnRatio,
+      alpha: settings.model.alpha,
+      jitterScale: settings.model.jitterScale,
+      seed: settings.train.seed,
+    });
+  } catch (e) {
+    throw usageError(
+      `the model settings do not fit the ${spec.levels.map((l) => l.grid.join('x')).join(' and ')} feature grids: ${(e as Error).message}`,
+      'use a larger --image-size, other --out-indices, or other --hidden/--heads',
+    );
+  }
   const features = await trainingFeatures(train, backbone.extractor, g, fileStore(runPath(o.runDir, 'features')), {
     batchSize: Math.max(settings.train.batchSize, 8),
     log,
     signal: o.signal,
   });
 
-  const spec = specFromFeatureInfo(backbone.extractor.featureInfo, settings.model.imageSize);
-  const model = createRLR(spec, {
-    d: settings.model.hidden,
-    heads: settings.model.heads,
-    layers: settings.model.layers,
-    ffnRatio: settings.model.ffnRatio,
-    alpha: settings.model.alpha,
-    jitterScale: settings.model.jitterScale,
-    seed: settings.train.seed,
-  });
   const checkpointStore = fileStore(runPath(o.runDir, 'checkpoint'));
   const trainer = new Trainer(model, {
     lr: settings.train.lr,

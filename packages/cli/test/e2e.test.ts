@@ -1,0 +1,209 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset } from '@rlr/data/node';
+import { validateMetricsReport, type MetricsReport } from '../src/metrics-report.js';
+import { binBuilt, childEnv, jsonLines, runBin, spawnBin } from './bin-helpers.js';
+
+/*
+ * End to end through the real binary (node dist/bin.js) on a tiny generated dataset: 64x64
+ * images, two categories, the smallest model (one layer, width 32), a random calibrated backbone.
+ */
+const MODEL = ['--preset', 'demo', '--weights', 'random', '--image-size', '64', '--out-indices', '1,2', '--hidden', '32,32', '--heads', '4', '--layers', '1', '--batch-size', '4'];
+
+let root: string;
+let data: string;
+let run: string;
+
+describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () => {
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rlr-e2e-'));
+    data = join(root, 'data');
+    run = join(root, 'run');
+    await generateDataset({ root: data, categories: ['grid', 'disc'], trainCount: 8, testCount: 6, size: 64, seed: 1 });
+  });
+
+  it('trains, checkpoints and saves a model, reporting progress as JSON lines', async () => {
+    const r = await runBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '2', '--out', run, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const events = jsonLines(r.stdout);
+    expect(events.filter((e) => e.event === 'epoch').map((e) => e.epoch)).toEqual([1, 2]);
+    expect(events.some((e) => e.event === 'progress' && e.task === 'extract features')).toBe(true);
+    const result = events.at(-1)!;
+    expect(result).toMatchObject({ event: 'result', epochs: 2, run });
+    expect(typeof result.final_loss).toBe('number');
+    for (const f of ['run.json', 'history.json', 'model/config.json', 'model/weights.safetensors', 'checkpoint/checkpoint.json', 'features/features.json']) {
+      expect(existsSync(join(run, f)), f).toBe(true);
+    }
+    const manifest = JSON.parse(await readFile(join(run, 'run.json'), 'utf8'));
+    expect(manifest).toMatchObject({ status: 'done', epochsDone: 2, pretrained: false, preset: 'demo' });
+    expect(manifest.calibrationImages.length).toBeGreaterThan(0);
+    const history = JSON.parse(await readFile(join(run, 'history.json'), 'utf8'));
+    expect(history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
+  });
+
+  it('evaluates: metrics.json in schema, report.md, self-contained report.html, gallery PNGs', async () => {
+    const out = join(root, 'report');
+    const r = await runBin(['eval', '--model', run, '--out', out, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('I-AUROC');
+    const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as MetricsReport;
+    expect(validateMetricsReport(metrics)).toEqual([]);
+    expect(Object.keys(metrics.categories).sort()).toEqual(['disc', 'grid']);
+    for (const c of Object.values(metrics.categories)) {
+      expect(c.pixel).not.toBeNull();
+      expect(c.counts.normal + c.counts.anomalous).toBe(6);
+    }
+    expect(metrics.mean.pixel).not.toBeNull();
+    expect(metrics.model).toMatchObject({ backbone: 'tf_efficientnet_b0', pretrained: false });
+    expect(metrics.timing.total_s).toBeGreaterThan(0);
+
+    const md = await readFile(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/\| disc \| 2 \| 4 \|/);
+    expect(md).toMatch(/randomly initialised/);
+    const html = await readFile(join(out, 'report.html'), 'utf8');
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect((html.match(/<svg /g) ?? []).length).toBe(3); // ROC, PR, loss
+    expect(html).toContain('data:image/png;base64,');
+    const pngs = (await readdir(join(out, 'gallery'))).filter((f) => f.endsWith('_overlay.png'));
+    expect(pngs.length).toBeGreaterThanOrEqual(4);
+    const meta = await sharp(join(out, 'gallery', pngs[0])).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([64, 64, 'png']);
+  });
+
+  it('predicts a folder with the report threshold, writes overlays and JSON lines; unreadable images exit 3', async () => {
+    const out = join(root, 'pred');
+    const images = join(data, 'grid', 'test');
+    const bad = join(root, 'bad');
+    await import('node:fs/promises').then((fs) => fs.mkdir(bad, { recursive: true }));
+    await writeFile(join(bad, 'broken.png'), 'this is not a png');
+    const r = await runBin(['predict', '--model', run, images, join(bad, 'broken.png'), '--out', out, '--json']);
+    expect(r.code).toBe(3);
+    const preds = jsonLines(r.stdout).filter((e) => e.event === 'prediction');
+    expect(preds).toHaveLength(7);
+    const metrics = JSON.parse(await readFile(join(root, 'run', 'report', 'metrics.json'), 'utf8').catch(() => readFile(join(root, 'report', 'metrics.json'), 'utf8')));
+    const good = preds.filter((p) => p.error === undefined);
+    expect(good).toHaveLength(6);
+    for (const p of good) {
+      expect(typeof p.score).toBe('number');
+      expect(p.label).toBe((p.score as number) >= (p.threshold as number) ? 1 : 0);
+      expect(existsSync(p.heatmap as string)).toBe(true);
+    }
+    expect(preds.find((p) => p.error !== undefined)?.path).toContain('broken.png');
+    const lines = (await readFile(join(out, 'predictions.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(7);
+    void metrics;
+  });
+
+  it('resumes a killed training from its last checkpoint', async () => {
+    const dir = join(root, 'killed');
+    const child = spawnBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '200', '--out', dir, '--json']);
+    let out = '';
+    const killedAfter = await new Promise<number>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const epochs = jsonLines(out.slice(0, out.lastIndexOf('\n') + 1)).filter((e) => e.event === 'epoch' && e.checkpoint === true);
+        if (epochs.length >= 2) {
+          child.kill('SIGKILL');
+          resolve(epochs.at(-1)!.epoch as number);
+        }
+      });
+      child.on('close', () => reject(new Error(`training ended before it was killed:\n${out.slice(-2000)}`)));
+    });
+    await new Promise((r) => child.on('close', r));
+    expect(killedAfter).toBeGreaterThanOrEqual(2);
+    const target = killedAfter + 2;
+    const r = await runBin(['train', '--out', dir, '--resume', '--epochs', String(target), '--json']);
+    expect(r.code).toBe(0);
+    const events = jsonLines(r.stdout);
+    const resumed = events.find((e) => e.event === 'resume');
+    // SIGKILL may land after a later checkpoint was written, never before the one we saw.
+    expect(resumed?.epoch).toBeGreaterThanOrEqual(killedAfter);
+    const epochs = events.filter((e) => e.event === 'epoch').map((e) => e.epoch as number);
+    expect(epochs[0]).toBe((resumed!.epoch as number) + 1);
+    expect(epochs.at(-1)).toBe(target);
+    expect(events.some((e) => e.event === 'progress' && e.task === 'extract features')).toBe(false); // features were cached
+    const history = JSON.parse(await readFile(join(dir, 'history.json'), 'utf8')) as { epoch: number }[];
+    expect(history.map((h) => h.epoch)).toEqual(Array.from({ length: target }, (_, i) => i + 1));
+  });
+
+  it('Ctrl-C saves a checkpoint and exits with 130', async () => {
+    const dir = join(root, 'interrupted');
+    const child = spawnBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '200', '--out', dir, '--json']);
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (!child.killed && jsonLines(out.slice(0, out.lastIndexOf('\n') + 1)).some((e) => e.event === 'epoch')) child.kill('SIGINT');
+      });
+      child.on('close', (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    expect(err).toMatch(/stopping at the next safe point/);
+    const manifest = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8'));
+    expect(manifest.status).toBe('interrupted');
+    expect(existsSync(join(dir, 'checkpoint', 'checkpoint.json'))).toBe(true);
+    const errorEvent = jsonLines(out).find((e) => e.event === 'error');
+    expect(errorEvent?.hint).toContain('--resume');
+  });
+});
+
+describe.skipIf(!binBuilt)('bad input reaches the user as one line and a fix', () => {
+  let mvtec: string;
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rlr-bad-'));
+    mvtec = join(dir, 'data');
+    await generateDataset({ root: mvtec, categories: ['grid'], trainCount: 2, testCount: 2, size: 32, seed: 2 });
+  });
+
+  function expectShortError(stderr: string) {
+    const lines = stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^error: /);
+    expect(lines[1]).toMatch(/^ {2}fix: /);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
+  }
+
+  it('wrong dataset format: exit 3', async () => {
+    const r = await runBin(['train', '--data', mvtec, '--format', 'visa', '--weights', 'random', '--out', join(mvtec, '..', 'r1')]);
+    expect(r.code).toBe(3);
+    expectShortError(r.stderr);
+    expect(r.stderr).toMatch(/1cls\.csv|split/);
+  });
+
+  it('missing weights in offline mode: exit 4', async () => {
+    const cache = await mkdtemp(join(tmpdir(), 'rlr-cache-'));
+    const r = await runBin(['train', '--data', mvtec, '--format', 'mvtec', '--preset', 'demo', '--out', join(mvtec, '..', 'r2')], { env: childEnv({ RLR_CACHE: cache }) });
+    expect(r.code).toBe(4);
+    expectShortError(r.stderr);
+    expect(r.stderr).toMatch(/offline/);
+    expect(r.stderr).toMatch(/--weights/);
+  });
+
+  it('unreadable training image: exit 3 naming the file', async () => {
+    await writeFile(join(mvtec, 'grid', 'train', 'good', 'zz_broken.png'), 'garbage');
+    const r = await runBin(['train', '--data', mvtec, '--format', 'mvtec', ...MODEL, '--epochs', '1', '--out', join(mvtec, '..', 'r3')]);
+    expect(r.code).toBe(3);
+    expectShortError(r.stderr);
+    expect(r.stderr).toContain('zz_broken.png');
+  });
+
+  it('not a run folder: exit 4; --verbose adds the stack', async () => {
+    const r = await runBin(['eval', '--model', join(mvtec, 'nope')]);
+    expect(r.code).toBe(4);
+    expectShortError(r.stderr);
+    const v = await runBin(['eval', '--model', join(mvtec, 'nope'), '--verbose']);
+    expect(v.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('bad flag values: exit 2', async () => {
+    const r = await runBin(['train', '--data', mvtec, '--format', 'mvtec', '--hidden', '100', '--out', join(mvtec, '..', 'r4')]);
+    expect(r.code).toBe(2);
+    expectShortError(r.stderr);
+  });
+});
