@@ -6,8 +6,8 @@
  *   npx tsx bench/pixel-metrics.ts 1e7        # one size
  *
  * The set is MVTec-like: 256 x 256 maps, a third of the images anomalous with 1-3 elliptic
- * defects, float32 maps of noise raised inside the defects (nearly every pixel value distinct:
- * the worst case for a threshold sweep). Each measurement runs in a fresh child process so
+ * defects, float32 maps of noise raised inside the defects (tens of millions of distinct values
+ * at 1e8 pixels: a hard case for a threshold sweep). Each measurement runs in a fresh child process so
  * that peak RSS belongs to it alone; RSS includes the inputs themselves (5 bytes per pixel).
  * Wall seconds depend on what else runs on the machine; CPU seconds (user + system) much less.
  */
