@@ -177,7 +177,7 @@ describe('loadMvtec on bad input', () => {
       ['size-mismatch', mask],
       ['corrupt', broken],
     ]);
-    expect(report.checked).toBe(ds.train.length + ds.test.length);
+    expect(report.checked).toBe(ds.train.length + ds.test.length + 5); // 5 anomalous images with masks
     await expect(
       (async () => {
         for await (const _ of batches(ds.train, { batchSize: 2, crop: 64 }));

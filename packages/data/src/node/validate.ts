@@ -5,7 +5,7 @@ import { openImage } from './decode.js';
 
 /** Result of {@link validateDataset}. */
 export interface ValidationReport {
-  /** Samples examined (each with its image and, if any, its mask). */
+  /** Files examined: every image and every mask, sound or not. */
   checked: number;
   /** Every problem found (empty when the dataset is sound). */
   errors: DataError[];
@@ -44,7 +44,7 @@ export async function validateDataset(dataset: Pick<AnomalyDataset, 'train' | 't
   const worker = async () => {
     while (next < samples.length) {
       const s = samples[next++];
-      checked++;
+      checked += s.maskPath ? 2 : 1;
       try {
         await checkSample(s);
       } catch (e) {
