@@ -130,7 +130,9 @@ export async function openImage(path: string): Promise<OpenedImage> {
 }
 
 async function openWithSharp(path: string, input: string | Buffer): Promise<OpenedImage> {
-  const pipeline = sharp(input, { autoOrient: true, failOn: 'warning' });
+  // failOn 'error' stops on truncated or undecodable data but not on benign decoder warnings
+  // (libpng's "iCCP: known incorrect sRGB profile" is common in real datasets).
+  const pipeline = sharp(input, { autoOrient: true, failOn: 'error' });
   let meta: Metadata;
   try {
     meta = await pipeline.metadata();

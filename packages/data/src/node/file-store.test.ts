@@ -33,5 +33,6 @@ describe('fileStore', () => {
     const store = fileStore(dir);
     await expect(store.write('../escape.bin', new Uint8Array(1))).rejects.toThrow(/must be a relative path inside the store/);
     await expect(store.read('/etc/passwd')).rejects.toThrow(/must be a relative path/);
+    await expect(store.exists('../../x')).rejects.toThrow(/must be a relative path/);
   });
 });

@@ -44,8 +44,9 @@ export function fileStore(dir: string): FileStore {
       await writeFileAtomic(pathOf(name), bytes);
     },
     async exists(name) {
+      const path = pathOf(name); // a name outside the store is an error, not "absent"
       try {
-        return (await stat(pathOf(name))).isFile();
+        return (await stat(path)).isFile();
       } catch {
         return false;
       }

@@ -43,6 +43,7 @@ export function planDataset(options: DatasetPlanOptions = {}): PlannedImage[] {
   for (const c of categories) {
     if (!isSyntheticCategory(c)) throw new DataError('invalid-option', `category "${c}"`, 'is not a synthetic category', `Use any of ${SYNTHETIC_CATEGORIES.join(', ')}.`);
   }
+  if (new Set(categories).size !== categories.length) throw new DataError('invalid-option', 'categories', `lists a category twice (${categories.join(', ')})`, 'Name each category once.');
   const defectTypes = options.defectTypes ?? DEFECT_TYPES;
   for (const d of defectTypes) {
     if (!isDefectType(d)) throw new DataError('invalid-option', `defect type "${d}"`, 'is not a synthetic defect type', `Use any of ${DEFECT_TYPES.join(', ')}.`);

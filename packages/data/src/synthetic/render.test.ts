@@ -74,6 +74,7 @@ describe('planDataset', () => {
 
   it('validates its options', () => {
     expect(() => planDataset({ categories: ['nope'] })).toThrow(/category "nope"/);
+    expect(() => planDataset({ categories: ['disc', 'disc'] })).toThrow(/categories: lists a category twice/);
     expect(() => planDataset({ trainCount: 0 })).toThrow(/trainCount/);
     expect(() => planDataset({ defectTypes: [] })).toThrow(/defectTypes/);
   });
