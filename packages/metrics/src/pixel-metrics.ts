@@ -81,7 +81,7 @@ export class PixelMetricsAccumulator {
   private readonly labeler: ComponentLabeler;
   private collector: KeyCollector | undefined = new KeyCollector(true);
   private readonly regionSizes = new ChunkedUint32();
-  private sorted: ScoreSet | undefined;
+  private set: ScoreSet | undefined;
   private scratch: Float32Array | undefined;
   private imageCount = 0;
   private regionCount = 0;
@@ -109,12 +109,12 @@ export class PixelMetricsAccumulator {
 
   /** Normal (mask 0) pixels added so far. */
   get normalPixels(): number {
-    return this.sorted ? this.sorted.negatives : (this.collector?.negatives.length ?? 0);
+    return this.set ? this.set.negatives : (this.collector?.negatives.length ?? 0);
   }
 
   /** Anomalous (mask 1) pixels added so far. */
   get anomalousPixels(): number {
-    return this.sorted ? this.sorted.positives : (this.collector?.positives.length ?? 0);
+    return this.set ? this.set.positives : (this.collector?.positives.length ?? 0);
   }
 
   /**
@@ -229,15 +229,15 @@ export class PixelMetricsAccumulator {
    *   undefined then.
    */
   compute(options: PixelComputeOptions = {}): PixelMetricsWithCurves {
-    const sorted = this.sort();
-    const n = sorted.negatives;
-    const p = sorted.positives;
+    const set = this.scoreSet();
+    const n = set.negatives;
+    const p = set.positives;
     const aurocAcc = new AurocAccumulator();
     const apAcc = new AveragePrecisionAccumulator();
     const f1Acc = new F1MaxAccumulator(p);
     const proAcc = new AuProAccumulator(n, this.regionCount, this.fprLimit);
     const sampler = options.curvePoints === undefined ? undefined : new CurveSampler(n, p, options.curvePoints);
-    sorted.sweep(new AllPixelMetrics(aurocAcc, apAcc, f1Acc, proAcc, sampler));
+    set.sweep(new AllPixelMetrics(aurocAcc, apAcc, f1Acc, proAcc, sampler));
     const f1 = f1Acc.value();
     const result: PixelMetricsWithCurves = {
       auroc: aurocAcc.value(),
@@ -252,14 +252,15 @@ export class PixelMetricsAccumulator {
 
   /** AU-PRO alone (sorts once, like {@link compute}). */
   auPro(): number {
-    const sorted = this.sort();
-    const acc = new AuProAccumulator(sorted.negatives, this.regionCount, this.fprLimit);
-    sorted.sweep(acc);
+    const set = this.scoreSet();
+    const acc = new AuProAccumulator(set.negatives, this.regionCount, this.fprLimit);
+    set.sweep(acc);
     return acc.value();
   }
 
-  private sort(): ScoreSet {
-    if (this.sorted) return this.sorted;
+  /** Groups the collected keys (once; this closes `add`), after checking both classes exist. */
+  private scoreSet(): ScoreSet {
+    if (this.set) return this.set;
     if (this.failed) {
       throw new Error(`${this.name}: a previous add() failed, so the set is incomplete; start a new PixelMetricsAccumulator`);
     }
@@ -287,9 +288,9 @@ export class PixelMetricsAccumulator {
     const weights = new Float64Array(this.regionCount);
     let r = 0;
     for (const chunk of sizes) for (let i = 0; i < chunk.length; i++) weights[r++] = 1 / chunk[i];
-    this.sorted = collector.toScoreSet(weights);
+    this.set = collector.toScoreSet(weights);
     this.scratch = undefined;
-    return this.sorted;
+    return this.set;
   }
 
   /** Where pixel `pixel` of the image being added is, for messages. */
