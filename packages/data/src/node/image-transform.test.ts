@@ -48,6 +48,17 @@ describe('readImage decodes every supported format to RGB in [0, 1]', () => {
     expectRgb(g.data, gray16, 1, 65535, 1e-6);
     const c = await readImage(await file('rgb16.png', raw(rgb16, 3).toColourspace('rgb16').png().toBuffer()));
     expectRgb(c.data, rgb16, 3, 65535, 1e-6);
+    // 16-bit RGBA, opaque: alpha dropped, colour kept at 16 bits.
+    const rgba16 = new Uint16Array(H * W * 4).map((_, i) => (i % 4 === 3 ? 65535 : rgb16[Math.floor(i / 4) * 3 + (i % 4)]));
+    const a = await readImage(await file('rgba16.png', raw(rgba16, 4).toColourspace('rgb16').png().toBuffer()));
+    expectRgb(a.data, rgb16, 3, 65535, 1e-6);
+  });
+
+  it('PNG gray + alpha: gray replicated, alpha dropped', async () => {
+    const ga = new Uint8Array(H * W * 2).map((_, i) => (i % 2 ? 255 : gray8[i >> 1]));
+    const path = await file('ga.png', sharp(ga, { raw: { width: W, height: H, channels: 2 } }).toColourspace('b-w').png().toBuffer());
+    expect((await sharp(path).metadata()).channels).toBe(2);
+    expectRgb((await readImage(path)).data, gray8, 1, 255);
   });
 
   it('TIFF 8-bit and 16-bit', async () => {
