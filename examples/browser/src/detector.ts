@@ -1,3 +1,7 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createBackbone, type BackboneWeights } from '@rlr/backbones';
+import { loadModel, urlStore, type BlobStore, type FeatureExtractor, type RLRModel } from '@rlr/core';
+import { readImageUrl } from '@rlr/data';
 import type { ScoredView } from './overlay.js';
 
 /** What the page needs from a loaded model: score one picture, describe itself. */
@@ -6,12 +10,82 @@ export interface Detector {
   readonly description: string;
   /** A threshold stored with the model, when it has one. */
   readonly threshold?: number;
-  /** Resize, crop, extract features, reconstruct and score one picture. */
-  score(image: ImageBitmap): Promise<ScoredView & { score: number }>;
+  /** Resize, crop, extract features, reconstruct and score one picture (a dropped `File`). */
+  score(image: Blob): Promise<ScoredView & { score: number }>;
   dispose(): void;
+}
+
+/** The backbone entry `saveModel` callers record (`extractor.toConfig()`). */
+interface BackboneConfig {
+  name: string;
+  outIndices?: number[];
+  weights?: string | null;
+  smooth?: boolean;
+  seed?: number;
+  calibrationImages?: number;
+}
+
+/** File a model directory may hold with the backbone's weights (safetensors). */
+export const BACKBONE_WEIGHTS = 'backbone.safetensors';
+
+/**
+ * Where the backbone's weights come from, in order: a `backbone.safetensors` beside the model
+ * (works offline and for any backbone), the URL or hub id recorded in `config.json`, or seeded
+ * random weights when that is all the model was trained with.
+ */
+async function backboneWeights(store: BlobStore, cfg: BackboneConfig): Promise<BackboneWeights> {
+  if (await store.exists(BACKBONE_WEIGHTS)) return store.read(BACKBONE_WEIGHTS);
+  const source = cfg.weights ?? undefined;
+  if (source && /^(https?|hf):\/\//.test(source)) return source;
+  if (source === 'random' && !cfg.calibrationImages) return 'random';
+  throw new Error(
+    `${store.location}: the backbone weights (${source ?? 'unknown source'}) cannot be loaded in a browser; ` +
+      `copy them into the model directory as ${BACKBONE_WEIGHTS}`,
+  );
 }
 
 /** Load the model directory at `url` (a folder holding `config.json` and its weights). */
 export async function loadDetector(url: string): Promise<Detector> {
-  throw new Error(`cannot load ${url}: the @rlr packages do not provide browser loading yet`);
+  const store = urlStore(url);
+  const model: RLRModel = await loadModel(store);
+  const meta = model.metadata as { backbone?: BackboneConfig; preprocessing?: { resize?: number; crop?: number | [number, number] }; threshold?: number };
+  if (!meta.backbone?.name) {
+    model.dispose();
+    throw new Error(`${store.location}config.json names no backbone; save the model with { backbone: extractor.toConfig() }`);
+  }
+  let backbone: FeatureExtractor;
+  try {
+    backbone = await createBackbone(meta.backbone.name, {
+      weights: await backboneWeights(store, meta.backbone),
+      outIndices: meta.backbone.outIndices,
+      smooth: meta.backbone.smooth,
+      seed: meta.backbone.seed,
+    });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const [H, W] = model.spec.imageSize;
+  const crop = meta.preprocessing?.crop ?? ([H, W] as [number, number]);
+  const resize = meta.preprocessing?.resize ?? Math.min(H, W);
+  const levels = model.levelConfigs.map((l) => `${l.grid[0]}×${l.grid[1]}`).join(' + ');
+  return {
+    description: `${backbone.name}, ${H}×${W} input, levels ${levels}, ${model.levelConfigs[0].layers} layer(s) per level`,
+    threshold: typeof meta.threshold === 'number' ? meta.threshold : undefined,
+    async score(image) {
+      const rgb = await readImageUrl(image, { resize, crop });
+      const input = tf.tensor4d(rgb.data, [1, rgb.height, rgb.width, 3]);
+      const features = backbone.extract(input);
+      try {
+        const p = await model.predict(features);
+        return { rgb: rgb.data, map: p.maps, height: p.size[0], width: p.size[1], score: p.scores[0] };
+      } finally {
+        tf.dispose([input, ...features]);
+      }
+    },
+    dispose() {
+      backbone.dispose();
+      model.dispose();
+    },
+  };
 }

@@ -29,6 +29,8 @@ const sliderValue = $<HTMLInputElement>('threshold-value');
 const resultsBox = $<HTMLElement>('results');
 
 const params = new URLSearchParams(location.search);
+/** Target on-screen width of each result, in CSS pixels. */
+const DISPLAY_WIDTH = 256;
 let detector: Detector | undefined;
 const results: Result[] = [];
 let threshold = Number.NaN;
@@ -119,13 +121,16 @@ function addError(name: string, message: string): void {
 
 async function scoreFile(file: File): Promise<void> {
   if (!detector) throw new Error('load a model first');
-  const bitmap = await createImageBitmap(file);
-  try {
-    const out = await detector.score(bitmap);
+  {
+    const out = await detector.score(file);
     const canvas = document.createElement('canvas');
     canvas.width = out.width;
     canvas.height = out.height;
     canvas.className = 'overlay';
+    // Whole CSS pixels, aspect kept: an integer upscale keeps map pixels square on screen.
+    const scale = Math.max(1, Math.floor(DISPLAY_WIDTH / out.width));
+    canvas.style.width = `${out.width * scale}px`;
+    canvas.style.height = `${out.height * scale}px`;
     const figure = document.createElement('figure');
     figure.className = 'result';
     figure.dataset.name = file.name;
@@ -134,8 +139,6 @@ async function scoreFile(file: File): Promise<void> {
     figure.append(canvas, caption);
     resultsBox.append(figure);
     results.push({ ...out, name: file.name, canvas, figure, caption });
-  } finally {
-    bitmap.close();
   }
 }
 
