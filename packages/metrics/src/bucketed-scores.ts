@@ -36,8 +36,8 @@ export class BucketedScores implements ScoreSet {
     const neg = this.negativeKeys;
     const pos = this.positiveKeys;
     const weights = this.regionWeights;
-    const negRuns = new RunBuffer();
-    const posRuns = new RunBuffer();
+    const negRuns = new RunBuffer(neg.largestBucket);
+    const posRuns = new RunBuffer(pos.largestBucket);
     const scratch = new BucketScratch();
     let fp = 0;
     let tp = 0;

@@ -22,27 +22,60 @@ const SPARSE_MAX = BUCKETS / DENSE_RATIO;
 /** The distinct keys of one bucket, descending, with their counts (and summed weights). */
 export class RunBuffer {
   /** Low 16 bits of each distinct key, descending. */
-  readonly low = new Uint16Array(BUCKETS);
+  readonly low: Uint16Array;
   /** Number of keys equal to each. */
-  readonly count = new Uint32Array(BUCKETS);
+  readonly count: Uint32Array;
   /** Sum of the weights of those keys (weighted buckets only). */
-  readonly weight = new Float64Array(BUCKETS);
+  readonly weight: Float64Array;
   /** Number of runs filled by the last read. */
   length = 0;
+
+  /** @param capacity - the most runs a bucket can yield: its size, at most 65536 */
+  constructor(capacity = BUCKETS) {
+    const n = Math.min(BUCKETS, Math.max(1, capacity));
+    this.low = new Uint16Array(n);
+    this.count = new Uint32Array(n);
+    this.weight = new Float64Array(n);
+  }
 }
 
-/** Zeroed tables and scratch space shared by the reads of one sweep. */
+/**
+ * Zeroed tables and scratch space shared by the reads of one sweep, allocated on first use so
+ * that small sets (all sparse buckets) never pay for the 64k-entry tables.
+ */
 export class BucketScratch {
-  readonly counts = new Uint32Array(BUCKETS);
-  readonly weights = new Float64Array(BUCKETS);
-  readonly low = new Uint16Array(SPARSE_MAX);
-  readonly packed = new Float64Array(SPARSE_MAX);
+  private countTable: Uint32Array | undefined;
+  private weightTable: Float64Array | undefined;
+  private lowScratch: Uint16Array | undefined;
+  private packedScratch: Float64Array | undefined;
+
+  /** `[65536]` per-low-half counts, all zero between reads. */
+  get counts(): Uint32Array {
+    return (this.countTable ??= new Uint32Array(BUCKETS));
+  }
+
+  /** `[65536]` per-low-half weight sums, all zero between reads. */
+  get weights(): Float64Array {
+    return (this.weightTable ??= new Float64Array(BUCKETS));
+  }
+
+  /** Sort scratch for the low halves of a sparse bucket. */
+  get low(): Uint16Array {
+    return (this.lowScratch ??= new Uint16Array(SPARSE_MAX));
+  }
+
+  /** Sort scratch for the packed (low half, tag) pairs of a sparse bucket. */
+  get packed(): Float64Array {
+    return (this.packedScratch ??= new Float64Array(SPARSE_MAX));
+  }
 }
 
 /** Uint32 keys (with an optional uint32 tag each) grouped by their high 16 bits. */
 export class KeyBuckets {
   /** Number of keys. */
   readonly size: number;
+  /** Keys in the fullest bucket (bounds the runs one bucket can yield). */
+  readonly largestBucket: number;
   /** `[65537]` bucket h holds entries start[h] .. start[h + 1]. */
   private readonly start: Uint32Array;
   /** `[size]` low 16 bits of each key, grouped by bucket (unordered within a bucket). */
@@ -75,6 +108,9 @@ export class KeyBuckets {
       sum += c;
     }
     start[BUCKETS] = sum;
+    let largest = 0;
+    for (let h = 0; h < BUCKETS; h++) largest = Math.max(largest, start[h + 1] - start[h]);
+    this.largestBucket = largest;
     const next = start.slice(0, BUCKETS);
     this.low = new Uint16Array(n);
     this.tags = tagChunks ? new Uint32Array(n) : undefined;

@@ -33,13 +33,19 @@ export class KeyCollector {
 }
 
 /**
- * Validates labels and scores and splits them by class into a {@link ScoreSet}. Float32Array
- * scores take the bucketed key path (fast at pixel scale, values exact); any other array is read
- * as float64 and sorted natively, so image scores keep their full precision.
+ * Below this many scores the bucketed path's fixed cost (65536-entry bucket tables, ~ms) exceeds
+ * a native sort; float32 values are exact in float64, so both paths give identical results.
+ */
+const BUCKETED_MIN = 1 << 16;
+
+/**
+ * Validates labels and scores and splits them by class into a {@link ScoreSet}. Large
+ * Float32Array scores take the bucketed key path (fast at pixel scale, values exact); anything
+ * else is read as float64 and sorted natively, so image scores keep their full precision.
  */
 export function splitByClass(context: string, labels: LabelArray, scores: ScoreArray): ScoreSet {
   checkSameLength(context, labels, scores);
-  return scores instanceof Float32Array
+  return scores instanceof Float32Array && scores.length >= BUCKETED_MIN
     ? splitFloat32(context, labels, scores)
     : splitFloat64(context, labels, scores);
 }
