@@ -40,8 +40,8 @@ export class AurocAccumulator implements ThresholdVisitor {
  * (higher = more anomalous), exactly as scikit-learn's `roc_auc_score`: a tie between a normal
  * and an anomalous sample counts one half.
  *
- * Float32Array scores take a bucketed counting path (use them at pixel scale); other arrays are
- * read as float64.
+ * Scores are read as float64; a Float32Array of 65536 scores or more takes a bucketed counting
+ * path instead (same values, far faster at pixel scale: pass pixel maps as Float32Array).
  *
  * @param labels - `[n]` 0 or 1
  * @param scores - `[n]` finite numbers

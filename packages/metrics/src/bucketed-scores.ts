@@ -4,7 +4,7 @@ import type { ScoreSet, ThresholdVisitor } from './threshold-sweep.js';
 
 /**
  * A score set of float32 keys grouped into buckets by class (see `key-buckets.ts`): the path for
- * pixel maps and any Float32Array scores. Anomalous keys may carry their ground-truth region,
+ * pixel maps and large Float32Array score sets. Anomalous keys may carry their ground-truth region,
  * whose weight 1 / size feeds the per-region overlap of AU-PRO.
  */
 export class BucketedScores implements ScoreSet {

@@ -38,8 +38,8 @@ export interface ImageMetricsWithCurves extends ImageMetrics {
  * and one pass: the same values as {@link auroc}, {@link averagePrecision} and {@link f1Max}.
  *
  * @param labels - `[n]` 0 normal or 1 anomalous
- * @param scores - `[n]` finite numbers, higher = more anomalous (read as float64 unless a
- *   Float32Array)
+ * @param scores - `[n]` finite numbers, higher = more anomalous (precision kept: float64, or
+ *   float32 for a Float32Array)
  * @throws on a length mismatch, a label other than 0/1, a non-finite score, or one class absent.
  *
  * @example
