@@ -32,7 +32,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const fixture = resolve(here, '../../../../shared/fixtures/efficientnet/tf_efficientnet_b6.stages0-3.safetensors');
 
 function weights(model: string): { tensors: TensorMap; source: string } {
-  const path = process.env.RLR_SHARED_DIR ? join(process.env.RLR_SHARED_DIR, 'fixtures/efficientnet/tf_efficientnet_b6.stages0-3.safetensors') : fixture;
+  const path = process.env.RLR_SHARED_DIR
+    ? join(process.env.RLR_SHARED_DIR, 'fixtures/efficientnet/tf_efficientnet_b6.stages0-3.safetensors')
+    : fixture;
   if (model === 'tf_efficientnet_b6' && existsSync(path)) {
     return { tensors: parseSafetensors(new Uint8Array(readFileSync(path)), path).tensors, source: 'fixture' };
   }
@@ -77,7 +79,13 @@ async function bench(backend: string, size: number, batch: number, runs: number,
 const runs = Number(values.runs);
 if (values.backend) {
   const backend = values.backend;
-  await bench(backend, Number(values.size ?? (backend === 'cpu' ? 128 : 256)), Number(values.batch ?? (backend === 'cpu' ? 2 : 8)), runs, values.model!);
+  await bench(
+    backend,
+    Number(values.size ?? (backend === 'cpu' ? 128 : 256)),
+    Number(values.batch ?? (backend === 'cpu' ? 2 : 8)),
+    runs,
+    values.model!,
+  );
 } else {
   await bench('wasm', Number(values.size ?? 256), Number(values.batch ?? 8), runs, values.model!);
   await bench('cpu', 128, 2, Math.min(runs, 2), values.model!);

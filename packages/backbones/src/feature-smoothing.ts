@@ -14,5 +14,17 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function smoothFeatures(x: tf.Tensor4D): tf.Tensor4D {
   if (x.rank !== 4) throw new Error(`smoothFeatures: expected a [B, H, W, C] map, got shape [${x.shape.join(', ')}]`);
-  return tf.tidy(() => tf.avgPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 1, 'valid'));
+  return tf.tidy(() =>
+    tf.avgPool(
+      tf.pad(x, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+      3,
+      1,
+      'valid',
+    ),
+  );
 }

@@ -46,7 +46,12 @@ describe('registry', () => {
   it("weights: 'random' is seeded, and calibration makes it depend on the calibration images", async () => {
     const images = testImages(2, 64, 64);
     const run = async (seed: number, calibrationImages?: tf.Tensor4D) => {
-      const net = await createBrowserBackbone('tf_efficientnet_b0', { weights: 'random', seed, calibrationImages, outIndices: [2] });
+      const net = await createBrowserBackbone('tf_efficientnet_b0', {
+        weights: 'random',
+        seed,
+        calibrationImages,
+        outIndices: [2],
+      });
       const [f] = net.extract(images);
       const data = f.dataSync().slice();
       const config = net.toConfig();
@@ -65,19 +70,32 @@ describe('registry', () => {
     rebuilt.dispose();
     const calibrated = await run(1, images);
     expect(calibrated.data).not.toEqual(a.data);
-    expect(calibrated.config).toEqual({ name: 'tf_efficientnet_b0', outIndices: [2], smooth: true, weights: 'random', seed: 1, calibrationImageCount: 2 });
+    expect(calibrated.config).toEqual({
+      name: 'tf_efficientnet_b0',
+      outIndices: [2],
+      smooth: true,
+      weights: 'random',
+      seed: 1,
+      calibrationImageCount: 2,
+    });
     images.dispose();
   });
 
   it('registers a custom tfjs model definition', () => {
-    registerTfjsBackbone('my_mobilenet', { ...mobileNetV1Definition(0.25), defaultOutIndices: [1] }, 'https://example.org/m/model.json');
+    registerTfjsBackbone(
+      'my_mobilenet',
+      { ...mobileNetV1Definition(0.25), defaultOutIndices: [1] },
+      'https://example.org/m/model.json',
+    );
     expect(backboneFeatureInfo('my_mobilenet')).toEqual({ channels: [32], reductions: [4] });
     expect(() => registerTfjsBackbone('tf_efficientnet_b0', mobileNetV1Definition(1), 'x')).toThrow(/built-in/);
   });
 });
 
 const b0File = requireShared('fixtures/efficientnet/tf_efficientnet_b0.safetensors');
-const mobilenetDir = requireShared('weights/mobilenet_v1_0.75_224/model.json') ? requireShared('weights/mobilenet_v1_0.75_224') : undefined;
+const mobilenetDir = requireShared('weights/mobilenet_v1_0.75_224/model.json')
+  ? requireShared('weights/mobilenet_v1_0.75_224')
+  : undefined;
 
 describe.skipIf(!b0File || !mobilenetDir)('Node createBackbone: local paths and cached downloads', () => {
   let server: Server;
@@ -89,7 +107,12 @@ describe.skipIf(!b0File || !mobilenetDir)('Node createBackbone: local paths and 
     server = createServer((req, res) => {
       const url = req.url ?? '';
       requests.push(url);
-      const file = url === '/b0/model.safetensors' ? b0File! : url.startsWith('/mobilenet/') ? join(mobilenetDir!, url.slice('/mobilenet/'.length)) : '';
+      const file =
+        url === '/b0/model.safetensors'
+          ? b0File!
+          : url.startsWith('/mobilenet/')
+          ? join(mobilenetDir!, url.slice('/mobilenet/'.length))
+          : '';
       if (!file || !existsSync(file)) return void res.writeHead(404).end();
       const body = readFileSync(file);
       res.writeHead(200, { 'Content-Length': body.length }).end(body);
@@ -118,7 +141,11 @@ describe.skipIf(!b0File || !mobilenetDir)('Node createBackbone: local paths and 
   it('downloads a checkpoint once into the cache and reuses it offline', async () => {
     const url = `${base}/b0/model.safetensors`;
     const progress: number[] = [];
-    const first = await createBackbone('tf_efficientnet_b0', { weights: url, cache: { cacheDir }, onProgress: (p) => progress.push(p.loaded) });
+    const first = await createBackbone('tf_efficientnet_b0', {
+      weights: url,
+      cache: { cacheDir },
+      onProgress: (p) => progress.push(p.loaded),
+    });
     first.dispose();
     expect(existsSync(cachePathFor(url, cacheDir))).toBe(true);
     expect(progress.at(-1)).toBe(readFileSync(b0File!).length);

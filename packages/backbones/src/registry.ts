@@ -75,8 +75,14 @@ export function getBackboneEntry(name: string): BackboneEntry {
  * Register a tfjs model (layers or graph) under a name, so that `createBackbone(name)` loads it.
  * @param defaultWeights URL or path of its `model.json`
  */
-export function registerTfjsBackbone(name: string, definition: TfjsModelDefinition, defaultWeights: string, description = name): void {
-  if (registry.get(name)?.family === 'efficientnet') throw new Error(`registerTfjsBackbone: "${name}" is a built-in EfficientNet name`);
+export function registerTfjsBackbone(
+  name: string,
+  definition: TfjsModelDefinition,
+  defaultWeights: string,
+  description = name,
+): void {
+  if (registry.get(name)?.family === 'efficientnet')
+    throw new Error(`registerTfjsBackbone: "${name}" is a built-in EfficientNet name`);
   tfjsModelFeatureInfo(name, definition); // validates the definition
   registry.set(name, {
     name,
@@ -180,7 +186,9 @@ async function createEfficientNet(entry: BackboneEntry, options: CreateBackboneO
     });
   }
   if (options.calibrationImages) {
-    throw new Error(`${name}: calibrationImages only applies to weights: 'random' (real checkpoints carry their own BatchNorm statistics)`);
+    throw new Error(
+      `${name}: calibrationImages only applies to weights: 'random' (real checkpoints carry their own BatchNorm statistics)`,
+    );
   }
   if (typeof weights === 'string') {
     const bytes = await (options.sources ?? fetchSourceReader).bytes(weights, options.onProgress);
@@ -196,7 +204,9 @@ async function createTfjsModel(entry: BackboneEntry, options: CreateBackboneOpti
   const weights = options.weights ?? entry.defaultWeights;
   const common = { outIndices: options.outIndices ?? entry.defaultOutIndices, smooth: options.smooth };
   if (weights === 'random' || options.calibrationImages) {
-    throw new Error(`${entry.name}: random weights and calibration are only available for EfficientNet; pass the model.json location`);
+    throw new Error(
+      `${entry.name}: random weights and calibration are only available for EfficientNet; pass the model.json location`,
+    );
   }
   if (typeof weights === 'string') {
     const handler = await (options.sources ?? fetchSourceReader).modelHandler(weights, options.onProgress);

@@ -27,7 +27,9 @@ export function parseHubId(source: string): HubFile {
   const m = /^hf:\/\/([^/@]+\/[^/@]+)(?:@([^/]+))?\/(.+)$/.exec(source);
   const badSegment = (s: string) => s === '..' || s === '.' || s === '';
   if (!m || m[1].split('/').some(badSegment) || m[3].split('/').some(badSegment)) {
-    throw new Error(`"${source}" is not a Hugging Face id; write hf://<owner>/<repo>/<file>, e.g. hf://timm/tf_efficientnet_b6.aa_in1k/model.safetensors`);
+    throw new Error(
+      `"${source}" is not a Hugging Face id; write hf://<owner>/<repo>/<file>, e.g. hf://timm/tf_efficientnet_b6.aa_in1k/model.safetensors`,
+    );
   }
   return { repo: m[1], revision: m[2] ?? 'main', file: m[3] };
 }
@@ -41,7 +43,10 @@ export function isRemoteSource(source: string): boolean {
 export function resolveSourceUrl(source: string): string {
   if (source.startsWith('hf://')) {
     const { repo, revision, file } = parseHubId(source);
-    return `https://huggingface.co/${repo}/resolve/${encodeURIComponent(revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
+    return `https://huggingface.co/${repo}/resolve/${encodeURIComponent(revision)}/${file
+      .split('/')
+      .map(encodeURIComponent)
+      .join('/')}`;
   }
   if (/^https?:\/\//i.test(source)) return source;
   throw new Error(`"${source}" is not a URL or hf:// id`);

@@ -57,8 +57,13 @@ export function defineParitySuite(backend: TestBackend, { float16 = false } = {}
 
     it.runIf(float16)('loads a float16 checkpoint (B0): stages within 2e-2 x max|expected| (weights rounded to 11 bits)', () => {
       const f32 = readTensors(dir!, 'tf_efficientnet_b0.safetensors');
-      const half = new Map([...f32].map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array, dtype: 'F16' as const }]));
-      const extractor = new EfficientNetExtractor('tf_efficientnet_b0', serializeSafetensors(half), { outIndices: [0, 2, 4], smooth: false });
+      const half = new Map(
+        [...f32].map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array, dtype: 'F16' as const }]),
+      );
+      const extractor = new EfficientNetExtractor('tf_efficientnet_b0', serializeSafetensors(half), {
+        outIndices: [0, 2, 4],
+        smooth: false,
+      });
       const expected = readTensors(dir!, 'tf_efficientnet_b0_256x256.expected.safetensors');
       const images = denormalizeImagenet(expected.get('input')!);
       const outs = extractor.extract(images);

@@ -106,7 +106,9 @@ describe('BatchNorm calibration', () => {
 
   it('is idempotent: calibrating calibrated weights on the same images changes nothing', () => {
     const images = testImages(3, 48, 48, 9);
-    const once = calibrateBatchNorm(NAME, randomEfficientNetWeights(NAME, { seed: 4, blockCount: 5, head: false }), images, { blockCount: 5 });
+    const once = calibrateBatchNorm(NAME, randomEfficientNetWeights(NAME, { seed: 4, blockCount: 5, head: false }), images, {
+      blockCount: 5,
+    });
     const twice = calibrateBatchNorm(NAME, once.weights, images, { blockCount: 5 });
     twice.layers.forEach((l, k) => {
       const a = once.layers[k].inputVariance;

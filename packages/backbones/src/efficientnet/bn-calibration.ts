@@ -42,18 +42,13 @@ export interface BatchNormCalibration {
 class CalibrationOps implements EfficientNetOps {
   readonly layers: BatchNormLayerStats[] = [];
 
-  constructor(
-    private readonly weights: TensorMap,
-    private readonly ctx: CheckpointContext,
-  ) {}
+  constructor(private readonly weights: TensorMap, private readonly ctx: CheckpointContext) {}
 
   convBn(x: tf.Tensor4D, spec: ConvBnSpec): tf.Tensor4D {
     const out = spec.shape[0];
     const raw = requireTensor(this.weights, `${spec.conv}.weight`, spec.shape, this.ctx);
     const filter = tf.tensor4d(torchConvToTfjs(raw, spec.shape), tfjsConvShape(spec.shape, spec.depthwise));
-    const y = spec.depthwise
-      ? tf.depthwiseConv2d(x, filter, spec.stride, 'same')
-      : tf.conv2d(x, filter, spec.stride, 'same');
+    const y = spec.depthwise ? tf.depthwiseConv2d(x, filter, spec.stride, 'same') : tf.conv2d(x, filter, spec.stride, 'same');
     // Biased variance: normalising with it gives exactly unit variance on the calibration batch.
     const { mean, variance } = tf.moments(y, [0, 1, 2]);
     const inputMean = mean.dataSync() as Float32Array;

@@ -34,13 +34,31 @@ export function blockConvs(block: BlockSpec): { expand?: ConvBnSpec; dw: ConvBnS
   if (block.kind === 'ds') {
     return {
       dw: dwSpec('bn1'),
-      project: { conv: `${p}.conv_pw`, bn: `${p}.bn2`, shape: [block.outChannels, block.midChannels, 1, 1], stride: 1, depthwise: false },
+      project: {
+        conv: `${p}.conv_pw`,
+        bn: `${p}.bn2`,
+        shape: [block.outChannels, block.midChannels, 1, 1],
+        stride: 1,
+        depthwise: false,
+      },
     };
   }
   return {
-    expand: { conv: `${p}.conv_pw`, bn: `${p}.bn1`, shape: [block.midChannels, block.inChannels, 1, 1], stride: 1, depthwise: false },
+    expand: {
+      conv: `${p}.conv_pw`,
+      bn: `${p}.bn1`,
+      shape: [block.midChannels, block.inChannels, 1, 1],
+      stride: 1,
+      depthwise: false,
+    },
     dw: dwSpec('bn2'),
-    project: { conv: `${p}.conv_pwl`, bn: `${p}.bn3`, shape: [block.outChannels, block.midChannels, 1, 1], stride: 1, depthwise: false },
+    project: {
+      conv: `${p}.conv_pwl`,
+      bn: `${p}.bn3`,
+      shape: [block.outChannels, block.midChannels, 1, 1],
+      stride: 1,
+      depthwise: false,
+    },
   };
 }
 

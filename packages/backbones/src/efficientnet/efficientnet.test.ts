@@ -42,7 +42,9 @@ describe('loading timm checkpoints', () => {
 
 describe('EfficientNet extraction', () => {
   it('returns [B, ceil(H/r), ceil(W/r), C] per out index, also for odd sizes', () => {
-    const net = new EfficientNetExtractor('tf_efficientnet_b0', randomEfficientNetWeights('tf_efficientnet_b0'), { outIndices: [3, 1] });
+    const net = new EfficientNetExtractor('tf_efficientnet_b0', randomEfficientNetWeights('tf_efficientnet_b0'), {
+      outIndices: [3, 1],
+    });
     const images = testImages(2, 65, 97);
     const outs = net.extract(images);
     expect(outs.map((o) => o.shape)).toEqual([
@@ -71,7 +73,9 @@ describe('EfficientNet extraction', () => {
   });
 
   it('rejects images that are not [B, H, W, 3] float32, naming the expected layout', () => {
-    const net = new EfficientNetExtractor('tf_efficientnet_b0', randomEfficientNetWeights('tf_efficientnet_b0'), { outIndices: [0] });
+    const net = new EfficientNetExtractor('tf_efficientnet_b0', randomEfficientNetWeights('tf_efficientnet_b0'), {
+      outIndices: [0],
+    });
     const gray = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D;
     expect(() => net.extract(gray)).toThrow(/\[B, H, W, 3\] RGB in \[0, 1\]; got shape \[1, 32, 32, 1\]/);
     gray.dispose();
@@ -83,7 +87,9 @@ describe('EfficientNet extraction', () => {
 
   it('leaks nothing: tf.memory().numTensors is unchanged by 100 extractions and back to the start after dispose', () => {
     const start = tf.memory().numTensors;
-    const net = new EfficientNetExtractor('tf_efficientnet_b0', randomEfficientNetWeights('tf_efficientnet_b0'), { outIndices: [2, 3] });
+    const net = new EfficientNetExtractor('tf_efficientnet_b0', randomEfficientNetWeights('tf_efficientnet_b0'), {
+      outIndices: [2, 3],
+    });
     const images = testImages(1, 64, 64);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) tf.dispose(net.extract(images));

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseSafetensors, type FeatureExtractor, type FeatureInfo } from '@rlr/core';
 import { smoothFeatures } from '../feature-smoothing.js';
+import { checkOutIndices } from '../out-indices.js';
 import { checkImages, imagenetNormalize } from '../preprocessing.js';
 import type { TensorMap } from '../weights/checkpoint-tensors.js';
 import { runBlocks } from './efficientnet-blocks.js';
@@ -42,24 +43,10 @@ export function requireEfficientNetName(name: string): EfficientNetName {
   return name;
 }
 
-/** Check `outIndices` against the number of stages; `who` names the backbone in the message. */
-export function checkOutIndices(outIndices: readonly number[], stageCount: number, who: string): number[] {
-  const seen = new Set<number>();
-  if (outIndices.length === 0) throw new Error(`${who}: outIndices is empty; pass at least one stage in 0..${stageCount - 1}`);
-  for (const i of outIndices) {
-    if (!Number.isInteger(i) || i < 0 || i >= stageCount) {
-      throw new Error(`${who}: outIndices contains ${i}; stages are 0..${stageCount - 1} (stage i has stride 2^(i+1))`);
-    }
-    if (seen.has(i)) throw new Error(`${who}: outIndices lists stage ${i} twice`);
-    seen.add(i);
-  }
-  return [...outIndices];
-}
-
 /** Channels and strides of the requested stages, without loading any weights. */
 export function efficientNetFeatureInfo(name: string, outIndices: readonly number[] = DEFAULT_OUT_INDICES): FeatureInfo {
   const arch = efficientNetArchitecture(requireEfficientNetName(name));
-  const idx = checkOutIndices(outIndices, arch.features.length, name);
+  const idx = checkOutIndices(outIndices, arch.features.length, name, ' (stage i has stride 2^(i+1))');
   return {
     channels: idx.map((i) => arch.features[i].channels),
     reductions: idx.map((i) => arch.features[i].reduction),
@@ -85,8 +72,8 @@ export class EfficientNetExtractor implements FeatureExtractor {
   constructor(name: string, weights: TensorMap | Uint8Array, options: EfficientNetOptions = {}) {
     this.name = requireEfficientNetName(name);
     this.arch = efficientNetArchitecture(this.name);
-    this.outIndices = checkOutIndices(options.outIndices ?? DEFAULT_OUT_INDICES, this.arch.features.length, this.name);
-    this.featureInfo = efficientNetFeatureInfo(this.name, this.outIndices);
+    this.featureInfo = efficientNetFeatureInfo(this.name, options.outIndices ?? DEFAULT_OUT_INDICES); // validates outIndices
+    this.outIndices = [...(options.outIndices ?? DEFAULT_OUT_INDICES)];
     this.smooth = options.smooth ?? true;
     this.blockCount = Math.max(...this.outIndices.map((i) => this.arch.features[i].blockCount));
     const source = options.weightsSource ?? 'in-memory weights';

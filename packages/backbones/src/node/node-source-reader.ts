@@ -16,7 +16,8 @@ export function nodeSourceReader(options: CacheOptions = {}): SourceReader {
       if (!isRemoteSource(source)) return fileModelHandler(source);
       const opts = { ...options, onProgress: onProgress ?? options.onProgress, sha256: undefined, size: undefined };
       const jsonPath = await ensureCached(source, opts);
-      const manifest = (JSON.parse(await readFile(jsonPath, 'utf8')) as { weightsManifest?: { paths: string[] }[] }).weightsManifest ?? [];
+      const manifest =
+        (JSON.parse(await readFile(jsonPath, 'utf8')) as { weightsManifest?: { paths: string[] }[] }).weightsManifest ?? [];
       const base = resolveSourceUrl(source);
       for (const group of manifest) {
         for (const p of group.paths) await ensureCached(new URL(p, base).toString(), opts);

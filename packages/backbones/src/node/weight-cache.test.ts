@@ -35,7 +35,10 @@ function serveRange(headers: IncomingHttpHeaders, res: import('node:http').Serve
       res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
       return;
     }
-    res.writeHead(206, { 'Content-Length': body.length - start, 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}` });
+    res.writeHead(206, {
+      'Content-Length': body.length - start,
+      'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}`,
+    });
     res.end(body.subarray(start));
     return;
   }
@@ -152,14 +155,18 @@ describe('weight download cache', () => {
   it('rejects a wrong sha256 or size and leaves nothing in the cache', async () => {
     const url = fresh('ok');
     const wrong = '0'.repeat(64);
-    await expect(ensureCached(url, { cacheDir, sha256: wrong })).rejects.toThrow(new RegExp(`has sha256 ${SHA}, expected ${wrong}`));
+    await expect(ensureCached(url, { cacheDir, sha256: wrong })).rejects.toThrow(
+      new RegExp(`has sha256 ${SHA}, expected ${wrong}`),
+    );
     expect(existsSync(cachePathFor(url, cacheDir))).toBe(false);
     expect(existsSync(`${cachePathFor(url, cacheDir)}.partial`)).toBe(false);
     await expect(ensureCached(url, { cacheDir, size: 123 })).rejects.toThrow(/gave 300000 bytes, expected 123/);
   });
 
   it('reports an HTTP error without retrying', async () => {
-    await expect(ensureCached(`${base}/missing/model.safetensors`, { cacheDir })).rejects.toThrow(/HTTP 404 Not Found .*\(check the name\)/);
+    await expect(ensureCached(`${base}/missing/model.safetensors`, { cacheDir })).rejects.toThrow(
+      /HTTP 404 Not Found .*\(check the name\)/,
+    );
     expect(seen).toHaveLength(1);
   });
 
@@ -167,7 +174,12 @@ describe('weight download cache', () => {
     const url = fresh('ok');
     const target = cachePathFor(url, cacheDir);
     await expect(ensureCached(url, { cacheDir, offline: true })).rejects.toThrow(
-      new RegExp(`offline mode: .* is not in the cache \\(expected at ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)\\. Download .* place it at that path`),
+      new RegExp(
+        `offline mode: .* is not in the cache \\(expected at ${target.replace(
+          /[.*+?^${}()|[\]\\]/g,
+          '\\$&',
+        )}\\)\\. Download .* place it at that path`,
+      ),
     );
     const before = process.env.RLR_OFFLINE;
     process.env.RLR_OFFLINE = '1';
@@ -185,7 +197,9 @@ describe('weight download cache', () => {
   it('downloads hf:// ids from the hub URL, cached under hf/<owner>/<repo>/<revision>/', async () => {
     const id = 'hf://timm/tf_efficientnet_b0.aa_in1k/model.safetensors';
     expect(resolveSourceUrl(id)).toBe('https://huggingface.co/timm/tf_efficientnet_b0.aa_in1k/resolve/main/model.safetensors');
-    expect(resolveSourceUrl('hf://timm/x@v1.2/sub/w.safetensors')).toBe('https://huggingface.co/timm/x/resolve/v1.2/sub/w.safetensors');
+    expect(resolveSourceUrl('hf://timm/x@v1.2/sub/w.safetensors')).toBe(
+      'https://huggingface.co/timm/x/resolve/v1.2/sub/w.safetensors',
+    );
     expect(() => resolveSourceUrl('hf://timm/../model.safetensors')).toThrow(/not a Hugging Face id/);
     // Route the hub through the local server.
     const viaLocal = ((url: string, init?: RequestInit) =>
@@ -207,6 +221,8 @@ describe('weight download cache', () => {
     const local = join(cacheDir, 'local.bin');
     writeFileSync(local, BODY);
     expect(await ensureCached(local)).toBe(local);
-    await expect(ensureCached(join(cacheDir, 'nope.safetensors'))).rejects.toThrow(/weights file ".*nope\.safetensors" does not exist/);
+    await expect(ensureCached(join(cacheDir, 'nope.safetensors'))).rejects.toThrow(
+      /weights file ".*nope\.safetensors" does not exist/,
+    );
   });
 });

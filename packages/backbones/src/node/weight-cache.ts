@@ -142,7 +142,12 @@ async function downloadOnce(source: string, url: string, partial: string, option
     total = Number.isFinite(len) && len > 0 ? len : undefined;
   } else {
     await res.body?.cancel();
-    const hint = res.status === 401 || res.status === 403 ? ' (a gated or private repo needs HF_TOKEN)' : res.status === 404 ? ' (check the name)' : '';
+    const hint =
+      res.status === 401 || res.status === 403
+        ? ' (a gated or private repo needs HF_TOKEN)'
+        : res.status === 404
+        ? ' (check the name)'
+        : '';
     throw new PermanentDownloadError(`could not download ${source}: HTTP ${res.status} ${res.statusText} from ${url}${hint}`);
   }
   const file = await open(partial, start > 0 ? 'a' : 'w');
@@ -191,7 +196,9 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
   const offline = options.offline ?? offlineFromEnv();
   if (offline) {
     throw new Error(
-      `offline mode${options.offline === undefined ? ' (RLR_OFFLINE is set)' : ''}: ${source} is not in the cache (expected at ${target}). ` +
+      `offline mode${
+        options.offline === undefined ? ' (RLR_OFFLINE is set)' : ''
+      }: ${source} is not in the cache (expected at ${target}). ` +
         `Download ${resolveSourceUrl(source)} on a machine with network access and place it at that path, ` +
         `pass a local file path as the weights instead, or turn offline mode off.`,
     );
@@ -220,12 +227,16 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
   const expectedSize = options.size ?? total;
   if (expectedSize !== undefined && size !== expectedSize) {
     await rm(partial, { force: true });
-    throw new Error(`download of ${source} gave ${size} bytes, expected ${expectedSize}; the partial file was removed, try again`);
+    throw new Error(
+      `download of ${source} gave ${size} bytes, expected ${expectedSize}; the partial file was removed, try again`,
+    );
   }
   const digest = await sha256File(partial);
   if (options.sha256 && digest.toLowerCase() !== options.sha256.toLowerCase()) {
     await rm(partial, { force: true });
-    throw new Error(`download of ${source} has sha256 ${digest}, expected ${options.sha256}; the file was removed (corrupt download or wrong checksum)`);
+    throw new Error(
+      `download of ${source} has sha256 ${digest}, expected ${options.sha256}; the file was removed (corrupt download or wrong checksum)`,
+    );
   }
   await rename(partial, target);
   await writeAtomic(checksumFile, `${digest}\n`);

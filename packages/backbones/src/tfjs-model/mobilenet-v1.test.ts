@@ -13,7 +13,9 @@ import { mobileNetV1Definition } from './mobilenet-v1.js';
 import { TfjsModelBackbone } from './tfjs-model-backbone.js';
 import { testImages } from '../../test/helpers.js';
 
-const dir = requireShared('weights/mobilenet_v1_0.75_224/model.json') ? requireShared('weights/mobilenet_v1_0.75_224') : undefined;
+const dir = requireShared('weights/mobilenet_v1_0.75_224/model.json')
+  ? requireShared('weights/mobilenet_v1_0.75_224')
+  : undefined;
 
 describe.skipIf(!dir)('MobileNetV1 0.75 from tfjs layers weights', () => {
   let full: tfl.LayersModel;
@@ -45,7 +47,10 @@ describe.skipIf(!dir)('MobileNetV1 0.75 from tfjs layers weights', () => {
 
   it('taps equal the original model at 224x224 (max error ≤ 1e-5 x max)', async () => {
     const net = await createBackbone('mobilenet_v1_0.75', { weights: dir, outIndices: [1, 4], smooth: false });
-    const reference = tfl.model({ inputs: full.inputs, outputs: ['conv_pw_3_relu', 'conv_pw_13_relu'].map((n) => full.getLayer(n).output as tfl.SymbolicTensor) });
+    const reference = tfl.model({
+      inputs: full.inputs,
+      outputs: ['conv_pw_3_relu', 'conv_pw_13_relu'].map((n) => full.getLayer(n).output as tfl.SymbolicTensor),
+    });
     const images = testImages(2, 224, 224, 3);
     const ours = net.extract(images);
     const theirs = tf.tidy(() => reference.predict(tf.sub(tf.mul(images, 2), 1)) as tf.Tensor[]);
@@ -91,14 +96,19 @@ describe.skipIf(!dir)('MobileNetV1 0.75 from tfjs layers weights', () => {
   });
 
   it('names a missing tap layer and a channel mismatch', async () => {
-    const bad = { ...mobileNetV1Definition(0.75), taps: ['conv_pw_1_relu', 'conv_pw_99_relu'], reductions: [2, 4], channels: [48, 96] };
+    const bad = {
+      ...mobileNetV1Definition(0.75),
+      taps: ['conv_pw_1_relu', 'conv_pw_99_relu'],
+      reductions: [2, 4],
+      channels: [48, 96],
+    };
     await expect(TfjsModelBackbone.load('custom', bad, await fileModelHandler(dir!), { outIndices: [1] })).rejects.toThrow(
       /no layer "conv_pw_99_relu"; its layers include input_1, conv1/,
     );
     const wrongWidth = mobileNetV1Definition(1);
-    await expect(TfjsModelBackbone.load('mobilenet_v1', wrongWidth, await fileModelHandler(dir!), { outIndices: [2] })).rejects.toThrow(
-      /layer "conv_pw_5_relu" has 192 channels but the definition says 256/,
-    );
+    await expect(
+      TfjsModelBackbone.load('mobilenet_v1', wrongWidth, await fileModelHandler(dir!), { outIndices: [2] }),
+    ).rejects.toThrow(/layer "conv_pw_5_relu" has 192 channels but the definition says 256/);
   });
 
   it('leaks nothing over 100 extractions', async () => {

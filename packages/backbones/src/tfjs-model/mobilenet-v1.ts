@@ -9,7 +9,13 @@ import type { TfjsModelDefinition } from './tfjs-model-backbone.js';
 export type MobileNetV1Alpha = 0.25 | 0.75 | 1;
 
 /** The stage taps, shallow to deep. */
-export const MOBILENET_V1_TAPS = ['conv_pw_1_relu', 'conv_pw_3_relu', 'conv_pw_5_relu', 'conv_pw_11_relu', 'conv_pw_13_relu'] as const;
+export const MOBILENET_V1_TAPS = [
+  'conv_pw_1_relu',
+  'conv_pw_3_relu',
+  'conv_pw_5_relu',
+  'conv_pw_11_relu',
+  'conv_pw_13_relu',
+] as const;
 
 /** Tap definition of MobileNetV1 with width multiplier `alpha`. */
 export function mobileNetV1Definition(alpha: MobileNetV1Alpha): TfjsModelDefinition {

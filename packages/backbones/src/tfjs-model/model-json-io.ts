@@ -22,9 +22,12 @@ export function modelFilesIOHandler(files: ModelFiles): tf.io.IOHandler {
       try {
         json = JSON.parse(await files.readModelJson()) as tf.io.ModelJSON;
       } catch (e) {
-        throw new Error(`${files.location}: could not read model.json (${(e as Error).message}); pass the path or URL of a tfjs model.json`);
+        throw new Error(
+          `${files.location}: could not read model.json (${(e as Error).message}); pass the path or URL of a tfjs model.json`,
+        );
       }
-      if (!json.modelTopology) throw new Error(`${files.location}: model.json has no modelTopology; is it a tfjs layers or graph model?`);
+      if (!json.modelTopology)
+        throw new Error(`${files.location}: model.json has no modelTopology; is it a tfjs layers or graph model?`);
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const specs = manifest.flatMap((group) => group.weights);
         const shards = await Promise.all(
@@ -33,7 +36,9 @@ export function modelFilesIOHandler(files: ModelFiles): tf.io.IOHandler {
               try {
                 return await files.readShard(p);
               } catch (e) {
-                throw new Error(`${files.location}: weight shard "${p}" listed in model.json could not be read (${(e as Error).message})`);
+                throw new Error(
+                  `${files.location}: weight shard "${p}" listed in model.json could not be read (${(e as Error).message})`,
+                );
               }
             }),
           ),

@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import type { FeatureExtractor, FeatureInfo } from '@rlr/core';
 import { smoothFeatures } from '../feature-smoothing.js';
+import { checkOutIndices } from '../out-indices.js';
 import { checkImages, preprocess, type Preprocessing } from '../preprocessing.js';
 import { withFreeInputSize } from './free-input-size.js';
 
@@ -48,17 +49,8 @@ function checkDefinition(name: string, def: TfjsModelDefinition): void {
 }
 
 function resolveOutIndices(name: string, def: TfjsModelDefinition, outIndices?: readonly number[]): number[] {
-  const idx = [...(outIndices ?? def.defaultOutIndices ?? def.taps.map((_, i) => i))];
-  if (idx.length === 0) throw new Error(`${name}: outIndices is empty; pass at least one stage in 0..${def.taps.length - 1}`);
-  const seen = new Set<number>();
-  for (const i of idx) {
-    if (!Number.isInteger(i) || i < 0 || i >= def.taps.length) {
-      throw new Error(`${name}: outIndices contains ${i}; this model has stages 0..${def.taps.length - 1} (${def.taps.join(', ')})`);
-    }
-    if (seen.has(i)) throw new Error(`${name}: outIndices lists stage ${i} twice`);
-    seen.add(i);
-  }
-  return idx;
+  const idx = outIndices ?? def.defaultOutIndices ?? def.taps.map((_, i) => i);
+  return checkOutIndices(idx, def.taps.length, name, ` (${def.taps.join(', ')})`);
 }
 
 /** Channels and strides of the requested stages of a definition (no model needed). */
@@ -80,13 +72,19 @@ async function layersRunner(name: string, handler: tf.io.IOHandler, taps: string
     } catch {
       const names = full.layers.map((l) => l.name);
       full.dispose();
-      throw new Error(`${name}: the model has no layer "${tap}"; its layers include ${names.slice(0, 12).join(', ')}, … (${names.length} in all)`);
+      throw new Error(
+        `${name}: the model has no layer "${tap}"; its layers include ${names.slice(0, 12).join(', ')}, … (${
+          names.length
+        } in all)`,
+      );
     }
     const out = layer.output as tfl.SymbolicTensor;
     const got = out.shape[out.shape.length - 1];
     if (got !== channels[k]) {
       full.dispose();
-      throw new Error(`${name}: layer "${tap}" has ${got} channels but the definition says ${channels[k]}; is this the right model variant?`);
+      throw new Error(
+        `${name}: layer "${tap}" has ${got} channels but the definition says ${channels[k]}; is this the right model variant?`,
+      );
     }
     return out;
   });
@@ -128,7 +126,13 @@ export class TfjsModelBackbone implements FeatureExtractor {
   private runner: TapRunner | undefined;
   private readonly weightsSource: string | undefined;
 
-  private constructor(name: string, def: TfjsModelDefinition, outIndices: number[], runner: TapRunner, options: TfjsModelBackboneOptions) {
+  private constructor(
+    name: string,
+    def: TfjsModelDefinition,
+    outIndices: number[],
+    runner: TapRunner,
+    options: TfjsModelBackboneOptions,
+  ) {
     this.name = name;
     this.definition = def;
     this.outIndices = outIndices;
@@ -153,7 +157,9 @@ export class TfjsModelBackbone implements FeatureExtractor {
     const taps = outIndices.map((i) => def.taps[i]);
     const channels = outIndices.map((i) => def.channels[i]);
     const runner =
-      def.format === 'layers' ? await layersRunner(name, handler, taps, channels) : await graphRunner(name, handler, taps, channels);
+      def.format === 'layers'
+        ? await layersRunner(name, handler, taps, channels)
+        : await graphRunner(name, handler, taps, channels);
     return new TfjsModelBackbone(name, def, outIndices, runner, options);
   }
 

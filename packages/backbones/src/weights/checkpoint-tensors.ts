@@ -28,7 +28,9 @@ export function requireTensor(tensors: TensorMap, name: string, shape: readonly 
     );
   }
   if (!(t.data instanceof Float32Array)) {
-    throw new Error(`${ctx.source}: tensor "${name}" has dtype ${t.dtype}; ${ctx.model} needs floating-point weights (F32, F16 or BF16).`);
+    throw new Error(
+      `${ctx.source}: tensor "${name}" has dtype ${t.dtype}; ${ctx.model} needs floating-point weights (F32, F16 or BF16).`,
+    );
   }
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new Error(
