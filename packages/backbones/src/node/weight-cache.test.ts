@@ -50,7 +50,13 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const path = req.url ?? '';
     seen.push({ path, headers: req.headers });
-    if (path.startsWith('/ok/') || path.startsWith('/hf/')) return serveRange(req.headers, res, BODY);
+    if (path.startsWith('/ok/')) return serveRange(req.headers, res, BODY);
+    if (path.startsWith('/hf/')) {
+      // Like huggingface.co/<repo>/resolve/...: a redirect to the CDN carrying the LFS sha256 and size.
+      const sha = path.includes('corrupt') ? 'f'.repeat(64) : SHA;
+      res.writeHead(302, { Location: `${base}/ok${path}`, 'X-Linked-Etag': `"${sha}"`, 'X-Linked-Size': BODY.length }).end();
+      return;
+    }
     if (path.startsWith('/norange/')) {
       res.writeHead(200, { 'Content-Length': BODY.length }).end(BODY);
       return;
@@ -194,19 +200,38 @@ describe('weight download cache', () => {
     }
   });
 
-  it('downloads hf:// ids from the hub URL, cached under hf/<owner>/<repo>/<revision>/', async () => {
+  it('downloads hf:// ids from the hub URL, checked against the sha256 the hub announces, cached under hf/<owner>/<repo>/<revision>/', async () => {
     const id = 'hf://timm/tf_efficientnet_b0.aa_in1k/model.safetensors';
     expect(resolveSourceUrl(id)).toBe('https://huggingface.co/timm/tf_efficientnet_b0.aa_in1k/resolve/main/model.safetensors');
     expect(resolveSourceUrl('hf://timm/x@v1.2/sub/w.safetensors')).toBe(
       'https://huggingface.co/timm/x/resolve/v1.2/sub/w.safetensors',
     );
     expect(() => resolveSourceUrl('hf://timm/../model.safetensors')).toThrow(/not a Hugging Face id/);
-    // Route the hub through the local server.
+    // Route the hub through the local server; its redirect carries the file's sha256 and size.
     const viaLocal = ((url: string, init?: RequestInit) =>
       fetch(String(url).replace('https://huggingface.co/', `${base}/hf/`), init)) as typeof fetch;
-    const path = await ensureCached(id, { cacheDir, fetch: viaLocal, sha256: SHA });
-    expect(path).toBe(join(cacheDir, 'hf', 'timm', 'tf_efficientnet_b0.aa_in1k', 'main', 'model.safetensors'));
-    expect(seen.map((s) => s.path)).toEqual(['/hf/timm/tf_efficientnet_b0.aa_in1k/resolve/main/model.safetensors']);
+    const before = process.env.HF_TOKEN;
+    process.env.HF_TOKEN = 'secret-token';
+    try {
+      const path = await ensureCached(id, { cacheDir, fetch: viaLocal });
+      expect(path).toBe(join(cacheDir, 'hf', 'timm', 'tf_efficientnet_b0.aa_in1k', 'main', 'model.safetensors'));
+      expect(readFileSync(`${path}.sha256`, 'utf8').trim()).toBe(SHA);
+      expect(seen.map((s) => s.path)).toEqual([
+        '/hf/timm/tf_efficientnet_b0.aa_in1k/resolve/main/model.safetensors',
+        '/ok/hf/timm/tf_efficientnet_b0.aa_in1k/resolve/main/model.safetensors',
+      ]);
+      expect(seen[0].headers.authorization).toBe('Bearer secret-token');
+      expect(seen[1].headers.authorization).toBeUndefined(); // the token stays with the hub
+      // A file whose content does not match the hub's sha256 is rejected without being cached.
+      const corrupt = 'hf://timm/corrupt/model.safetensors';
+      await expect(ensureCached(corrupt, { cacheDir, fetch: viaLocal })).rejects.toThrow(
+        new RegExp(`has sha256 ${SHA}, expected ${'f'.repeat(64)} \\(from the hub\\)`),
+      );
+      expect(existsSync(cachePathFor(corrupt, cacheDir))).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env.HF_TOKEN;
+      else process.env.HF_TOKEN = before;
+    }
   });
 
   it('finds the cache directory from RLR_CACHE, then XDG_CACHE_HOME, then the home directory', () => {

@@ -109,16 +109,60 @@ function requestHeaders(url: string, options: CacheOptions): Record<string, stri
 /** Thrown for HTTP answers that retrying cannot fix (404, 403, ...). */
 class PermanentDownloadError extends Error {}
 
+/** What the Hugging Face hub says about an LFS file in its redirect: content sha256 and size. */
+interface LinkedFile {
+  sha256?: string;
+  size?: number;
+}
+
+/**
+ * `fetch`, following the hub's redirects by hand so that their `X-Linked-Etag` (the file's sha256)
+ * and `X-Linked-Size` headers can be read; the token is not forwarded to other hosts (the CDN).
+ */
+async function fetchRecordingHubLinks(
+  url: string,
+  headers: Record<string, string>,
+  fetchImpl: typeof fetch,
+  linked: LinkedFile,
+): Promise<Response> {
+  if (new URL(url).hostname !== 'huggingface.co') return fetchImpl(url, { headers });
+  let current = url;
+  let h = headers;
+  for (let hop = 0; ; hop++) {
+    const res = await fetchImpl(current, { headers: h, redirect: 'manual' });
+    const etag = /^(?:W\/)?"?([0-9a-f]{64})"?$/i.exec(res.headers.get('x-linked-etag') ?? '');
+    if (etag) linked.sha256 = etag[1].toLowerCase();
+    const size = Number(res.headers.get('x-linked-size'));
+    if (Number.isFinite(size) && size > 0) linked.size = size;
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || !location || hop >= 5) return res;
+    await res.body?.cancel();
+    const next = new URL(location, current);
+    if (next.hostname !== 'huggingface.co') {
+      h = { ...h };
+      delete h.Authorization;
+    }
+    current = next.toString();
+  }
+}
+
 /**
  * One download attempt into `partial`, resuming from its current size.
+ * @param linked filled with the hub's sha256 and size when the source is on huggingface.co
  * @returns the total size of the file when complete
  */
-async function downloadOnce(source: string, url: string, partial: string, options: CacheOptions): Promise<number | undefined> {
+async function downloadOnce(
+  source: string,
+  url: string,
+  partial: string,
+  options: CacheOptions,
+  linked: LinkedFile,
+): Promise<number | undefined> {
   const fetchImpl = options.fetch ?? globalThis.fetch;
   let start = (await sizeOf(partial)) ?? 0;
   const headers = requestHeaders(url, options);
   if (start > 0) headers.Range = `bytes=${start}-`;
-  const res = await fetchImpl(url, { headers });
+  const res = await fetchRecordingHubLinks(url, headers, fetchImpl, linked);
   let total: number | undefined;
   if (res.status === 206) {
     const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
@@ -208,9 +252,10 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
   await mkdir(dirname(target), { recursive: true });
   const attempts = (options.retries ?? 3) + 1;
   let total: number | undefined;
+  const linked: LinkedFile = {};
   for (let attempt = 1; ; attempt++) {
     try {
-      total = await downloadOnce(source, url, partial, options);
+      total = await downloadOnce(source, url, partial, options, linked);
       break;
     } catch (e) {
       if (e instanceof PermanentDownloadError) throw e;
@@ -224,7 +269,7 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
     }
   }
   const size = (await sizeOf(partial)) ?? 0;
-  const expectedSize = options.size ?? total;
+  const expectedSize = options.size ?? linked.size ?? total;
   if (expectedSize !== undefined && size !== expectedSize) {
     await rm(partial, { force: true });
     throw new Error(
@@ -232,10 +277,12 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
     );
   }
   const digest = await sha256File(partial);
-  if (options.sha256 && digest.toLowerCase() !== options.sha256.toLowerCase()) {
+  const expectedSha = options.sha256?.toLowerCase() ?? linked.sha256;
+  if (expectedSha && digest !== expectedSha) {
     await rm(partial, { force: true });
     throw new Error(
-      `download of ${source} has sha256 ${digest}, expected ${options.sha256}; the file was removed (corrupt download or wrong checksum)`,
+      `download of ${source} has sha256 ${digest}, expected ${expectedSha}` +
+        `${options.sha256 ? '' : ' (from the hub)'}; the file was removed (corrupt download or wrong checksum)`,
     );
   }
   await rename(partial, target);
