@@ -111,6 +111,17 @@ describe.skipIf(!dir)('MobileNetV1 0.75 from tfjs layers weights', () => {
     ).rejects.toThrow(/layer "conv_pw_5_relu" has 192 channels but the definition says 256/);
   });
 
+  it('keeps the saved input size with freeInputSize: false', async () => {
+    const fixed = { ...mobileNetV1Definition(0.75), freeInputSize: false };
+    const net = await TfjsModelBackbone.load('fixed', fixed, await fileModelHandler(dir!), { outIndices: [4] });
+    const ok = testImages(1, 224, 224);
+    const bad = testImages(1, 256, 256);
+    tf.dispose(net.extract(ok));
+    expect(() => net.extract(bad)).toThrow(/224/);
+    tf.dispose([ok, bad]);
+    net.dispose();
+  });
+
   it('leaks nothing over 100 extractions', async () => {
     const net = await createBackbone('mobilenet_v1_0.75', { weights: dir });
     const images = testImages(1, 64, 64);

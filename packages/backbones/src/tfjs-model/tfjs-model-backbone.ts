@@ -26,6 +26,11 @@ export interface TfjsModelDefinition {
   preprocessing: Preprocessing;
   /** Stages returned when `outIndices` is not given (default: all). */
   defaultOutIndices?: readonly number[];
+  /**
+   * Layers models: accept any input height and width by clearing the saved input size (default
+   * `true`; set `false` when layers before the deepest tap need a fixed size, e.g. a Flatten).
+   */
+  freeInputSize?: boolean;
 }
 
 /** Options of {@link loadTfjsModelBackbone}. */
@@ -63,8 +68,14 @@ export function tfjsModelFeatureInfo(name: string, def: TfjsModelDefinition, out
 /** Runs the tapped model: `[B, H, W, C]` preprocessed input → one map per requested tap. */
 type TapRunner = { run(x: tf.Tensor4D): tf.Tensor4D[]; dispose(): void };
 
-async function layersRunner(name: string, handler: tf.io.IOHandler, taps: string[], channels: number[]): Promise<TapRunner> {
-  const full = await tfl.loadLayersModel(withFreeInputSize(handler));
+async function layersRunner(
+  name: string,
+  handler: tf.io.IOHandler,
+  taps: string[],
+  channels: number[],
+  freeInputSize: boolean,
+): Promise<TapRunner> {
+  const full = await tfl.loadLayersModel(freeInputSize ? withFreeInputSize(handler) : handler);
   const outputs = taps.map((tap, k) => {
     let layer: tfl.layers.Layer;
     try {
@@ -158,7 +169,7 @@ export class TfjsModelBackbone implements FeatureExtractor {
     const channels = outIndices.map((i) => def.channels[i]);
     const runner =
       def.format === 'layers'
-        ? await layersRunner(name, handler, taps, channels)
+        ? await layersRunner(name, handler, taps, channels, def.freeInputSize ?? true)
         : await graphRunner(name, handler, taps, channels);
     return new TfjsModelBackbone(name, def, outIndices, runner, options);
   }
