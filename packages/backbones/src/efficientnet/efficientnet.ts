@@ -107,6 +107,9 @@ export class EfficientNetExtractor implements FeatureExtractor {
         outs[pos] = y;
         return true;
       });
+    } catch (e) {
+      tf.dispose(outs.filter(Boolean)); // levels kept before the failure
+      throw e;
     } finally {
       x.dispose();
     }
