@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './tidy.js';
-import { linear, mmNT, mmTN } from './fast-matmul.js';
+import { columnSum, linear, mmNT, weightGradient } from './fast-matmul.js';
 
 /**
  * Embedding2D (SPEC section 3): a 1x1 projection C → d (PyTorch Conv1d) plus the fixed 2-D
@@ -35,8 +35,8 @@ export function embed2DBackward(
   needInput: boolean,
 ): { dw: tf.Tensor2D; db: tf.Tensor1D; dx: tf.Tensor2D | null } {
   return tidy(() => ({
-    dw: mmTN(x, dy),
-    db: tf.sum(dy, 0) as tf.Tensor1D,
+    dw: weightGradient([x], [dy]),
+    db: columnSum(dy),
     dx: needInput ? mmNT(dy, w) : null,
   }));
 }

@@ -2,17 +2,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './tidy.js';
 
 /**
- * 2-D matrix products shaped for speed on every backend.
+ * Matrix products and data movement shaped for speed on every backend.
  *
- * On `wasm` only an untransposed 2-D `matMul` reaches XNNPACK's full speed (21–26 GFLOP/s);
- * the `transposeA`/`transposeB` flags drop it to 0.7–3 GFLOP/s and rank-3 batched products to
- * 0.7–2 (SPEC section 5). So on `wasm` every product with a transposed operand materialises a
- * transpose first, choosing whichever of the two algebraically equal forms moves fewer elements
- * through `transpose` (itself ~10 ns per element there). Other backends (cpu, webgl, webgpu,
- * tensorflow) handle the flags inside their kernels, so they get the flags directly.
+ * On `wasm` (SPEC section 5, and measured for this package):
+ * - only an untransposed 2-D `matMul` is fast (XNNPACK, 20–30 GFLOP/s); the transpose flags and
+ *   rank-3 batched products run at 0.7–3 GFLOP/s;
+ * - the right operand is repacked by XNNPACK on every new tensor (~5 ns per element), so products
+ *   are arranged with a small or reused right operand and many rows on the left;
+ * - `transpose` costs ~10 ns per element, so transposes are explicit, counted and done on the
+ *   smaller side;
+ * - `slice` copies its whole input through JavaScript on every call, and reductions over a
+ *   leading axis transpose first — so activations are kept per image and per head (never sliced
+ *   by columns), and column sums are products with a row of ones.
+ * Other backends (cpu, webgl, webgpu, tensorflow) handle transposes inside their kernels, so they
+ * get the flags directly.
  */
 
-function explicitTransposes(): boolean {
+/** Whether to materialise transposes instead of passing transpose flags. */
+export function explicitTransposes(): boolean {
   return tf.getBackend() === 'wasm';
 }
 
@@ -32,9 +39,7 @@ export function mmNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const [M, K] = a.shape;
   const N = b.shape[0];
   // Either transpose b (N·K elements), or compute (b·aᵀ)ᵀ: transposes a (M·K) and the result (M·N).
-  if (N * K <= M * K + M * N) {
-    return tidy(() => tf.matMul(a, tf.transpose(b)) as tf.Tensor2D);
-  }
+  if (N * K <= M * K + M * N) return tidy(() => tf.matMul(a, tf.transpose(b)) as tf.Tensor2D);
   return tidy(() => tf.transpose(tf.matMul(b, tf.transpose(a))) as tf.Tensor2D);
 }
 
@@ -44,8 +49,49 @@ export function mmTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const [K, M] = a.shape;
   const N = b.shape[1];
   // Either transpose a (K·M), or compute (bᵀ·a)ᵀ: transposes b (K·N) and the result (N·M).
-  if (K * M <= K * N + N * M) {
-    return tidy(() => tf.matMul(tf.transpose(a), b) as tf.Tensor2D);
-  }
+  if (K * M <= K * N + N * M) return tidy(() => tf.matMul(tf.transpose(a), b) as tf.Tensor2D);
   return tidy(() => tf.transpose(tf.matMul(tf.transpose(b), a)) as tf.Tensor2D);
+}
+
+/** Σ over rows of x [M, N] → [N] (a product with a row of ones on wasm: no leading-axis reduction). */
+export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
+  if (!explicitTransposes()) return tf.sum(x, 0) as tf.Tensor1D;
+  return tidy(() => tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]) as tf.Tensor1D);
+}
+
+/** Σ of column sums of several [M_i, N] matrices → [N]. */
+export function columnSums(xs: tf.Tensor2D[]): tf.Tensor1D {
+  return tidy(() => columnSum(xs.length === 1 ? xs[0] : (tf.concat(xs, 0) as tf.Tensor2D)));
+}
+
+/**
+ * Σ_b x_bᵀ·dy_b for per-image pairs x_b [N, in], dy_b [N, out] → [in, out]: the weight gradient
+ * of a linear map applied image by image. Concatenation is cheap on every backend (no JavaScript
+ * copy of the inputs), so the images are stacked and multiplied once.
+ * @param xT optional precomputed transposes x_bᵀ [in, N] (shared by several gradients)
+ */
+export function weightGradient(xs: tf.Tensor2D[], dys: tf.Tensor2D[], xT?: tf.Tensor2D[]): tf.Tensor2D {
+  return tidy(() => {
+    const dy = dys.length === 1 ? dys[0] : (tf.concat(dys, 0) as tf.Tensor2D);
+    if (!explicitTransposes()) {
+      const x = xs.length === 1 ? xs[0] : (tf.concat(xs, 0) as tf.Tensor2D);
+      return tf.matMul(x, dy, true, false) as tf.Tensor2D;
+    }
+    const [n, inDim] = xs[0].shape;
+    const outDim = dys[0].shape[1];
+    const rows = n * xs.length;
+    // xᵀ·dy transposes x (rows·in, unless given); (dyᵀ·x)ᵀ transposes dy (rows·out) and the result (in·out).
+    if (xT || rows * inDim <= rows * outDim + inDim * outDim) {
+      const t = xT ?? xs.map((x) => tf.transpose(x) as tf.Tensor2D);
+      return tf.matMul(t.length === 1 ? t[0] : tf.concat(t, 1), dy) as tf.Tensor2D;
+    }
+    const dyT = dys.map((d) => tf.transpose(d));
+    const x = xs.length === 1 ? xs[0] : tf.concat(xs, 0);
+    return tf.transpose(tf.matMul(dyT.length === 1 ? dyT[0] : tf.concat(dyT, 1), x)) as tf.Tensor2D;
+  });
+}
+
+/** Transpose of a 2-D tensor. */
+export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.transpose(x) as tf.Tensor2D;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { columnSum } from './fast-matmul.js';
 import { tidy } from './tidy.js';
 
 /** PyTorch `nn.LayerNorm` default epsilon. */
@@ -38,8 +39,8 @@ export function layerNormBackward(
     const m1 = tf.mean(gh, 1, true);
     const m2 = tf.mean(tf.mul(gh, xhat), 1, true);
     const dx = tf.mul(tf.sub(tf.sub(gh, m1), tf.mul(xhat, m2)), rstd) as tf.Tensor2D;
-    const dg = tf.sum(tf.mul(dy, xhat), 0) as tf.Tensor1D;
-    const db = tf.sum(dy, 0) as tf.Tensor1D;
+    const dg = columnSum(tf.mul(dy, xhat) as tf.Tensor2D);
+    const db = columnSum(dy);
     return { dx, dg, db };
   });
 }

@@ -1,76 +1,195 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { maskedSoftmax, rowDot, softmaxBackward, sumAll } from './attention-core.js';
+import { mm, mmTN } from './fast-matmul.js';
+import { gatherRows } from './row-kernels.js';
 import { tidy } from './tidy.js';
-import { maskedSoftmax, softmaxBackward, splitHeads, type ReferenceKeys } from './attention-core.js';
-import { mm, mmNT, mmTN } from './fast-matmul.js';
+import { MASKED } from './window-mask.js';
 
 /**
  * Local cross-attention (LCA, the released code's `mca`): queries from the input tokens, keys and
- * values from the embedded reference, each token attending only inside its window
+ * values from the embedded reference, each token attending only inside its w x w window
  * (mask 0 inside, −∞ outside).
  *
- * Keys and values are the same for every image, so each head is ONE product over all B·N query
- * rows of the batch: S_h = Q_h [B·N, dh] · K̃_hᵀ [dh, N], O_h = P_h [B·N, N] · V_h [N, dh].
+ * Computed in tiles instead of as a dense N x N masked softmax: the queries of `tileRows`
+ * consecutive grid rows can only see keys of the grid rows within ⌊w/2⌋ of them, a contiguous
+ * range of tokens. Each tile multiplies its queries by that key range only, with its part of the
+ * window mask; the result equals the dense computation (masked keys contribute exactly 0 either
+ * way) at a fraction of the work (32x32 grid, w 7, 4-row tiles: 320 of 1024 keys per query).
+ * Keys and values are the same for every image, so a tile's queries of all images of the batch
+ * are gathered into one product.
  */
 
-/** Tensors the LCA backward needs (per head). */
-export interface LcaSaved {
-  /** Q_h [B·N, dh]. */
-  q: tf.Tensor2D[];
-  /** Attention probabilities P_h [B·N, N]. */
-  p: tf.Tensor2D[];
+/** One tile: query tokens [q0, q1), key tokens [k0, k1), and the window mask between them. */
+export interface LcaTile {
+  q0: number;
+  q1: number;
+  k0: number;
+  k1: number;
+  /** Additive mask [q1 − q0, k1 − k0]: 0 inside the window, large negative outside. */
+  mask: Float32Array;
+}
+
+/** Split an h x w grid into tiles of `tileRows` grid rows (the last may be shorter). */
+export function lcaTiles(h: number, w: number, window: number, tileRows: number): LcaTile[] {
+  const r = (window - 1) / 2;
+  const tiles: LcaTile[] = [];
+  for (let row0 = 0; row0 < h; row0 += tileRows) {
+    const row1 = Math.min(h, row0 + tileRows);
+    const krow0 = Math.max(0, row0 - r);
+    const krow1 = Math.min(h, row1 + r);
+    const [q0, q1, k0, k1] = [row0 * w, row1 * w, krow0 * w, krow1 * w];
+    const mask = new Float32Array((q1 - q0) * (k1 - k0)).fill(MASKED);
+    for (let qi = q0; qi < q1; qi++) {
+      const [ri, ci] = [Math.floor(qi / w), qi % w];
+      for (let rj = Math.max(krow0, ri - r); rj <= Math.min(krow1 - 1, ri + r); rj++) {
+        for (let cj = Math.max(0, ci - r); cj <= Math.min(w - 1, ci + r); cj++) {
+          mask[(qi - q0) * (k1 - k0) + (rj * w + cj - k0)] = 0;
+        }
+      }
+    }
+    tiles.push({ q0, q1, k0, k1, mask });
+  }
+  return tiles;
 }
 
 /**
- * @param q queries [B·N, d] (already projected)
- * @param keys per-head reference keys
- * @param v per-head reference values [N, dh]
- * @param mask additive window mask [N, N] (0 inside, large negative outside)
- * @returns out [B·N, d] (heads concatenated, before the output projection)
+ * Grid rows per LCA tile: about 128 query tokens per tile, which balanced fewer multiplications
+ * against more (per-op overhead ~50 µs on wasm) kernels in measurements at the official sizes.
+ */
+export function defaultTileRows(h: number, w: number): number {
+  return Math.max(1, Math.min(h, Math.round(128 / w)));
+}
+
+/** A tile with its mask as a tensor (made once per level). */
+export interface LcaTileTensors extends Omit<LcaTile, 'mask'> {
+  mask: tf.Tensor2D;
+}
+
+/** One head's reference keys and values cut per tile (batch-independent). */
+export interface LcaHeadReference {
+  /** (K_h/√dh)ᵀ of each tile's key range: [dh, K_t]. */
+  kT: tf.Tensor2D[];
+  /** K_h/√dh of each tile's key range: [K_t, dh] (training only). */
+  k: tf.Tensor2D[] | null;
+  /** V_h of each tile's key range: [K_t, dh]. */
+  v: tf.Tensor2D[];
+  /** V_hᵀ per tile: [dh, K_t] (training only). */
+  vT: tf.Tensor2D[] | null;
+}
+
+/**
+ * Cut one head's reference keys and values into tiles.
+ * @param k scaled keys K_h/√dh [N, dh]; @param v values V_h [N, dh]
+ */
+export function lcaHeadReference(k: tf.Tensor2D, v: tf.Tensor2D, tiles: LcaTileTensors[], train: boolean): LcaHeadReference {
+  return tidy(() => {
+    const out: LcaHeadReference = { kT: [], k: train ? [] : null, v: [], vT: train ? [] : null };
+    for (const t of tiles) {
+      const kt = gatherRows(k, [[t.k0, t.k1 - t.k0]]);
+      const vt = gatherRows(v, [[t.k0, t.k1 - t.k0]]);
+      out.kT.push(tf.transpose(kt));
+      out.v.push(vt);
+      if (train) {
+        out.k!.push(kt);
+        out.vT!.push(tf.transpose(vt));
+      }
+    }
+    return out;
+  });
+}
+
+/** Row runs that gather tile t of every image from [B·N, ·] rows (image-major). */
+function tileRuns(t: LcaTileTensors, batch: number, n: number): [number, number][] {
+  return Array.from({ length: batch }, (_, b) => [b * n + t.q0, t.q1 - t.q0] as [number, number]);
+}
+
+/** Row runs that put tile-major rows (tile, image, row) back in image-major order. */
+function untileRuns(tiles: LcaTileTensors[], batch: number): [number, number][] {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const t of tiles) {
+    offsets.push(at);
+    at += batch * (t.q1 - t.q0);
+  }
+  const runs: [number, number][] = [];
+  for (let b = 0; b < batch; b++) {
+    tiles.forEach((t, i) => runs.push([offsets[i] + b * (t.q1 - t.q0), t.q1 - t.q0]));
+  }
+  return runs;
+}
+
+/** Per-tile tensors the backward of one head needs. */
+export interface LcaSaved {
+  q: tf.Tensor2D[];
+  p: tf.Tensor2D[];
+  o: tf.Tensor2D[];
+}
+
+/**
+ * One head of LCA for a batch.
+ * @param q the head's queries [B·N, dh]; @param n tokens per image
+ * @returns the head's output [B·N, dh] (before the output projection)
  */
 export function lcaForward(
   q: tf.Tensor2D,
-  keys: ReferenceKeys,
-  v: tf.Tensor2D[],
-  mask: tf.Tensor2D,
+  ref: LcaHeadReference,
+  tiles: LcaTileTensors[],
+  n: number,
   train: boolean,
 ): { out: tf.Tensor2D; saved: LcaSaved | null } {
   return tidy(() => {
-    const heads = keys.kT.length;
-    const qh = splitHeads(q, heads);
+    const batch = q.shape[0] / n;
     const outs: tf.Tensor2D[] = [];
-    const ps: tf.Tensor2D[] = [];
-    for (let h = 0; h < heads; h++) {
-      const p = maskedSoftmax(mm(qh[h], keys.kT[h]), mask);
-      outs.push(mm(p, v[h]));
-      if (train) ps.push(p);
-    }
-    return { out: tf.concat(outs, 1), saved: train ? { q: qh, p: ps } : null };
+    const saved: LcaSaved = { q: [], p: [], o: [] };
+    tiles.forEach((t, i) => {
+      const qt = gatherRows(q, tileRuns(t, batch, n)); // [B·T, dh]
+      const p = maskedSoftmax(mm(qt, ref.kT[i]), t.mask); // [B·T, K_t]
+      const ot = mm(p, ref.v[i]); // [B·T, dh]
+      outs.push(ot);
+      if (train) {
+        saved.q.push(qt);
+        saved.p.push(p);
+        saved.o.push(ot);
+      }
+    });
+    const out = tiles.length === 1 ? outs[0] : gatherRows(tf.concat(outs, 0) as tf.Tensor2D, untileRuns(tiles, batch));
+    return { out, saved: train ? saved : null };
   });
 }
 
 /**
- * Backward of {@link lcaForward} given dOut [B·N, d].
- * @returns dq [B·N, d]; per head dkT = ∂/∂(K_h/√dh)ᵀ [dh, N] and dv = ∂/∂V_h [N, dh]
+ * Backward of {@link lcaForward} given the head's output gradient dOut [B·N, dh].
+ * @returns dq [B·N, dh]; dkT = ∂/∂(K_h/√dh)ᵀ [dh, N] and dv = ∂/∂V_h [N, dh]
  */
 export function lcaBackward(
   dOut: tf.Tensor2D,
   saved: LcaSaved,
-  keys: ReferenceKeys,
-  v: tf.Tensor2D[],
-): { dq: tf.Tensor2D; dkT: tf.Tensor2D[]; dv: tf.Tensor2D[] } {
+  ref: LcaHeadReference,
+  tiles: LcaTileTensors[],
+  n: number,
+): { dq: tf.Tensor2D; dkT: tf.Tensor2D; dv: tf.Tensor2D } {
   return tidy(() => {
-    const heads = keys.kT.length;
-    const dOh = splitHeads(dOut, heads);
-    const dq: tf.Tensor2D[] = [];
-    const dkT: tf.Tensor2D[] = [];
-    const dv: tf.Tensor2D[] = [];
-    for (let h = 0; h < heads; h++) {
-      const p = saved.p[h];
-      const ds = softmaxBackward(p, mmNT(dOh[h], v[h]));
-      dq.push(mm(ds, keys.k![h]));
-      dkT.push(mmTN(saved.q[h], ds));
-      dv.push(mmTN(p, dOh[h]));
-    }
-    return { dq: tf.concat(dq, 1), dkT, dv };
+    const batch = dOut.shape[0] / n;
+    const dh = dOut.shape[1];
+    const dqs: tf.Tensor2D[] = [];
+    const dkTs: tf.Tensor2D[] = [];
+    const dvs: tf.Tensor2D[] = [];
+    tiles.forEach((t, i) => {
+      const dOt = gatherRows(dOut, tileRuns(t, batch, n));
+      const ds = softmaxBackward(saved.p[i], mm(dOt, ref.vT![i]), rowDot(dOt, saved.o[i]));
+      dqs.push(mm(ds, ref.k![i]));
+      // Gradients of this tile's key range, padded with zeros to all N keys.
+      const dkT = mmTN(saved.q[i], ds); // [dh, K_t]
+      const dv = mmTN(saved.p[i], dOt); // [K_t, dh]
+      const [before, after] = [t.k0, n - t.k1];
+      const colPad = (x: tf.Tensor2D) =>
+        before || after ? (tf.concat([...(before ? [tf.zeros([dh, before])] : []), x, ...(after ? [tf.zeros([dh, after])] : [])], 1) as tf.Tensor2D) : x;
+      const rowPad = (x: tf.Tensor2D) =>
+        before || after ? (tf.concat([...(before ? [tf.zeros([before, dh])] : []), x, ...(after ? [tf.zeros([after, dh])] : [])], 0) as tf.Tensor2D) : x;
+      dkTs.push(colPad(dkT));
+      dvs.push(rowPad(dv));
+    });
+    const dq = tiles.length === 1 ? dqs[0] : gatherRows(tf.concat(dqs, 0) as tf.Tensor2D, untileRuns(tiles, batch));
+    return { dq, dkT: sumAll(dkTs), dv: sumAll(dvs) };
   });
 }

@@ -1,19 +1,31 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { tidy } from './tidy.js';
-import { keysGradient, referenceKeys, splitHeads, type ReferenceKeys } from './attention-core.js';
-import { linear, mmNT, mmTN } from './fast-matmul.js';
+import { columnSum, linear, mmNT, weightGradient } from './fast-matmul.js';
 import { gelu, geluBackward } from './gelu.js';
 import { accumulate, type GradientMap } from './gradients.js';
 import { layerNorm, layerNormBackward, type LayerNormSaved } from './layer-norm.js';
 import type { LevelParams } from './level-params.js';
-import { lcaBackward, lcaForward, type LcaSaved } from './local-cross-attention.js';
+import {
+  lcaBackward,
+  lcaForward,
+  lcaHeadReference,
+  type LcaHeadReference,
+  type LcaSaved,
+  type LcaTileTensors,
+} from './local-cross-attention.js';
 import { mlkaBackward, mlkaForward, type MlkaSaved } from './mlka.js';
+import { gatherRows, splitColumns } from './row-kernels.js';
+import { tidy } from './tidy.js';
 
 /**
  * One RLR encoder layer (SPEC section 3):
  *   Z  = LN₁(α·LCA(Y, Rₕ, Rₕ) + MLKA(Y, Rₕ, Y))     (no residual around the attention)
  *   Y' = LN₂(Z + FFN(Z)),  FFN = Linear(d→F) · GELU(erf) · Linear(F→d)
- * Tokens are rows: Y [B·N, d]; the embedded reference Rₕ is [N, d], shared by the batch.
+ * Tokens of the batch are rows: Y [B·N, d]; the embedded reference Rₕ is [N, d].
+ *
+ * The three projections of the tokens (LCA queries, MLKA queries and values) are one product
+ * Y·[W_q^lca | W_q^mlka | W_v^mlka], the three of the reference (LCA keys and values, MLKA keys)
+ * another; `splitColumns` then cuts them into heads. The two output projections are one product
+ * [O_lca | O_mlka]·[α·W_o^lca; W_o^mlka].
  */
 
 /** Static settings of a layer. */
@@ -22,21 +34,25 @@ export interface LayerSettings {
   prefix: string;
   heads: number;
   alpha: number;
-  /** Additive masks [N, N]: `inside` for LCA (0 in the window), `outside` for MLKA. */
-  maskInside: tf.Tensor2D;
+  /** Tokens per image N. */
+  tokens: number;
+  /** LCA tiles (see `local-cross-attention.ts`). */
+  tiles: LcaTileTensors[];
+  /** MLKA mask [N, N]: large negative inside the window. */
   maskOutside: tf.Tensor2D;
 }
 
 /** Everything the layer backward needs; disposed by {@link disposeLayerSaved}. */
 export interface LayerSaved {
   y: tf.Tensor2D;
-  keysL: ReferenceKeys;
-  keysM: ReferenceKeys;
-  vL: tf.Tensor2D[];
-  lca: LcaSaved;
-  mlka: MlkaSaved;
-  oL: tf.Tensor2D;
-  oM: tf.Tensor2D;
+  wTok: tf.Tensor2D;
+  wRef: tf.Tensor2D;
+  wOut: tf.Tensor2D;
+  lcaRef: LcaHeadReference[];
+  kM: tf.Tensor2D[];
+  lca: LcaSaved[];
+  mlka: MlkaSaved[];
+  attn: tf.Tensor2D;
   ln1: LayerNormSaved;
   z: tf.Tensor2D;
   hPre: tf.Tensor2D;
@@ -62,36 +78,44 @@ export function layerForward(
 ): { y: tf.Tensor2D; saved: LayerSaved | null } {
   const p = (n: string) => params.get(`${s.prefix}.${n}`)!;
   return tidy(() => {
-    // Reference side, once per batch: LCA keys and values, MLKA keys.
-    const keysL = referenceKeys(linear(rh, p('lca.wk') as P2, p('lca.bk') as P1), s.heads, train);
-    const vL = splitHeads(linear(rh, p('lca.wv') as P2, p('lca.bv') as P1), s.heads);
-    const keysM = referenceKeys(linear(rh, p('mlka.wk') as P2, p('mlka.bk') as P1), s.heads, train);
-    // Token side.
-    const qL = linear(y, p('lca.wq') as P2, p('lca.bq') as P1);
-    const qM = linear(y, p('mlka.wq') as P2, p('mlka.bq') as P1);
-    const vM = linear(y, p('mlka.wv') as P2, p('mlka.bv') as P1);
-    const lca = lcaForward(qL, keysL, vL, s.maskInside, train);
-    const mlka = mlkaForward(qM, vM, keysM, s.maskOutside, train);
-    const u = tf.add(
-      tf.mul(linear(lca.out, p('lca.wo') as P2, p('lca.bo') as P1), s.alpha),
-      linear(mlka.out, p('mlka.wo') as P2, p('mlka.bo') as P1),
-    ) as tf.Tensor2D;
-    const ln1 = layerNorm(u, p('norm1.g') as P1, p('norm1.b') as P1);
+    const d = y.shape[1];
+    const H = s.heads;
+    const dh = d / H;
+    const scale = 1 / Math.sqrt(dh);
+    const heads = (k: number) => new Array(k * H).fill(dh);
+    // Reference side, once per batch: [K_lca·s | V_lca | K_mlka·s] = Rₕ·W_ref + b_ref, [N, 3d].
+    const wRef = tf.concat([tf.mul(p('lca.wk'), scale), p('lca.wv'), tf.mul(p('mlka.wk'), scale)], 1) as P2;
+    const bRef = tf.concat([tf.mul(p('lca.bk'), scale), p('lca.bv'), tf.mul(p('mlka.bk'), scale)]) as P1;
+    const refHeads = splitColumns(linear(rh, wRef, bRef), heads(3));
+    const lcaRef = Array.from({ length: H }, (_, h) => lcaHeadReference(refHeads[h], refHeads[H + h], s.tiles, train));
+    const kM = refHeads.slice(2 * H);
+    // Token side: [Q_lca | Q_mlka | V_mlka] = Y·W_tok + b_tok, [B·N, 3d].
+    const wTok = tf.concat([p('lca.wq'), p('mlka.wq'), p('mlka.wv')], 1) as P2;
+    const bTok = tf.concat([p('lca.bq'), p('mlka.bq'), p('mlka.bv')]) as P1;
+    const tokHeads = splitColumns(linear(y, wTok, bTok), heads(3));
+    const lca = tokHeads.slice(0, H).map((q, h) => lcaForward(q, lcaRef[h], s.tiles, s.tokens, train));
+    const mlka = tokHeads.slice(H, 2 * H).map((q, h) => mlkaForward(q, tokHeads[2 * H + h], tf.transpose(kM[h]), s.maskOutside, train));
+    // Output projections: [O_lca | O_mlka]·[α·W_o^lca; W_o^mlka] + α·b_o^lca + b_o^mlka.
+    const attn = tf.concat([...lca.map((a) => a.out), ...mlka.map((a) => a.out)], 1) as P2;
+    const wOut = tf.concat([tf.mul(p('lca.wo'), s.alpha), p('mlka.wo')], 0) as P2;
+    const bOut = tf.add(tf.mul(p('lca.bo'), s.alpha), p('mlka.bo')) as P1;
+    const ln1 = layerNorm(linear(attn, wOut, bOut), p('norm1.g') as P1, p('norm1.b') as P1);
     const z = ln1.y;
     const hPre = linear(z, p('fc1.w') as P2, p('fc1.b') as P1);
     const act = gelu(hPre);
     const f = linear(act.y, p('fc2.w') as P2, p('fc2.b') as P1);
-    const ln2 = layerNorm(tf.add(z, f) as tf.Tensor2D, p('norm2.g') as P1, p('norm2.b') as P1);
+    const ln2 = layerNorm(tf.add(z, f) as P2, p('norm2.g') as P1, p('norm2.b') as P1);
     if (!train) return { y: ln2.y, saved: null };
     const saved: LayerSaved = {
       y: tf.clone(y),
-      keysL,
-      keysM,
-      vL,
-      lca: lca.saved!,
-      mlka: mlka.saved!,
-      oL: lca.out,
-      oM: mlka.out,
+      wTok,
+      wRef,
+      wOut,
+      lcaRef,
+      kM,
+      lca: lca.map((a) => a.saved!),
+      mlka: mlka.map((a) => a.saved!),
+      attn,
       ln1: ln1.saved,
       z,
       hPre,
@@ -107,6 +131,9 @@ export function layerForward(
 export function disposeLayerSaved(saved: LayerSaved): void {
   tf.dispose(saved as unknown as tf.TensorContainer);
 }
+
+/** Rows [r0, r0 + n) of a small 2-D tensor, or a slice of a 1-D one. */
+const part1 = (x: tf.Tensor1D, start: number, n: number) => tf.slice(x, [start], [n]) as tf.Tensor1D;
 
 /**
  * Backward of one layer given dOut [B·N, d]. Adds the layer's parameter gradients to `grads`.
@@ -124,63 +151,62 @@ export function layerBackward(
   const p = (n: string) => params.get(`${s.prefix}.${n}`)!;
   const g = (n: string, t: tf.Tensor) => accumulate(grads, `${s.prefix}.${n}`, t);
   return tidy(() => {
-    const heads = s.heads;
-    const dh = saved.y.shape[1] / heads;
-    // LN₂ and the FFN residual branch.
+    const d = saved.y.shape[1];
+    const H = s.heads;
+    const dh = d / H;
+    const scale = 1 / Math.sqrt(dh);
+    // LN₂ and the FFN branch.
     const ln2 = layerNormBackward(dOut, saved.ln2, p('norm2.g') as P1);
     g('norm2.g', ln2.dg);
     g('norm2.b', ln2.db);
     const dzf = ln2.dx;
     const dAct = mmNT(dzf, p('fc2.w') as P2);
-    g('fc2.w', mmTN(saved.hAct, dzf));
-    g('fc2.b', tf.sum(dzf, 0));
+    g('fc2.w', weightGradient([saved.hAct], [dzf]));
+    g('fc2.b', columnSum(dzf));
     const dHPre = geluBackward(dAct, saved.hPre, saved.cdf);
-    g('fc1.w', mmTN(saved.z, dHPre));
-    g('fc1.b', tf.sum(dHPre, 0));
-    const dz = tf.add(dzf, mmNT(dHPre, p('fc1.w') as P2)) as tf.Tensor2D;
-    // LN₁ and the two output projections of α·LCA + MLKA.
+    g('fc1.w', weightGradient([saved.z], [dHPre]));
+    g('fc1.b', columnSum(dHPre));
+    const dz = tf.add(dzf, mmNT(dHPre, p('fc1.w') as P2)) as P2;
+    // LN₁ and the fused output projection.
     const ln1 = layerNormBackward(dz, saved.ln1, p('norm1.g') as P1);
     g('norm1.g', ln1.dg);
     g('norm1.b', ln1.db);
     const du = ln1.dx;
-    const duSum = tf.sum(du, 0);
-    const dOL = tf.mul(mmNT(du, p('lca.wo') as P2), s.alpha) as tf.Tensor2D;
-    g('lca.wo', tf.mul(mmTN(saved.oL, du), s.alpha));
+    const dWOut = weightGradient([saved.attn], [du]); // [2d, d]
+    g('lca.wo', tf.mul(gatherRows(dWOut, [[0, d]]), s.alpha));
+    g('mlka.wo', gatherRows(dWOut, [[d, d]]));
+    const duSum = columnSum(du);
     g('lca.bo', tf.mul(duSum, s.alpha));
-    const dOM = mmNT(du, p('mlka.wo') as P2);
-    g('mlka.wo', mmTN(saved.oM, du));
     g('mlka.bo', duSum);
+    const dAttn = splitColumns(mmNT(du, saved.wOut), new Array(2 * H).fill(dh));
     // Attention cores.
-    const lca = lcaBackward(dOL, saved.lca, saved.keysL, saved.vL);
-    const mlka = mlkaBackward(dOM, saved.mlka, saved.keysM);
+    const lca = saved.lca.map((sv, h) => lcaBackward(dAttn[h], sv, saved.lcaRef[h], s.tiles, s.tokens));
+    const mlka = saved.mlka.map((sv, h) => mlkaBackward(dAttn[H + h], sv, saved.kM[h]));
     // Token-side projections.
-    const y = saved.y;
-    g('lca.wq', mmTN(y, lca.dq));
-    g('lca.bq', tf.sum(lca.dq, 0));
-    g('mlka.wq', mmTN(y, mlka.dq));
-    g('mlka.bq', tf.sum(mlka.dq, 0));
-    g('mlka.wv', mmTN(y, mlka.dv));
-    g('mlka.bv', tf.sum(mlka.dv, 0));
-    const dy = tf.addN([
-      mmNT(lca.dq, p('lca.wq') as P2),
-      mmNT(mlka.dq, p('mlka.wq') as P2),
-      mmNT(mlka.dv, p('mlka.wv') as P2),
-    ]) as tf.Tensor2D;
-    // Reference-side projections.
-    const dKL = keysGradient(lca.dkT, dh);
-    const dVL = tf.concat(lca.dv, 1) as tf.Tensor2D;
-    const dKM = keysGradient(mlka.dkT, dh);
-    g('lca.wk', mmTN(rh, dKL));
-    g('lca.bk', tf.sum(dKL, 0));
-    g('lca.wv', mmTN(rh, dVL));
-    g('lca.bv', tf.sum(dVL, 0));
-    g('mlka.wk', mmTN(rh, dKM));
-    g('mlka.bk', tf.sum(dKM, 0));
-    const drh = tf.addN([
-      mmNT(dKL, p('lca.wk') as P2),
-      mmNT(dVL, p('lca.wv') as P2),
-      mmNT(dKM, p('mlka.wk') as P2),
-    ]) as tf.Tensor2D;
+    const dTok = tf.concat([...lca.map((a) => a.dq), ...mlka.map((a) => a.dq), ...mlka.map((a) => a.dv)], 1) as P2;
+    const [dwq, dwqm, dwvm] = splitColumns(weightGradient([saved.y], [dTok]), [d, d, d]);
+    g('lca.wq', dwq);
+    g('mlka.wq', dwqm);
+    g('mlka.wv', dwvm);
+    const dbTok = columnSum(dTok);
+    g('lca.bq', part1(dbTok, 0, d));
+    g('mlka.bq', part1(dbTok, d, d));
+    g('mlka.bv', part1(dbTok, 2 * d, d));
+    const dy = mmNT(dTok, saved.wTok);
+    // Reference-side projections (keys were scaled by 1/√dh inside W_ref).
+    const dRef = tf.concat(
+      [tf.transpose(tf.concat(lca.map((a) => a.dkT), 0)), ...lca.map((a) => a.dv), tf.transpose(tf.concat(mlka.map((a) => a.dkT), 0))],
+      1,
+    ) as P2; // [N, 3d]
+    const [dwk, dwv, dwkm] = splitColumns(weightGradient([rh], [dRef]), [d, d, d]);
+    g('lca.wk', tf.mul(dwk, scale));
+    g('lca.wv', dwv);
+    g('mlka.wk', tf.mul(dwkm, scale));
+    const dbRef = columnSum(dRef);
+    g('lca.bk', tf.mul(part1(dbRef, 0, d), scale));
+    g('lca.bv', part1(dbRef, d, d));
+    g('mlka.bk', tf.mul(part1(dbRef, 2 * d, d), scale));
+    const drh = mmNT(dRef, saved.wRef);
     return { dy, drh };
   });
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { tidy } from './tidy.js';
 import type { LevelConfig } from './config.js';
 import { embed2D, embed2DBackward } from './embedding-2d.js';
-import { linear, mmNT, mmTN } from './fast-matmul.js';
+import { columnSum, linear, mmNT, weightGradient } from './fast-matmul.js';
 import { accumulate, type GradientMap } from './gradients.js';
 import { layerNorm, layerNormBackward } from './layer-norm.js';
 import type { LevelParams } from './level-params.js';
@@ -10,6 +10,7 @@ import { reconstructionLossAndGrad } from './loss.js';
 import { disposeLayerSaved, layerBackward, layerForward, type LayerSaved, type LayerSettings } from './rlr-layer.js';
 import { sinCosPosition2D } from './sincos-position.js';
 import { windowMasks } from './window-mask.js';
+import { defaultTileRows, lcaTiles } from './local-cross-attention.js';
 
 /**
  * One level of RLR: a complete model of its own (levels share nothing).
@@ -25,20 +26,27 @@ export class RLRLevel {
   private readonly layerSettings: LayerSettings[];
   private readonly masks: tf.Tensor2D[];
 
-  constructor(config: LevelConfig, params: LevelParams) {
+  /**
+   * @param tileRows grid rows per local-attention tile (default: about 128 query tokens); any
+   *   value gives the same result, only the speed changes
+   */
+  constructor(config: LevelConfig, params: LevelParams, tileRows?: number) {
     this.config = config;
     this.params = params;
     const [h, w] = config.grid;
     this.pos = tf.tensor2d(sinCosPosition2D(h, w, config.d), [h * w, config.d]);
-    const m = windowMasks(h, w, config.window);
-    const inside = tf.tensor2d(m.inside, [h * w, h * w]);
-    const outside = tf.tensor2d(m.outside, [h * w, h * w]);
-    this.masks = [inside, outside];
+    const outside = tf.tensor2d(windowMasks(h, w, config.window).outside, [h * w, h * w]);
+    const tiles = lcaTiles(h, w, config.window, tileRows ?? defaultTileRows(h, w)).map((t) => ({
+      ...t,
+      mask: tf.tensor2d(t.mask, [t.q1 - t.q0, t.k1 - t.k0]),
+    }));
+    this.masks = [outside, ...tiles.map((t) => t.mask)];
     this.layerSettings = Array.from({ length: config.layers }, (_, k) => ({
       prefix: `layers.${k}`,
       heads: config.heads,
       alpha: config.alpha,
-      maskInside: inside,
+      tokens: h * w,
+      tiles,
       maskOutside: outside,
     }));
   }
@@ -122,8 +130,8 @@ export class RLRLevel {
     });
     // Backward, releasing each layer's activations as soon as it is done.
     let dy = tidy(() => {
-      accumulate(grads, 'proj.w', mmTN(fwd.lnf.y, fwd.dRec));
-      accumulate(grads, 'proj.b', tf.sum(fwd.dRec, 0));
+      accumulate(grads, 'proj.w', weightGradient([fwd.lnf.y], [fwd.dRec]));
+      accumulate(grads, 'proj.b', columnSum(fwd.dRec));
       const dLnf = mmNT(fwd.dRec, this.p2('proj.w'));
       const ln = layerNormBackward(dLnf, fwd.lnf.saved, this.p1('norm.g'));
       accumulate(grads, 'norm.g', ln.dg);

@@ -1,0 +1,106 @@
+/**
+ * Speed of the RLR part at the official configuration (SPEC section 5): levels 32x32x72 and
+ * 16x16x200 (tf_efficientnet_b6 stages 2 and 3 at 256x256), d 256/512, 8 heads, 4 layers,
+ * batch 4. Prints milliseconds per image for a training step (both levels: jitter, forward,
+ * backward, Adam) and for inference (reconstruction, token scores, maps, image scores).
+ *
+ *   npx tsx bench/rlr-speed.ts [--backend wasm|cpu] [--iters 3] [--batch 4] [--layers 4]
+ *
+ * Reference on the 2-core development machine: PyTorch CPU ~700 ms (train step) and ~230 ms
+ * (inference) per image.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-cpu';
+import { createRLR, FeatureBank, presets, Trainer, type RLRSpec } from '../src/index.js';
+import { Rng } from '../src/rng.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const backend = arg('backend', 'wasm');
+const iters = Number(arg('iters', '3'));
+const batch = Number(arg('batch', '4'));
+const layers = Number(arg('layers', '4'));
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to initialise`);
+  await tf.ready();
+  const spec: RLRSpec = {
+    imageSize: [256, 256],
+    levels: [
+      { grid: [32, 32], channels: 72, reduction: 8 },
+      { grid: [16, 16], channels: 200, reduction: 16 },
+    ],
+  };
+  const model = createRLR(spec, { ...presets.paper, layers });
+  console.log(`backend ${tf.getBackend()}, batch ${batch}, levels ${model.levelConfigs.map((l) => `${l.grid[0]}x${l.grid[1]}x${l.channels} d${l.d} w${l.window}`).join(' + ')}, ${layers} layers, 8 heads`);
+
+  // Random features standing in for smoothed backbone maps.
+  const rng = new Rng(1);
+  const levels = spec.levels.map((l) => ({ grid: l.grid, channels: l.channels }));
+  const count = batch * (iters + 1);
+  const bank = FeatureBank.fromArrays(
+    levels,
+    levels.map((l) => rng.fillNormal(new Float32Array(count * l.grid[0] * l.grid[1] * l.channels))),
+  );
+
+  // Training: one epoch of iters + 1 batches; the first batch is warm-up. Wall time is what a
+  // user sees; process CPU time is also printed because on a shared machine wall time includes
+  // waiting for other processes (this process computes on one thread).
+  const stepMs: number[] = [];
+  const stepCpuMs: number[] = [];
+  let cpu = process.cpuUsage();
+  let wall = performance.now();
+  const trainer = new Trainer(model, {
+    epochs: 1,
+    batchSize: batch,
+    onBatch: (r) => {
+      const c = process.cpuUsage(cpu);
+      const cpuMs = (c.user + c.system) / 1000 / batch;
+      const ms = (performance.now() - wall) / batch;
+      if (r.batch > 1) {
+        stepMs.push(ms);
+        stepCpuMs.push(cpuMs);
+      }
+      console.log(`  train batch ${r.batch}/${r.batches}: ${ms.toFixed(0)} ms/image wall, ${cpuMs.toFixed(0)} ms/image cpu (losses ${r.losses.map((x) => x.toFixed(3)).join(', ')})`);
+      cpu = process.cpuUsage();
+      wall = performance.now();
+    },
+  });
+  await trainer.fit(bank);
+  trainer.dispose();
+
+  // Inference on the same features.
+  const feats = levels.map((l, i) =>
+    tf.tensor4d(bank.level(i).subarray(0, batch * l.grid[0] * l.grid[1] * l.channels), [batch, l.grid[0], l.grid[1], l.channels]),
+  );
+  const inferMs: number[] = [];
+  const inferCpuMs: number[] = [];
+  for (let k = 0; k <= iters; k++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await model.predict(feats, { batchSize: batch });
+    const ms = (performance.now() - t0) / batch;
+    const c = process.cpuUsage(c0);
+    const cpuMs = (c.user + c.system) / 1000 / batch;
+    if (k > 0) {
+      inferMs.push(ms);
+      inferCpuMs.push(cpuMs);
+    }
+    console.log(`  inference ${k === 0 ? '(warm-up)' : k}: ${ms.toFixed(0)} ms/image wall, ${cpuMs.toFixed(0)} ms/image cpu`);
+  }
+  tf.dispose(feats);
+  model.dispose();
+  console.log(`train step: ${median(stepMs).toFixed(0)} ms/image wall, ${median(stepCpuMs).toFixed(0)} ms/image cpu (median of ${stepMs.length})`);
+  console.log(`inference:  ${median(inferMs).toFixed(0)} ms/image wall, ${median(inferCpuMs).toFixed(0)} ms/image cpu (median of ${inferMs.length})`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
