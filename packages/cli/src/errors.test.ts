@@ -24,3 +24,11 @@ describe('errors', () => {
     expect(formatError(new Error('boom\nsecond line'), false)).not.toMatch(/errors\.test\.ts/);
   });
 });
+
+describe('DataError from @rlr/data', () => {
+  it('puts the fix sentence on its own line', () => {
+    const e = new Error('/d/x.png: could not be decoded (not an image); the file is corrupt. Replace it with an intact copy.');
+    e.name = 'DataError';
+    expect(classifyError(e)).toEqual({ message: '/d/x.png: could not be decoded (not an image); the file is corrupt', exitCode: ExitCode.data, hint: 'Replace it with an intact copy.' });
+  });
+});

@@ -80,8 +80,12 @@ const RULES: Rule[] = [
 /** The exit code and fix for any thrown value. */
 export function classifyError(err: unknown): { message: string; exitCode: ExitCodeValue; hint?: string } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode, hint: err.hint };
-  // @rlr/data's DataError already says what to do at the end of its message.
-  if (err instanceof Error && err.name === 'DataError') return { message: err.message.split('\n')[0], exitCode: ExitCode.data };
+  // @rlr/data's DataError message is "<subject>: <problem>. <Fix>": show the fix on its own line.
+  if (err instanceof Error && err.name === 'DataError') {
+    const text = err.message.split('\n')[0];
+    const m = /^(.*?[^.])\. ([A-Z].*)$/.exec(text);
+    return m ? { message: m[1], exitCode: ExitCode.data, hint: m[2] } : { message: text, exitCode: ExitCode.data };
+  }
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0] ?? message;
   for (const rule of RULES) {

@@ -149,9 +149,12 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
   const remaining = Math.max(0, settings.train.epochs - trainer.epochsCompleted) * batchesPerEpoch;
   const task = log.progress('train', remaining, 'step');
   const tTrain = performance.now();
-  trainer.options.onBatch = (r: BatchReport) => {
+  trainer.options.onBatch = async (r: BatchReport) => {
     const loss = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
     task.tick(1, { epoch: `${r.epoch}/${r.epochs}`, loss });
+    // A training step on wasm/cpu resolves its promises as microtasks only; without a macrotask
+    // turn here the event loop never polls, and Ctrl-C (SIGINT) would not be seen until the end.
+    await new Promise((resolve) => setImmediate(resolve));
   };
   trainer.options.onEpoch = async (r: EpochReport) => {
     history.push({ epoch: r.epoch, loss: r.loss, seconds: r.seconds });
