@@ -57,6 +57,8 @@ export interface RunOptions {
 export interface RunResult {
   report: EvaluationReport;
   modelDir: string;
+  /** Test images, in the order of `scores`. */
+  testImages: string[];
   /** Test-set image scores of the trained model and of the model loaded back from disk. */
   scores: Float32Array;
   reloadedScores: Float32Array;
@@ -237,7 +239,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   reloaded.dispose();
   model.dispose();
   backbone.dispose();
-  return { report, modelDir, scores: first.scores, reloadedScores: again.scores, firstLoss: losses[0], lastLoss: losses[losses.length - 1] };
+  return { report, modelDir, testImages: data.test.map((s) => s.path), scores: first.scores, reloadedScores: again.scores, firstLoss: losses[0], lastLoss: losses[losses.length - 1] };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {

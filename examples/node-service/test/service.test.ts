@@ -1,0 +1,64 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, type RunResult } from '@rlr/example-node-train-eval';
+import { startService, type Service } from '../src/service.js';
+
+describe('node-service: a model trained by the node-train-eval example, served over HTTP', () => {
+  const out = mkdtempSync(join(tmpdir(), 'rlr-node-service-'));
+  let trained: RunResult;
+  let service: Service;
+  let testImages: string[];
+
+  beforeAll(async () => {
+    trained = await run({ out, quick: true, epochs: 2, log: () => {} });
+    testImages = trained.testImages;
+    service = await startService({ modelDir: trained.modelDir, threshold: 5 });
+  });
+  afterAll(async () => {
+    await service?.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  const post = (body: Uint8Array | string) =>
+    fetch(`${service.url}score`, { method: 'POST', body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]) });
+
+  it('answers /health with the model it serves', async () => {
+    const res = await fetch(`${service.url}health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', model: expect.stringContaining('tf_efficientnet_b0, 64x64') });
+  });
+
+  it('scores an uploaded image exactly as the library did after training', async () => {
+    for (const i of [0, testImages.length - 1]) {
+      const res = await post(readFileSync(testImages[i]));
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(Math.abs(body.score - trained.scores[i])).toBeLessThanOrEqual(1e-6);
+      expect(body.threshold).toBe(5);
+      expect(body.anomalous).toBe(body.score >= 5);
+      expect(body.peak.x).toBeGreaterThanOrEqual(0);
+      expect(body.peak.x).toBeLessThan(64);
+      expect(body.peak.y).toBeGreaterThanOrEqual(0);
+      expect(body.peak.y).toBeLessThan(64);
+    }
+  });
+
+  it('queues concurrent uploads and gives each its own answer', async () => {
+    const picks = [1, 2, 3];
+    const answers = await Promise.all(picks.map((i) => post(readFileSync(testImages[i])).then((r) => r.json())));
+    answers.forEach((a, k) => expect(Math.abs(a.score - trained.scores[picks[k]])).toBeLessThanOrEqual(1e-6));
+  });
+
+  it('rejects what is not an image, wrong methods and unknown routes with a reason', async () => {
+    const bad = await post('this is not an image');
+    expect(bad.status).toBe(400);
+    const { error } = await bad.json();
+    expect(error).toMatch(/the uploaded image/);
+    expect(error).not.toMatch(/rlr-upload-/);
+    expect((await post(new Uint8Array())).status).toBe(400);
+    expect((await fetch(`${service.url}score`)).status).toBe(405);
+    expect((await fetch(`${service.url}nope`)).status).toBe(404);
+  });
+});
