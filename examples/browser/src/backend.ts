@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// #region wasm-paths
 // Vite copies each binary into the build output and hands back its final URL, so the wasm backend
 // never reaches for a CDN.
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -13,6 +14,7 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
 });
+// #endregion wasm-paths
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
 

@@ -46,7 +46,8 @@ async function backboneWeights(store: BlobStore, cfg: BackboneConfig): Promise<B
 
 /** Load the model directory at `url` (a folder holding `config.json` and its weights). */
 export async function loadDetector(url: string): Promise<Detector> {
-  const store = urlStore(url);
+  // #region load
+  const store = urlStore(url); // read-only, over fetch: config.json, weights.safetensors, …
   const model: RLRModel = await loadModel(store);
   const meta = model.metadata as { backbone?: BackboneConfig; preprocessing?: { resize?: number; crop?: number | [number, number] }; threshold?: number };
   if (!meta.backbone?.name) {
@@ -65,6 +66,7 @@ export async function loadDetector(url: string): Promise<Detector> {
     model.dispose();
     throw e;
   }
+  // #endregion load
   const [H, W] = model.spec.imageSize;
   const crop = meta.preprocessing?.crop ?? ([H, W] as [number, number]);
   const resize = meta.preprocessing?.resize ?? Math.min(H, W);
@@ -73,7 +75,8 @@ export async function loadDetector(url: string): Promise<Detector> {
     description: `${backbone.name}, ${H}×${W} input, levels ${levels}, ${model.levelConfigs[0].layers} layer(s) per level`,
     threshold: typeof meta.threshold === 'number' ? meta.threshold : undefined,
     async score(image) {
-      const rgb = await readImageUrl(image, { resize, crop });
+      // #region score
+      const rgb = await readImageUrl(image, { resize, crop }); // a dropped File: decode, resize, crop
       const input = tf.tensor4d(rgb.data, [1, rgb.height, rgb.width, 3]);
       const features = backbone.extract(input);
       try {
@@ -82,6 +85,7 @@ export async function loadDetector(url: string): Promise<Detector> {
       } finally {
         tf.dispose([input, ...features]);
       }
+      // #endregion score
     },
     dispose() {
       backbone.dispose();
