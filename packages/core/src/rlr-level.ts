@@ -3,7 +3,8 @@ import { tidy } from './tidy.js';
 import type { LevelConfig } from './config.js';
 import { embed2D, embed2DBackward } from './embedding-2d.js';
 import { columnSum, linear, mmNT, weightGradient } from './fast-matmul.js';
-import { accumulate, type GradientMap } from './gradients.js';
+import { accumulate, disposeGradients, type GradientMap } from './gradients.js';
+import { gatherRows } from './row-kernels.js';
 import { layerNorm, layerNormBackward } from './layer-norm.js';
 import type { LevelParams } from './level-params.js';
 import { reconstructionLossAndGrad } from './loss.js';
@@ -102,17 +103,51 @@ export class RLRLevel {
 
   /**
    * Loss of one training batch and the gradient of every parameter.
-   * @param input jittered features [B·N, C]; @param target clean features [B·N, C]
+   * @param input jittered features [B·N, C] or [B, h, w, C]; @param target clean features, same shape
+   * @param imagesPerPass run the forward/backward on at most this many images at a time and
+   *   combine the results (the loss is a mean over images, so the gradient is the image-weighted
+   *   mean of the chunks' gradients): bounds memory — on wasm the heap is limited to 4 GB and the
+   *   official level 32x32 needs ~0.45 GB per image — at the cost of recomputing the reference
+   *   side per chunk. Default: the whole batch.
    * @returns the loss (a scalar the caller disposes) and gradients by internal parameter name
    *   (the caller disposes them, e.g. with `disposeGradients`)
    */
-  lossAndGradients(input: tf.Tensor, target: tf.Tensor): { loss: tf.Scalar; grads: GradientMap } {
-    const grads: GradientMap = new Map();
+  lossAndGradients(input: tf.Tensor, target: tf.Tensor, imagesPerPass = Infinity): { loss: tf.Scalar; grads: GradientMap } {
     const x = this.toRows(input, 'RLRLevel.lossAndGradients input');
     const t = this.toRows(target, 'RLRLevel.lossAndGradients target');
     if (x.shape[0] !== t.shape[0]) {
       throw new Error(`RLRLevel.lossAndGradients: input has ${x.shape[0]} tokens but target has ${t.shape[0]}`);
     }
+    const n = this.tokens;
+    const batch = x.shape[0] / n;
+    const per = Math.max(1, Math.floor(imagesPerPass));
+    try {
+      if (batch <= per) return this.lossAndGradientsOnce(x, t);
+      const grads: GradientMap = new Map();
+      let loss = tf.scalar(0);
+      for (let b0 = 0; b0 < batch; b0 += per) {
+        const nb = Math.min(per, batch - b0);
+        const xc = gatherRows(x, [[b0 * n, nb * n]]);
+        const tc = gatherRows(t, [[b0 * n, nb * n]]);
+        const part = this.lossAndGradientsOnce(xc, tc);
+        tf.dispose([xc, tc]);
+        const w = nb / batch;
+        const next = tidy(() => tf.add(loss, tf.mul(part.loss, w)) as tf.Scalar);
+        tf.dispose([loss, part.loss]);
+        loss = next;
+        for (const [name, g] of part.grads) accumulate(grads, name, tidy(() => tf.mul(g, w)));
+        disposeGradients(part.grads);
+      }
+      return { loss, grads };
+    } finally {
+      if (x !== input) x.dispose();
+      if (t !== target) t.dispose();
+    }
+  }
+
+  /** {@link lossAndGradients} in one pass over x, t [B·N, C] (not disposed). */
+  private lossAndGradientsOnce(x: tf.Tensor2D, t: tf.Tensor2D): { loss: tf.Scalar; grads: GradientMap } {
+    const grads: GradientMap = new Map();
     // Forward, keeping what the backward needs.
     const fwd = tidy(() => {
       const rh = this.embeddedReference();
@@ -162,8 +197,6 @@ export class RLRLevel {
       accumulate(grads, 'ref', r.dx!);
     });
     tf.dispose([dy, drh!, fwd.rh]);
-    if (x !== input) x.dispose();
-    if (t !== target) t.dispose();
     return { loss: fwd.loss, grads };
   }
 

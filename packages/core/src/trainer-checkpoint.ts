@@ -27,6 +27,8 @@ export interface TrainerCheckpoint {
   batchSize: number;
   stepMode: StepMode;
   jitterScale: number;
+  /** Model levels being trained. */
+  levels?: number[];
   adam: AdamOptions;
   optimizers: AdamState[];
   /** Running loss sums of the epoch in progress. */

@@ -32,6 +32,18 @@ export interface TrainerOptions {
   jitterScale: number;
   /** β₁, β₂, ε of Adam (0.9, 0.999, 1e-8). */
   adam: Partial<Omit<AdamOptions, 'lr'>>;
+  /**
+   * Images per forward/backward pass (4). Larger batches are processed in chunks of this size
+   * with exactly combined gradients, which bounds memory (the wasm heap is limited to 4 GB; the
+   * official 32x32 level needs ~0.45 GB per image in a pass).
+   */
+  imagesPerPass: number;
+  /**
+   * Model levels to train (default: all). Levels share nothing, so separate processes can train
+   * different levels of the same model (same seed) and the results equal one joint run: the
+   * jitter noise of level i depends on i, not on which levels run together.
+   */
+  levels?: number[];
   /** Write a checkpoint every this many epochs (0: only when stopped and at the end). */
   checkpointEvery: number;
   /** Where checkpoints go (and `resume` reads from by default); without it nothing is written. */
@@ -52,8 +64,10 @@ export interface BatchReport {
   /** Batch within the epoch, 1-based, and the number of batches per epoch. */
   batch: number;
   batches: number;
-  /** Loss of each level on this batch. */
+  /** Loss of each trained level on this batch (in the order of `levels`). */
   losses: number[];
+  /** The model levels `losses` refer to. */
+  levels: number[];
   /** Images of this batch per second of training step (RLR only). */
   imagesPerSecond: number;
 }
@@ -63,8 +77,10 @@ export interface EpochReport {
   /** Epoch completed, 1-based. */
   epoch: number;
   epochs: number;
-  /** Mean batch loss of each level. */
+  /** Mean batch loss of each trained level (in the order of `levels`). */
   losses: number[];
+  /** The model levels `losses` refer to. */
+  levels: number[];
   /** Mean over levels of {@link losses} (the released trainer's "Rec Loss"). */
   loss: number;
   /** Wall time of the epoch in seconds (of the part run in this process when resumed mid-epoch). */
@@ -119,6 +135,7 @@ export class Trainer {
   private progress: EpochProgress;
   private history: EpochReport[] = [];
   private stopRequested = false;
+  private trained: number[];
 
   constructor(model: RLRModel, options: Partial<TrainerOptions> = {}) {
     this.model = model;
@@ -130,6 +147,7 @@ export class Trainer {
       stepMode: 'per-level',
       jitterScale: model.config.jitterScale,
       adam: {},
+      imagesPerPass: 4,
       checkpointEvery: 0,
       ...options,
     };
@@ -138,8 +156,14 @@ export class Trainer {
     if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new Error(`Trainer: epochs must be a non-negative integer, got ${o.epochs}`);
     if (!(o.lr > 0)) throw new Error(`Trainer: lr must be positive, got ${o.lr}`);
     if (o.stepMode !== 'per-level' && o.stepMode !== 'joint') throw new Error(`Trainer: stepMode must be "per-level" or "joint", got ${o.stepMode}`);
+    if (!(o.imagesPerPass >= 1)) throw new Error(`Trainer: imagesPerPass must be at least 1, got ${o.imagesPerPass}`);
+    const all = model.levels.map((_, i) => i);
+    this.trained = o.levels ? [...o.levels] : all;
+    if (!this.trained.length || this.trained.some((i) => !all.includes(i)) || new Set(this.trained).size !== this.trained.length) {
+      throw new Error(`Trainer: levels ${JSON.stringify(o.levels)} must be distinct indices among the model's levels ${JSON.stringify(all)}`);
+    }
     this.optimizers = model.levels.map((lv) => new Adam(lv.params, { ...ADAM_DEFAULTS, ...o.adam, lr: o.lr }));
-    this.progress = { lossSums: model.levels.map(() => 0), batches: 0 };
+    this.progress = { lossSums: this.trained.map(() => 0), batches: 0 };
     o.signal?.addEventListener('abort', () => this.requestStop());
   }
 
@@ -172,6 +196,7 @@ export class Trainer {
     o.batchSize = ckpt.batchSize;
     o.stepMode = ckpt.stepMode;
     o.jitterScale = ckpt.jitterScale;
+    if (ckpt.levels) this.trained = ckpt.levels.slice();
     o.lr = ckpt.adam.lr;
     o.adam = { beta1: ckpt.adam.beta1, beta2: ckpt.adam.beta2, epsilon: ckpt.adam.epsilon };
     this.optimizers.forEach((opt, i) => {
@@ -194,6 +219,7 @@ export class Trainer {
       batchSize: this.options.batchSize,
       stepMode: this.options.stepMode,
       jitterScale: this.options.jitterScale,
+      levels: this.trained.slice(),
       adam: { ...this.optimizers[0].options },
       optimizers: await Promise.all(this.optimizers.map((o) => o.getState())),
       progress: { lossSums: this.progress.lossSums.slice(), batches: this.progress.batches },
@@ -243,6 +269,7 @@ export class Trainer {
           batch: this.batch,
           batches,
           losses,
+          levels: this.trained.slice(),
           imagesPerSecond: indices.length / dt,
         });
       }
@@ -250,11 +277,12 @@ export class Trainer {
       const means = this.progress.lossSums.map((s) => s / this.progress.batches);
       this.epoch += 1;
       this.batch = 0;
-      this.progress = { lossSums: levels.map(() => 0), batches: 0 };
+      this.progress = { lossSums: this.trained.map(() => 0), batches: 0 };
       const report: EpochReport = {
         epoch: this.epoch,
         epochs,
         losses: means,
+        levels: this.trained.slice(),
         loss: means.reduce((a, b) => a + b, 0) / means.length,
         seconds,
         imagesPerSecond: images / seconds,
@@ -268,13 +296,13 @@ export class Trainer {
     return { epochsCompleted: this.epoch, stopped: false, history: this.history.slice() };
   }
 
-  /** One batch: jitter, loss and gradients per level, Adam steps. Returns each level's loss. */
+  /** One batch: jitter, loss and gradients per trained level, Adam steps. Returns each trained level's loss. */
   private async step(features: Float32Array[], n: number): Promise<number[]> {
     const levels = this.model.levels;
     const losses: number[] = [];
-    const pending: GradientMap[] = [];
+    const pending: [number, GradientMap][] = [];
     try {
-      for (let i = 0; i < levels.length; i++) {
+      for (const i of this.trained) {
         const lv = levels[i];
         const { channels: C } = lv.config;
         const rows = n * lv.tokens;
@@ -283,7 +311,8 @@ export class Trainer {
           const target = tf.tensor2d(features[i], [rows, C]);
           const noise = tf.tensor2d(jitterNoise(rows * C, this.options.seed, this.epoch, this.batch, i), [rows, C]);
           const input = applyJitter(target, noise, this.options.jitterScale);
-          return lv.lossAndGradients(input, target); // gradients are kept tensors, outside this scope
+          // Gradients are kept tensors: they survive this scope.
+          return lv.lossAndGradients(input, target, this.options.imagesPerPass);
         });
         const value = (await loss.data())[0];
         loss.dispose();
@@ -301,11 +330,11 @@ export class Trainer {
         if (this.options.stepMode === 'per-level') {
           this.optimizers[i].apply(grads);
           disposeGradients(grads);
-        } else pending.push(grads);
+        } else pending.push([i, grads]);
       }
-      pending.forEach((g, i) => this.optimizers[i].apply(g));
+      for (const [i, g] of pending) this.optimizers[i].apply(g);
     } finally {
-      pending.forEach(disposeGradients);
+      for (const [, g] of pending) disposeGradients(g);
     }
     return losses;
   }

@@ -11,7 +11,7 @@ import type { RLRConfig, RLRSpec } from '../src/config.js';
 import { FeatureBank } from '../src/feature-bank.js';
 import { FeatureCache } from '../src/feature-cache.js';
 import { createRLR } from '../src/rlr-model.js';
-import { Trainer, TrainingDivergedError, type BatchReport } from '../src/trainer.js';
+import { Trainer, TrainingDivergedError, type BatchReport, type TrainerOptions } from '../src/trainer.js';
 import { hasTrainerCheckpoint } from '../src/trainer-checkpoint.js';
 import { auroc, syntheticFeatures } from './synthetic-features.js';
 import { readLevelValues } from '../src/level-params.js';
@@ -105,6 +105,41 @@ describe('Trainer (wasm)', () => {
     expect(resumed.batches).toEqual(straight.batches);
     expect(resumed.history).toEqual(straight.history);
     expect(resumed.weights.get('ref')).toEqual(straight.weights.get('ref'));
+  });
+
+  it('gives the same parameters with joint steps, per-level steps, separate per-level trainers, and chunked passes', async () => {
+    const train = bankOf(8, new Array(8).fill(false), 7);
+    const runWith = async (options: Partial<TrainerOptions>[]) => {
+      const model = createRLR(spec, config);
+      for (const o of options) {
+        const trainer = new Trainer(model, { epochs: 2, batchSize: 4, lr: 1e-3, ...o });
+        await trainer.fit(train);
+        trainer.dispose();
+      }
+      const values = await Promise.all(model.levels.map((l) => readLevelValues(l.params)));
+      model.dispose();
+      return values;
+    };
+    const perLevel = await runWith([{ stepMode: 'per-level' }]);
+    const joint = await runWith([{ stepMode: 'joint' }]);
+    const separate = await runWith([{ levels: [1] }, { levels: [0] }]);
+    const chunked = await runWith([{ imagesPerPass: 3 }]);
+    for (let i = 0; i < perLevel.length; i++) {
+      for (const [name, v] of perLevel[i]) {
+        // Identical operations in a different order: bit-identical.
+        expect(joint[i].get(name), `joint ${name}`).toEqual(v);
+        expect(separate[i].get(name), `separate ${name}`).toEqual(v);
+        // Chunks of 3 + 1 images sum the same terms in another order: equal to rounding. After
+        // two epochs of Adam (updates of ~lr whatever the gradient size) allow 1e-3 · lr·steps.
+        // Key biases are exempt: their exact gradient is 0 (softmax ignores a per-query constant),
+        // so Adam amplifies whatever rounding noise each order produces into steps of up to lr.
+        if (name.endsWith('.bk')) continue;
+        const c = chunked[i].get(name)!;
+        let diff = 0;
+        for (let j = 0; j < v.length; j++) diff = Math.max(diff, Math.abs(c[j] - v[j]));
+        expect(diff, `chunked ${name}`).toBeLessThan(1e-3 * 1e-3 * 4);
+      }
+    }
   });
 
   it('stops with a clear error on a NaN loss, applying no update and keeping the last checkpoint', async () => {
