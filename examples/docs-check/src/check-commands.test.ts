@@ -23,6 +23,7 @@ describe('checkScript', () => {
       '  --epochs=200 --backend tensorflow',
       'cd examples/paper && npx tsx src/main.ts',
       'npm run start -w @rlr/example-paper',
+      'npm start -w @rlr/example-paper -- --quick',
     ].join('\n');
     expect(checkScript(script, ctx)).toEqual([]);
   });
@@ -35,18 +36,20 @@ describe('checkScript', () => {
         'npm i @tensorflow/tfjs-node-gpu@4.21.0 left-pad',
         'node nowhere.js',
         'npm run deploy',
+        'npm start',
         'curl http://x',
       ].join('\n'),
       ctx,
     );
-    expect(errors).toHaveLength(7);
+    expect(errors).toHaveLength(8);
     expect(errors[0]).toMatch(/no option --lr/);
     expect(errors[1]).toMatch(/"rlr fit" is not an rlr command/);
     expect(errors[2]).toMatch(/pins @tensorflow\/tfjs-core@4.22.0/);
     expect(errors[3]).toMatch(/left-pad/);
     expect(errors[4]).toMatch(/no file nowhere.js/);
     expect(errors[5]).toMatch(/no npm script "deploy"/);
-    expect(errors[6]).toMatch(/cannot check "curl"/);
+    expect(errors[6]).toMatch(/no npm script "start" at the root/);
+    expect(errors[7]).toMatch(/cannot check "curl"/);
   });
 
   it('refuses commands it cannot check', () => {

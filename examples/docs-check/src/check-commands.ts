@@ -81,6 +81,8 @@ function checkNpm(args: string[], ctx: CommandContext, cwd: string): string[] {
   if (workspace && !ctx.workspaces.has(workspace) && !ctx.exists(workspace)) {
     errors.push(`no workspace "${workspace}"`);
   }
+  // `npm start` / `npm test` are `npm run start` / `npm run test`.
+  if (verb === 'start' || (verb === 'test' && workspace)) return checkNpm(['run', verb, ...rest], ctx, cwd);
   switch (verb) {
     case 'ci':
     case 'test':

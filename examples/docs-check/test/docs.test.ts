@@ -23,8 +23,20 @@ const pages = [
 const workRoot = join(root, 'examples/docs-check/tmp');
 const ctx = commandContext(root);
 
+/**
+ * Pages owned by the package maintainers whose blocks are contracts in pseudo-TypeScript (types
+ * with placeholders), not programs: their links are checked, their blocks only when a directive
+ * asks for it.
+ */
+const CONTRACT_PAGES = new Set(['docs/architecture.md']);
+
 const blocksByPage = new Map<string, CodeBlock[]>(
-  pages.map((p) => [p, extractBlocks(readFileSync(join(root, p), 'utf8'), p)]),
+  pages.map((p) => {
+    const blocks = extractBlocks(readFileSync(join(root, p), 'utf8'), p);
+    const text = readFileSync(join(root, p), 'utf8').split(/\r?\n/);
+    const hasDirective = (b: CodeBlock) => b.line > 1 && /docs-test:/.test(text[b.line - 2]);
+    return [p, CONTRACT_PAGES.has(p) ? blocks.map((b) => (hasDirective(b) ? b : { ...b, mode: 'none' as const })) : blocks];
+  }),
 );
 
 describe('docs pages', () => {
@@ -123,8 +135,13 @@ for (const [page, blocks] of blocksByPage) {
             `${where} runs`,
             async () => {
               const r = await runBlock(block, index, workdir, root);
-              if (r.code !== 0) console.error(`--- ${where} exited ${r.code}:\n${r.output}`);
-              expect(r.code, r.output.slice(-4000)).toBe(0);
+              // Bundled dependencies print whole minified sources in stack traces: keep lines short.
+              const output = r.output
+                .split('\n')
+                .map((l) => (l.length > 300 ? `${l.slice(0, 300)} …` : l))
+                .join('\n');
+              if (r.code !== 0) console.error(`--- ${where} exited ${r.code}:\n${output.slice(-6000)}`);
+              expect(r.code, output.slice(-3000)).toBe(0);
             },
             (block.timeout + 15) * 1000,
           );
