@@ -114,7 +114,7 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   const tg = performance.now();
   const picks = pickGallery(scored, o.gallery);
   const gallery = await renderGallery(scorer, picks.map((p) => ({ sample: samples[p.index], reason: p.reason })), o.batchSize);
-  if (o.saveHeatmaps) await writeAllHeatmaps(scorer, samples, outDir, o, gallery.range);
+  if (o.saveHeatmaps) await writeAllHeatmaps(scorer, samples, outDir, o, (c) => gallery.ranges.get(c) ?? gallery.range);
   const galleryS = (performance.now() - tg) / 1000;
 
   const metrics: MetricsReport = {
@@ -170,7 +170,7 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   return { metrics, files };
 }
 
-async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: string }[], batchSize: number): Promise<{ entries: GalleryEntry[]; range: MapRange }> {
+async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: string }[], batchSize: number): Promise<{ entries: GalleryEntry[]; range: MapRange; ranges: Map<string, MapRange> }> {
   const { resize, crop } = scorer.geometry;
   const raw: { sample: Sample; reason: string; image: Float32Array; mask?: Uint8Array; map: Float32Array; score: number }[] = [];
   const reasonOf = new Map(picks.map((p) => [p.sample.path, p.reason]));
@@ -188,10 +188,16 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
       });
     });
   }
-  // One colour range for the whole gallery so that overlays are comparable.
-  const all = raw.map((r) => rangeOf(r.map));
-  const range = { min: Math.min(...all.map((r) => r.min), Infinity), max: Math.max(...all.map((r) => r.max), -Infinity) };
-  if (!Number.isFinite(range.min)) Object.assign(range, { min: 0, max: 1 });
+  // One colour range per category (score scales differ between categories), shared by that
+  // category's images so that its normals and anomalies are comparable.
+  const ranges = new Map<string, MapRange>();
+  for (const r of raw) {
+    const own = rangeOf(r.map);
+    const cur = ranges.get(r.sample.category);
+    ranges.set(r.sample.category, cur ? { min: Math.min(cur.min, own.min), max: Math.max(cur.max, own.max) } : own);
+  }
+  const spans = [...ranges.values()];
+  const range = spans.length ? { min: Math.min(...spans.map((r) => r.min)), max: Math.max(...spans.map((r) => r.max)) } : { min: 0, max: 1 };
   const [H, W] = crop;
   const entries: GalleryEntry[] = [];
   for (const [k, r] of raw.entries()) {
@@ -204,13 +210,13 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
       reason: r.reason,
       image: { file: `${stem}.png`, png: await encodePng(toRgb8(r.image), H, W) },
       mask: r.mask ? { file: `${stem}_mask.png`, png: await encodePng(maskToRgb(r.mask), H, W) } : undefined,
-      overlay: { file: `${stem}_overlay.png`, png: await encodePng(overlay(r.image, r.map, range), H, W) },
+      overlay: { file: `${stem}_overlay.png`, png: await encodePng(overlay(r.image, r.map, ranges.get(r.sample.category)!), H, W) },
     });
   }
-  return { entries, range };
+  return { entries, range, ranges };
 }
 
-async function writeAllHeatmaps(scorer: Scorer, samples: Sample[], outDir: string, o: EvaluateOptions, range: MapRange): Promise<void> {
+async function writeAllHeatmaps(scorer: Scorer, samples: Sample[], outDir: string, o: EvaluateOptions, rangeFor: (category: string) => MapRange): Promise<void> {
   const { resize, crop } = scorer.geometry;
   const task = o.log.progress('heatmaps', samples.length, 'img');
   for await (const b of batches(samples, { batchSize: o.batchSize, resize, crop })) {
@@ -218,7 +224,7 @@ async function writeAllHeatmaps(scorer: Scorer, samples: Sample[], outDir: strin
     const px = b.height * b.width;
     for (const [i, s] of b.samples.entries()) {
       const map = r.maps.subarray(i * px, (i + 1) * px);
-      const png = await encodePng(overlay(b.images.subarray(i * px * 3, (i + 1) * px * 3), map, range), b.height, b.width);
+      const png = await encodePng(overlay(b.images.subarray(i * px * 3, (i + 1) * px * 3), map, rangeFor(s.category)), b.height, b.width);
       await writeFileAtomic(join(outDir, 'heatmaps', safeName(s.category), safeName(s.defectType), `${basename(s.path, extname(s.path))}_overlay.png`), png);
     }
     task.tick(b.samples.length);

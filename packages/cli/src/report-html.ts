@@ -81,7 +81,7 @@ export function renderHtml(r: ReportData): string {
   if (r.gallery.length > 0) {
     parts.push('<h2>Heatmaps</h2><p>Each panel: input, ground truth, anomaly overlay. Shown per category: the best- and worst-scored cases.</p>');
     if (r.legend) {
-      parts.push(`<p>Overlay scale: <img src="${dataUri(r.legend.png)}" alt="colour scale" style="vertical-align:middle;height:12px;width:200px"> ${r.legend.min.toPrecision(3)} → ${r.legend.max.toPrecision(3)}</p>`);
+      parts.push(`<p>Overlay scale: <img src="${dataUri(r.legend.png)}" alt="colour scale" style="vertical-align:middle;height:12px;width:200px"> from the lowest to the highest anomaly-map value among each category's gallery images (overall ${r.legend.min.toPrecision(3)} → ${r.legend.max.toPrecision(3)}).</p>`);
     }
     parts.push('<div class="gallery">');
     for (const g of r.gallery) {
