@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { presets, resolveLevels, specFromFeatureInfo } from './config.js';
+
+describe('configuration', () => {
+  it('resolves the paper preset for tf_efficientnet_b6 stages 2 and 3 at 256x256 (SPEC section 3)', () => {
+    const spec = specFromFeatureInfo({ channels: [72, 200], reductions: [8, 16] }, 256);
+    expect(spec.levels.map((l) => l.grid)).toEqual([
+      [32, 32],
+      [16, 16],
+    ]);
+    const levels = resolveLevels(spec, presets.paper);
+    expect(levels.map((l) => [l.d, l.heads, l.layers, l.window, l.ffnHidden, l.alpha])).toEqual([
+      [256, 8, 4, 7, 1024, 2],
+      [512, 8, 4, 5, 2048, 2],
+    ]);
+  });
+
+  it('rounds grids up like SAME padding and accepts per-level values', () => {
+    const spec = specFromFeatureInfo({ channels: [40], reductions: [16] }, [224, 330]);
+    expect(spec.levels[0].grid).toEqual([14, 21]);
+    const [l] = resolveLevels(spec, { d: [64], heads: [4], window: [3] });
+    expect([l.d, l.heads, l.window]).toEqual([64, 4, 3]);
+  });
+
+  it('names the setting at fault', () => {
+    const spec = { imageSize: [64, 64] as [number, number], levels: [{ grid: [8, 8] as [number, number], channels: 8 }] };
+    expect(() => resolveLevels(spec, {})).toThrow(/no width "d" given/);
+    expect(() => resolveLevels(spec, { d: 30 })).toThrow(/d=30 is not divisible by heads=8/);
+    expect(() => resolveLevels(spec, { d: 32, heads: [4, 4] })).toThrow(/"heads" lists 2 values but the model has 1 levels/);
+    expect(() => resolveLevels(spec, { d: 32, window: 6 })).toThrow(/window 6 must be a positive odd integer/);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { defaultWindow, validateWindow, windowMasks, windowMembership, MASKED } from './window-mask.js';
+
+describe('window masks', () => {
+  it('marks the clipped w x w square around each token (row-major tokens)', () => {
+    const h = 5;
+    const w = 6;
+    const m = windowMembership(h, w, 3);
+    const n = h * w;
+    const count = (i: number) => m.subarray(i * n, (i + 1) * n).reduce((a, b) => a + b, 0);
+    expect(count(0)).toBe(4); // corner: 2x2
+    expect(count(2)).toBe(6); // top edge: 2x3
+    expect(count(2 * w + 3)).toBe(9); // interior: 3x3
+    // Token (2,3) sees (1,2) but not (0,3) or (2,5).
+    const i = 2 * w + 3;
+    expect(m[i * n + (1 * w + 2)]).toBe(1);
+    expect(m[i * n + (0 * w + 3)]).toBe(0);
+    expect(m[i * n + (2 * w + 5)]).toBe(0);
+    // Symmetric relation.
+    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) expect(m[a * n + b]).toBe(m[b * n + a]);
+  });
+
+  it('builds complementary additive masks for LCA (inside) and MLKA (outside)', () => {
+    const { inside, outside } = windowMasks(4, 4, 3);
+    const member = windowMembership(4, 4, 3);
+    for (let i = 0; i < member.length; i++) {
+      expect(inside[i]).toBe(member[i] ? 0 : MASKED);
+      expect(outside[i]).toBe(member[i] ? MASKED : 0);
+    }
+  });
+
+  it('uses the released table by grid side and the nearest entry otherwise', () => {
+    expect([defaultWindow(16, 16), defaultWindow(32, 32), defaultWindow(64, 64)]).toEqual([5, 7, 11]);
+    expect(defaultWindow(28, 40)).toBe(7);
+    expect(defaultWindow(8, 8)).toBe(5);
+  });
+
+  it('rejects even windows and windows that leave some token no outside keys', () => {
+    expect(() => validateWindow(16, 16, 4, 'level 0 window')).toThrow(/level 0 window: window 4 must be a positive odd integer/);
+    expect(() => validateWindow(4, 4, 7)).toThrow(/covers the whole 4x4 grid/);
+    expect(() => validateWindow(8, 8, 3)).not.toThrow();
+  });
+});
