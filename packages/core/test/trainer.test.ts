@@ -142,6 +142,41 @@ describe('Trainer (wasm)', () => {
     }
   });
 
+  it('checkpoints every N epochs keeping one tensor blob, and stops on an abort signal', async () => {
+    const train = bankOf(8, new Array(8).fill(false), 8);
+    const store = memoryStore();
+    const model = createRLR(spec, config);
+    const controller = new AbortController();
+    const epochs: { epoch: number; checkpointed: boolean }[] = [];
+    const trainer = new Trainer(model, {
+      epochs: 5,
+      batchSize: 4,
+      checkpointEvery: 2,
+      store,
+      signal: controller.signal,
+      onEpoch: (r) => {
+        epochs.push({ epoch: r.epoch, checkpointed: r.checkpointed });
+      },
+      onBatch: (r) => {
+        expect(r.levels).toEqual([0, 1]);
+        expect(r.losses).toHaveLength(2);
+        expect(r.imagesPerSecond).toBeGreaterThan(0);
+        if (r.epoch === 3 && r.batch === 1) controller.abort();
+      },
+    });
+    const result = await trainer.fit(train);
+    expect(result).toMatchObject({ stopped: true, epochsCompleted: 2 });
+    expect(epochs).toEqual([
+      { epoch: 1, checkpointed: false },
+      { epoch: 2, checkpointed: true },
+    ]);
+    const index = JSON.parse(new TextDecoder().decode(await store.read('checkpoint.json')));
+    expect([index.epoch, index.batch]).toEqual([2, 1]);
+    expect([...store.blobs.keys()].filter((k) => k.endsWith('.safetensors'))).toEqual([index.tensors]);
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('stops with a clear error on a NaN loss, applying no update and keeping the last checkpoint', async () => {
     const good = bankOf(8, new Array(8).fill(false), 4);
     const store = memoryStore();
