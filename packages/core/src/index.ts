@@ -71,3 +71,5 @@ export {
 export { importOfficialCheckpoint, type ImportOptions } from './checkpoint-import.js';
 export { VERSION } from './version.js';
 export { extractFeatures, extractorLevels, type FeatureSink, type ImagesLike } from './feature-extraction.js';
+export { gatherRows, splitColumns } from './row-kernels.js';
+export { lcaTiles, defaultTileRows, type LcaTile } from './local-cross-attention.js';

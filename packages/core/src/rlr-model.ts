@@ -4,6 +4,7 @@ import { presets, resolveLevels, type LevelConfig, type RLRConfig, type RLRSpec 
 import { initLevelParams, type LevelParams } from './level-params.js';
 import { tokenScores } from './loss.js';
 import { RLRLevel } from './rlr-level.js';
+import { gatherRows } from './row-kernels.js';
 import { scoreFromTokens, type Prediction, type ScoringOptions } from './scoring.js';
 
 /** Options of {@link RLRModel.predict}. */
@@ -94,7 +95,12 @@ export class RLRModel {
     const perLevel: Float32Array[] = this.levels.map((lv) => new Float32Array(batch * lv.tokens));
     for (let start = 0; start < batch; start += chunk) {
       const n = Math.min(chunk, batch - start);
-      const parts = levelFeatures.map((f) => (n === batch ? f : tf.slice(f, [start, 0, 0, 0], [n, -1, -1, -1])));
+      // Images [start, start + n) of each level (a row range of the [B, h·w·C] view: one copy).
+      const parts = levelFeatures.map((f) =>
+        n === batch
+          ? f
+          : tidy(() => tf.reshape(gatherRows(tf.reshape(f, [batch, -1]) as tf.Tensor2D, [[start, n]]), [n, f.shape[1], f.shape[2], f.shape[3]]) as tf.Tensor4D),
+      );
       const scores = this.tokenScores(parts);
       for (let i = 0; i < scores.length; i++) {
         perLevel[i].set((await scores[i].data()) as Float32Array, start * this.levels[i].tokens);
