@@ -14,7 +14,7 @@ import { trainRun } from './train.js';
 
 /** The generated dataset of the demo: small, multi-category, deterministic. */
 export const DEMO_DATA = {
-  categories: ['grid', 'wood', 'disc'],
+  categories: ['cloudy', 'bracket', 'wood'],
   trainCount: 30,
   testCount: 24,
   size: 128,
