@@ -49,8 +49,13 @@ function fmt(x: number): string {
 
 // ---------------------------------------------------------------- threshold
 
-/** Midway between the smallest and largest map value seen, until the user picks one. */
+/**
+ * `?threshold=` from the address, else the model's own, else midway between the smallest and
+ * largest map value seen, until the user picks one.
+ */
 function defaultThreshold(): number {
+  const fromUrl = Number(params.get('threshold') ?? Number.NaN);
+  if (Number.isFinite(fromUrl)) return fromUrl;
   if (detector?.threshold !== undefined) return detector.threshold;
   const r = mapRange(results.map((x) => x.map));
   return (r.min + r.max) / 2;

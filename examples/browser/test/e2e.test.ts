@@ -189,6 +189,22 @@ describe.skipIf(missing !== undefined)('browser example in headless Chromium', (
     expectScoresMatchNode(scores, backend);
     // The page says which backend it is on.
     expect(await page.locator('#backend').textContent()).toMatch(/^wasm/);
+
+    // A threshold in the address applies from the start: only the defect's score is above it.
+    const between = (node.defect.score + node.normal.score) / 2;
+    await page.goto(`${server.url}?backend=wasm&model=model/&threshold=${between}`);
+    await page.waitForFunction(() => document.body.dataset.model === 'loaded', undefined, { timeout: 120_000 });
+    await page.setInputFiles('#file', [images.defect, images.normal]);
+    await page.waitForFunction(() => document.body.dataset.scored === '2' && document.body.dataset.pending === '0', undefined, { timeout: 120_000 });
+    const flagged = await page.evaluate(() =>
+      Object.fromEntries([...document.querySelectorAll<HTMLElement>('figure.result')].map((f) => [f.dataset.name!, f.dataset.flagged])),
+    );
+    expect(flagged).toEqual({ [images.defect.split('/').pop()!]: String(node.defect.score > between), [images.normal.split('/').pop()!]: String(node.normal.score > between) });
+
+    // A model URL that holds no model is reported, naming what is missing.
+    await page.goto(`${server.url}?backend=wasm&model=no-such-model/`);
+    await page.waitForFunction(() => document.body.dataset.model === 'failed', undefined, { timeout: 60_000 });
+    expect(await page.locator('#status').textContent()).toMatch(/no-such-model\/config\.json/);
     await page.close();
     console.log(`[e2e] default backend was ${defaultBackend}`);
   });
