@@ -16,14 +16,15 @@ export interface CommandContext {
 
 /** The output flags every command takes. */
 export interface OutputFlags {
-  json?: boolean;
+  /** `true` for the output flag; `rlr bench --json <file>` uses the name for a file path instead. */
+  json?: boolean | string;
   quiet?: boolean;
   verbose?: boolean;
 }
 
 /** `--json` wins over `--quiet`; the default is human-readable text. */
 export function outputMode(flags: OutputFlags): OutputMode {
-  if (flags.json) return 'json';
+  if (flags.json === true) return 'json';
   if (flags.quiet) return 'quiet';
   return 'human';
 }

@@ -209,7 +209,8 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
       score: r.score,
       reason: r.reason,
       image: { file: `${stem}.png`, png: await encodePng(toRgb8(r.image), H, W) },
-      mask: r.mask ? { file: `${stem}_mask.png`, png: await encodePng(maskToRgb(r.mask), H, W) } : undefined,
+      // A normal image's ground truth is an empty mask; an anomaly without a mask has none to show.
+      mask: r.mask || r.sample.label === 0 ? { file: `${stem}_mask.png`, png: await encodePng(maskToRgb(r.mask ?? new Uint8Array(H * W)), H, W) } : undefined,
       overlay: { file: `${stem}_overlay.png`, png: await encodePng(overlay(r.image, r.map, ranges.get(r.sample.category)!), H, W) },
     });
   }

@@ -52,3 +52,12 @@ describe('rlr program', () => {
     expect(['tensorflow', 'wasm']).toContain(result.backend_in_use);
   });
 });
+
+describe('output modes', () => {
+  it('bench --json <file> names a file and keeps human output', async () => {
+    const { outputMode } = await import('./context.js');
+    expect(outputMode({ json: true })).toBe('json');
+    expect(outputMode({ json: 'bench.json' })).toBe('human');
+    expect(outputMode({ quiet: true })).toBe('quiet');
+  });
+});

@@ -15,7 +15,7 @@ th:first-child,td:first-child{text-align:left}tr.mean td{font-weight:bold;border
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg{border:1px solid #eee}
 .gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:1rem}
 figure{margin:0;border:1px solid #ddd;padding:.5rem;border-radius:4px}figure .row{display:flex;gap:4px}
-figure img{width:33%;image-rendering:pixelated;height:auto}figcaption{font-size:.8rem;margin-top:.3rem;word-break:break-all}
+figure img,figure .nomask{width:33%;image-rendering:pixelated;height:auto}.nomask{display:flex;align-items:center;justify-content:center;background:#eee;color:#777;font-size:.8rem}figcaption{font-size:.8rem;margin-top:.3rem;word-break:break-all}
 .bad{color:#b00}.good{color:#070}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:bold}
 `;
 
@@ -87,7 +87,7 @@ export function renderHtml(r: ReportData): string {
     for (const g of r.gallery) {
       const cls = g.reason.startsWith('worst') ? 'bad' : 'good';
       parts.push(
-        `<figure><div class="row"><img src="${dataUri(g.image.png)}" alt="input"><img src="${g.mask ? dataUri(g.mask.png) : ''}" alt="${g.mask ? 'ground truth' : 'no mask'}"><img src="${dataUri(g.overlay.png)}" alt="anomaly overlay"></div>` +
+        `<figure><div class="row"><img src="${dataUri(g.image.png)}" alt="input">${g.mask ? `<img src="${dataUri(g.mask.png)}" alt="ground truth">` : '<span class="nomask">no mask</span>'}<img src="${dataUri(g.overlay.png)}" alt="anomaly overlay"></div>` +
           `<figcaption><b>${esc(g.category)}</b> · <span class="${cls}">${esc(g.reason)}</span> · ${g.label ? 'anomalous' : 'normal'} · score ${g.score.toPrecision(4)}<br>${esc(g.path)}</figcaption></figure>`,
       );
     }
