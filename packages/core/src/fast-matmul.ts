@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { columnSum as rowKernelColumnSum } from './row-kernels.js';
 import { tidy } from './tidy.js';
 
 /**
@@ -53,10 +54,9 @@ export function mmTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tidy(() => tf.transpose(tf.matMul(tf.transpose(b), a)) as tf.Tensor2D);
 }
 
-/** Σ over rows of x [M, N] → [N] (a product with a row of ones on wasm: no leading-axis reduction). */
+/** Σ over rows of x [M, N] → [N] (on wasm a heap-reading kernel: no leading-axis transpose). */
 export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
-  if (!explicitTransposes()) return tf.sum(x, 0) as tf.Tensor1D;
-  return tidy(() => tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]) as tf.Tensor1D);
+  return rowKernelColumnSum(x);
 }
 
 /** Σ of column sums of several [M_i, N] matrices → [N]. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, useBackend } from '@rlr/testing';
-import { gatherRows, splitColumns } from './row-kernels.js';
+import { columnSum, gatherRows, splitColumns } from './row-kernels.js';
 
 describe.each(TEST_BACKENDS)('row kernels on %s', (backend) => {
   it('gatherRows concatenates the requested row ranges exactly like slice + concat', async () => {
@@ -25,6 +25,15 @@ describe.each(TEST_BACKENDS)('row kernels on %s', (backend) => {
     got.forEach((g, i) => expect(Array.from(g.dataSync())).toEqual(Array.from(want[i].dataSync())));
     expect(() => splitColumns(x, [5, 5])).toThrow(/add up to 10/);
     tf.dispose([x, ...got, ...want]);
+  });
+
+  it('columnSum adds the rows', async () => {
+    await useBackend(backend);
+    const x = tf.randomNormal([300, 7], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const got = columnSum(x).dataSync();
+    const want = tf.sum(x, 0).dataSync();
+    got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-4));
+    x.dispose();
   });
 
   it('does not leak tensors', async () => {

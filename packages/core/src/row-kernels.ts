@@ -1,19 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Two data-movement kernels the attention layout needs, fast on every backend.
+ * Data-movement kernels the attention layout needs, fast on every backend.
  *
  * On `wasm`, `tf.slice` and `tf.split` first copy their WHOLE input into JavaScript
  * (`readSync`), so cutting a [4096, 256] activation into 8 heads costs ~65 ms and taking 1024
  * rows out of a [4096, 1024] matrix ~60 ms. These kernels read the input through a view of the
  * wasm heap instead (`typedArrayFromHeap`), so they cost only the bytes they write (2.5 ms and
- * 0.2 ms). They are registered under RLR's own kernel names for the `wasm` backend only —
+ * 0.2 ms). A column sum (bias and LayerNorm gradients) reads rows the same way instead of
+ * transposing first as wasm's `Sum` over a leading axis does. They are registered under RLR's
+ * own kernel names for the `wasm` backend only —
  * tfjs's built-in kernels are left untouched — and every other backend (or a wasm backend
  * without those methods) uses the equivalent `tf.slice`/`tf.concat`/`tf.split`.
  */
 
 const GATHER_ROWS = 'RLRGatherRows';
 const SPLIT_COLUMNS = 'RLRSplitColumns';
+const COLUMN_SUM = 'RLRColumnSum';
 
 /** The methods of tfjs-backend-wasm's backend object these kernels use (duck-typed, not imported). */
 interface HeapBackend {
@@ -31,6 +34,7 @@ let registered = false;
 function register(): void {
   if (registered) return;
   registered = true;
+  registerColumnSum();
   if (!tf.getKernel(GATHER_ROWS, 'wasm')) {
     tf.registerKernel({
       kernelName: GATHER_ROWS,
@@ -83,6 +87,29 @@ function register(): void {
   }
 }
 
+function registerColumnSum(): void {
+  if (tf.getKernel(COLUMN_SUM, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: COLUMN_SUM,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const be = backend as unknown as HeapBackend;
+      const [m, k] = x.shape;
+      const out = be.makeOutput([k], 'float32');
+      const src = be.typedArrayFromHeap(x);
+      // Row by row into a float64 accumulator: sequential reads, and more accurate than float32.
+      const acc = new Float64Array(k);
+      for (let r = 0; r < m; r++) {
+        const o = r * k;
+        for (let c = 0; c < k; c++) acc[c] += src[o + c];
+      }
+      be.typedArrayFromHeap(out).set(acc);
+      return out;
+    },
+  });
+}
+
 function useHeapKernels(x: tf.Tensor): boolean {
   if (x.dtype !== 'float32' || tf.getBackend() !== 'wasm' || !isHeapBackend(tf.backend())) return false;
   register();
@@ -113,4 +140,10 @@ export function splitColumns(x: tf.Tensor2D, sizes: number[]): tf.Tensor2D[] {
   if (sizes.length === 1) return [x];
   if (useHeapKernels(x)) return tf.engine().runKernel(SPLIT_COLUMNS, { x }, { sizes }) as unknown as tf.Tensor2D[];
   return tf.split(x, sizes, 1) as tf.Tensor2D[];
+}
+
+/** Σ over rows of x [M, k] → [k]. */
+export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
+  if (useHeapKernels(x)) return tf.engine().runKernel(COLUMN_SUM, { x }, {}) as tf.Tensor1D;
+  return tf.sum(x, 0) as tf.Tensor1D;
 }
