@@ -132,7 +132,7 @@ export function disposeLayerSaved(saved: LayerSaved): void {
   tf.dispose(saved as unknown as tf.TensorContainer);
 }
 
-/** Rows [r0, r0 + n) of a small 2-D tensor, or a slice of a 1-D one. */
+/** Elements [start, start + n) of a small 1-D tensor (bias gradients). */
 const part1 = (x: tf.Tensor1D, start: number, n: number) => tf.slice(x, [start], [n]) as tf.Tensor1D;
 
 /**
