@@ -26,8 +26,11 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     await generateDataset({ root: data, categories: ['grid', 'disc'], trainCount: 8, testCount: 6, size: 64, seed: 1 });
   });
 
-  it('trains, checkpoints and saves a model, reporting progress as JSON lines', async () => {
-    const r = await runBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '2', '--out', run, '--json']);
+  it('trains from a config file with flags overriding it, checkpoints, saves, reports JSON lines', async () => {
+    // The data and model settings come from the file (relative to it); --epochs overrides its 5.
+    const config = join(root, 'run.yaml');
+    await writeFile(config, ['data: ./data', 'format: mvtec', 'model:', '  image_size: 64', '  out_indices: [1, 2]', '  hidden: [32, 32]', '  heads: 4', '  layers: 1', 'train:', '  epochs: 5', '  batch_size: 4', 'weights: random', 'preset: demo', ''].join('\n'));
+    const r = await runBin(['train', '--config', config, '--epochs', '2', '--out', run, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     const events = jsonLines(r.stdout);
@@ -40,7 +43,9 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
       expect(existsSync(join(run, f)), f).toBe(true);
     }
     const manifest = JSON.parse(await readFile(join(run, 'run.json'), 'utf8'));
-    expect(manifest).toMatchObject({ status: 'done', epochsDone: 2, pretrained: false, preset: 'demo' });
+    expect(manifest).toMatchObject({ status: 'done', epochsDone: 2, pretrained: false, preset: 'demo', data: { root: data, format: 'mvtec' } });
+    expect(manifest.model).toMatchObject({ imageSize: [64, 64], outIndices: [1, 2], hidden: [32, 32], heads: 4, layers: 1 });
+    expect(manifest.train).toMatchObject({ epochs: 2, batchSize: 4 });
     expect(manifest.calibrationImages.length).toBeGreaterThan(0);
     const history = JSON.parse(await readFile(join(run, 'history.json'), 'utf8'));
     expect(history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
@@ -104,6 +109,8 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     const dir = join(root, 'killed');
     const child = spawnBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '200', '--out', dir, '--json']);
     let out = '';
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
     const killedAfter = await new Promise<number>((resolve, reject) => {
       child.stdout!.on('data', (d) => {
         out += d;
@@ -113,7 +120,7 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
           resolve(epochs.at(-1)!.epoch as number);
         }
       });
-      child.on('close', () => reject(new Error(`training ended before it was killed:\n${out.slice(-2000)}`)));
+      child.on('close', () => reject(new Error(`training ended before it was killed:\n${out.slice(-1000)}\n${err.slice(-1500)}`)));
     });
     await new Promise((r) => child.on('close', r));
     expect(killedAfter).toBeGreaterThanOrEqual(2);
@@ -145,7 +152,7 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
       });
       child.on('close', (c) => resolve(c));
     });
-    expect(code).toBe(130);
+    expect(code, err.slice(-1500)).toBe(130);
     expect(err).toMatch(/stopping at the next safe point/);
     const manifest = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8'));
     expect(manifest.status).toBe('interrupted');
