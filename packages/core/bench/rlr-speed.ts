@@ -5,6 +5,11 @@
  * backward, Adam) and for inference (reconstruction, token scores, maps, image scores).
  *
  *   npx tsx bench/rlr-speed.ts [--backend wasm|cpu] [--iters 3] [--warmup 3] [--batch 4] [--layers 4]
+ *                              [--levels 0,1] [--no-infer] [--parallel]
+ *
+ * `--parallel` trains each level in its own process at the same time (levels share nothing, so
+ * `Trainer({ levels: [i] })` in two workers gives the same model as one joint run) and reports
+ * the slower level: the train step per image a 2-core machine gets that way.
  *
  * The first batches are slower (the wasm heap grows, V8 optimises the JavaScript around the
  * kernels), so `--warmup` batches are run and discarded first.
@@ -29,6 +34,9 @@ const iters = Number(arg('iters', '3'));
 const warmup = Number(arg('warmup', '3'));
 const batch = Number(arg('batch', '4'));
 const layers = Number(arg('layers', '4'));
+const onlyLevels = process.argv.includes('--levels') ? arg('levels', '0,1').split(',').map(Number) : undefined;
+const infer = !process.argv.includes('--no-infer');
+const json = process.argv.includes('--json');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const best = (xs: number[]) => Math.min(...xs);
@@ -68,6 +76,7 @@ async function main() {
   const trainer = new Trainer(model, {
     epochs: 1,
     batchSize: batch,
+    levels: onlyLevels,
     onBatch: (r) => {
       const c = process.cpuUsage(cpu);
       const cpuMs = (c.user + c.system) / 1000 / batch;
@@ -76,13 +85,23 @@ async function main() {
         stepMs.push(ms);
         stepCpuMs.push(cpuMs);
       }
-      console.log(`  train batch ${r.batch}/${r.batches}: ${ms.toFixed(0)} ms/image wall, ${cpuMs.toFixed(0)} ms/image cpu (losses ${r.losses.map((x) => x.toFixed(3)).join(', ')})`);
+      if (!json) console.log(`  train batch ${r.batch}/${r.batches}: ${ms.toFixed(0)} ms/image wall, ${cpuMs.toFixed(0)} ms/image cpu (losses ${r.losses.map((x) => x.toFixed(3)).join(', ')})`);
       cpu = process.cpuUsage();
       wall = performance.now();
     },
   });
   await trainer.fit(bank);
   trainer.dispose();
+  if (json) {
+    console.log(JSON.stringify({ levels: onlyLevels ?? [0, 1], wall: stepMs, cpu: stepCpuMs }));
+    model.dispose();
+    return;
+  }
+  console.log(`train step${onlyLevels ? ` (levels ${onlyLevels.join(',')})` : ''}: ${summary(stepMs, stepCpuMs)}`);
+  if (!infer) {
+    model.dispose();
+    return;
+  }
 
   // Inference on the same features.
   const feats = levels.map((l, i) =>
@@ -106,11 +125,39 @@ async function main() {
   tf.dispose(feats);
   model.dispose();
   // On a shared machine the best batch is the closest to the speed on an idle one.
-  console.log(`train step: ${summary(stepMs, stepCpuMs)}`);
   console.log(`inference:  ${summary(inferMs, inferCpuMs)}`);
 }
 
-main().catch((e) => {
+/** Train each level in its own process at the same time; report per level and the slower one. */
+async function parallel() {
+  const { spawn } = await import('node:child_process');
+  const args = process.argv.slice(2).filter((a) => a !== '--parallel');
+  const runs = await Promise.all(
+    [0, 1].map(
+      (level) =>
+        new Promise<{ levels: number[]; wall: number[]; cpu: number[] }>((resolve, reject) => {
+          const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args, '--levels', String(level), '--no-infer', '--json'], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let out = '';
+          child.stdout.on('data', (d) => (out += d));
+          child.on('exit', (code) => {
+            const line = out.split('\n').find((l) => l.startsWith('{'));
+            if (code !== 0 || !line) reject(new Error(`level ${level} worker failed (exit ${code})`));
+            else resolve(JSON.parse(line));
+          });
+        }),
+    ),
+  );
+  for (const r of runs) console.log(`train step, level ${r.levels[0]} in its own process: ${summary(r.wall, r.cpu)}`);
+  const slower = (pick: (r: { wall: number[]; cpu: number[] }) => number[], f: (x: number[]) => number) => Math.max(...runs.map((r) => f(pick(r))));
+  console.log(
+    `train step, levels in parallel: best ${slower((r) => r.wall, best).toFixed(0)} / median ${slower((r) => r.wall, median).toFixed(0)} ms per image wall; ` +
+      `best ${slower((r) => r.cpu, best).toFixed(0)} / median ${slower((r) => r.cpu, median).toFixed(0)} ms per image cpu (the slower level)`,
+  );
+}
+
+(process.argv.includes('--parallel') ? parallel() : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

@@ -60,6 +60,7 @@ export { FeatureCache, FeatureCacheWriter, FEATURE_CACHE_INDEX, type FeatureCach
 export {
   assignOfficialTensors,
   loadModel,
+  mergeLevels,
   modelToOfficialTensors,
   officialTensorsByLevel,
   readModelManifest,

@@ -131,3 +131,20 @@ export async function loadModel(store: BlobStore): Promise<RLRModel> {
   model.metadata = extra;
   return model;
 }
+
+/**
+ * Copy the parameters of `levels` from `source` into `target` (same spec and configuration):
+ * joins models whose levels were trained separately, e.g. `Trainer({ levels: [1] })` in a
+ * second worker. Levels share nothing, so the result equals training all levels together.
+ */
+export function mergeLevels(target: RLRModel, source: RLRModel, levels: number[]): RLRModel {
+  for (const i of levels) {
+    const [a, b] = [target.levels[i], source.levels[i]];
+    if (!a || !b) throw new Error(`mergeLevels: level ${i} does not exist in both models`);
+    if (JSON.stringify(a.config) !== JSON.stringify(b.config)) {
+      throw new Error(`mergeLevels: level ${i} differs (${JSON.stringify(b.config)} vs ${JSON.stringify(a.config)}); build both models from the same spec and config`);
+    }
+    for (const [name, v] of a.params) v.assign(b.params.get(name)!);
+  }
+  return target;
+}

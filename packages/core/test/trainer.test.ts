@@ -15,6 +15,7 @@ import { Trainer, TrainingDivergedError, type BatchReport, type TrainerOptions }
 import { hasTrainerCheckpoint } from '../src/trainer-checkpoint.js';
 import { auroc, syntheticFeatures } from './synthetic-features.js';
 import { readLevelValues } from '../src/level-params.js';
+import { mergeLevels } from '../src/model-io.js';
 
 const spec: RLRSpec = {
   imageSize: [32, 32],
@@ -123,12 +124,26 @@ describe('Trainer (wasm)', () => {
     const perLevel = await runWith([{ stepMode: 'per-level' }]);
     const joint = await runWith([{ stepMode: 'joint' }]);
     const separate = await runWith([{ levels: [1] }, { levels: [0] }]);
+    // As two workers would: each trains one level of its own copy, then the copies are merged.
+    const worker = async (level: number) => {
+      const m = createRLR(spec, config);
+      const t = new Trainer(m, { epochs: 2, batchSize: 4, lr: 1e-3, levels: [level] });
+      await t.fit(train);
+      t.dispose();
+      return m;
+    };
+    const [w0, w1] = [await worker(0), await worker(1)];
+    mergeLevels(w0, w1, [1]);
+    const merged = await Promise.all(w0.levels.map((l) => readLevelValues(l.params)));
+    w0.dispose();
+    w1.dispose();
     const chunked = await runWith([{ imagesPerPass: 3 }]);
     for (let i = 0; i < perLevel.length; i++) {
       for (const [name, v] of perLevel[i]) {
         // Identical operations in a different order: bit-identical.
         expect(joint[i].get(name), `joint ${name}`).toEqual(v);
         expect(separate[i].get(name), `separate ${name}`).toEqual(v);
+        expect(merged[i].get(name), `merged ${name}`).toEqual(v);
         // Chunks of 3 + 1 images sum the same terms in another order: equal to rounding. After
         // two epochs of Adam (updates of ~lr whatever the gradient size) allow 1e-3 · lr·steps.
         // Key biases are exempt: their exact gradient is 0 (softmax ignores a per-query constant),
