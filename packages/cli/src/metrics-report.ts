@@ -84,10 +84,3 @@ export function validateMetricsReport(doc: unknown): string[] {
   for (const k of ['model', 'timing']) if (d[k] === null || typeof d[k] !== 'object') p.push(`${k} is missing`);
   return p;
 }
-
-/** Unweighted mean of `keys` over `items` (the categories' metric blocks). */
-export function meanOf<K extends string>(items: Record<K, number>[], keys: readonly K[]): Record<K, number> {
-  const out = {} as Record<K, number>;
-  for (const k of keys) out[k] = items.reduce((s, it) => s + it[k], 0) / items.length;
-  return out;
-}
