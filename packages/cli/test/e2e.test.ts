@@ -216,3 +216,19 @@ describe.skipIf(!binBuilt)('bad input reaches the user as one line and a fix', (
     expectShortError(r.stderr);
   });
 });
+
+describe.skipIf(!binBuilt)('rlr bench', () => {
+  it('measures a backend × preset in a child process and writes the JSON rows', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'rlr-bench-')), 'bench.json');
+    const r = await runBin(['bench', '--backends', 'wasm', '--presets', 'demo', '--iterations', '1', '--warmup', '0', '--batch-size', '2', '--json', file]);
+    expect(r.code, r.stderr.slice(-1500)).toBe(0);
+    expect(r.stdout).toMatch(/extract ms\/img/);
+    const rows = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ backend: 'wasm', preset: 'demo', backbone: 'tf_efficientnet_b3', image_size: [128, 128], batch: 2 });
+    for (const k of ['extract_ms_per_image', 'train_step_ms_per_image', 'infer_ms_per_image', 'peak_rss_mb']) {
+      expect(rows[0][k], k).toBeGreaterThan(0);
+    }
+    expect(Object.keys(rows[0]).sort()).toEqual(['backbone', 'backend', 'batch', 'extract_ms_per_image', 'image_size', 'infer_ms_per_image', 'peak_rss_mb', 'preset', 'train_step_ms_per_image']);
+  });
+});
