@@ -43,8 +43,9 @@ export function runGeometry(m: RunManifest): ImageGeometry {
 }
 
 /**
- * Images whose statistics calibrate a random backbone: the first `count` training images in a
- * seeded order. Recorded in run.json so eval and predict rebuild the same backbone.
+ * Images whose statistics calibrate a random backbone: `count` training images spread evenly over
+ * the (category-sorted) list, so every category contributes. Recorded in run.json so eval and
+ * predict rebuild the same backbone.
  */
 export function calibrationSamples(train: Sample[], count: number): Sample[] {
   const step = Math.max(1, Math.floor(train.length / count));

@@ -8,7 +8,7 @@ import type { CommandContext } from '../context.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration, formatMetric } from '../format.js';
 import { getPreset } from '../presets.js';
-import { parseCount } from '../settings.js';
+import { parseCount, parseSetting } from '../settings.js';
 import { evalRun, metricsTable } from './eval.js';
 import { trainRun } from './train.js';
 
@@ -58,7 +58,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   if (opts.epochs !== undefined) preset.train.epochs = parseCount(opts.epochs, '--epochs');
   const weights = opts.weights as string | undefined;
   const outcome = await trainRun(
-    { preset: 'demo', data: { root: dataDir, format: 'mvtec' }, model: preset.model, train: preset.train, weights: weights === undefined ? undefined : resolve(ctx.cwd, weights) },
+    { preset: 'demo', data: { root: dataDir, format: 'mvtec' }, model: preset.model, train: preset.train, weights: weights === undefined ? undefined : (parseSetting('weights', weights, '--weights', ctx.cwd) as string) },
     {
       runDir,
       resume: false,
