@@ -85,8 +85,8 @@ Examples:
   $ rlr predict --model runs/mvtec ./incoming/*.png --out predictions
   $ rlr predict --model runs/mvtec ./incoming --threshold 0.8 --json > scores.jsonl
 
-The threshold defaults to the pooled F1-max threshold of the model's last \`rlr eval\` report
-(<run-dir>/report/metrics.json); without one, use --threshold.
+The threshold defaults to the pooled F1-max threshold of the model's latest \`rlr eval\` report
+(its metrics.json, wherever --out put it); without one, use --threshold.
 `,
   bench: `
 Examples:

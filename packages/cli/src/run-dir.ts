@@ -39,6 +39,8 @@ export interface RunManifest extends RunSettings {
   backboneWeights?: string;
   /** Whether the backbone had pretrained weights. */
   pretrained?: boolean;
+  /** Folder of the latest `rlr eval` report (its pooled threshold is `rlr predict`'s default). */
+  report?: string;
   /** Images whose statistics calibrated a random backbone (so eval and predict can rebuild it). */
   calibrationImages?: string[];
   versions: Record<string, string | null>;

@@ -52,8 +52,8 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
   });
 
   it('evaluates: metrics.json in schema, report.md, self-contained report.html, gallery PNGs', async () => {
-    const out = join(run, 'report'); // the default, where predict finds the threshold
-    const r = await runBin(['eval', '--model', run, '--quiet']);
+    const out = join(root, 'report'); // not the default: predict finds it through run.json
+    const r = await runBin(['eval', '--model', run, '--out', out, '--quiet']);
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     expect(r.stdout).toContain('I-AUROC');
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')) as MetricsReport;
@@ -91,7 +91,7 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     expect(r.code, r.stderr.slice(-1500)).toBe(3);
     const preds = jsonLines(r.stdout).filter((e) => e.event === 'prediction');
     expect(preds).toHaveLength(7);
-    const metrics = JSON.parse(await readFile(join(run, 'report', 'metrics.json'), 'utf8')) as MetricsReport;
+    const metrics = JSON.parse(await readFile(join(root, 'report', 'metrics.json'), 'utf8')) as MetricsReport;
     const good = preds.filter((p) => p.error === undefined);
     expect(good).toHaveLength(6);
     for (const p of good) {

@@ -7,7 +7,7 @@ import { evaluateRun } from '../evaluate.js';
 import { formatDuration, formatMetric, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
 import type { MetricsReport } from '../metrics-report.js';
-import { readHistory, runPath } from '../run-dir.js';
+import { readHistory, readManifest, runPath, writeManifest } from '../run-dir.js';
 import { dataSettings, fileAndFlagSettings, type DataSettings } from '../run-settings.js';
 import { openScorer } from '../scorer.js';
 import { parseCount } from '../settings.js';
@@ -58,7 +58,7 @@ export async function evalRun(o: EvalRunOptions) {
       notes.push(`The backbone (${scorer.manifest.model.backbone}) has no pretrained weights: it was randomly initialised and its BatchNorm statistics calibrated on training images. Results are lower than with ImageNet weights.`);
     }
     if (scorer.manifest.status !== 'done') notes.push(`The run's training status is "${scorer.manifest.status}" (${scorer.manifest.epochsDone} of ${scorer.manifest.train.epochs} epochs).`);
-    return await evaluateRun(scorer, ds, o.outDir, {
+    const result = await evaluateRun(scorer, ds, o.outDir, {
       batchSize: o.batchSize ?? 8,
       gallery: o.gallery ?? 4,
       saveHeatmaps: o.saveHeatmaps ?? false,
@@ -69,6 +69,9 @@ export async function evalRun(o: EvalRunOptions) {
       modelInfo: { run: o.runDir },
       title: o.title,
     });
+    // Remember where the report went: predict takes its threshold from the latest one.
+    await writeManifest(o.runDir, { ...(await readManifest(o.runDir)), report: o.outDir });
+    return result;
   } finally {
     scorer.dispose();
   }

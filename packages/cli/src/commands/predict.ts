@@ -13,7 +13,7 @@ import { formatTable } from '../format.js';
 import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
 import type { Logger } from '../log.js';
 import { validateMetricsReport, type MetricsReport } from '../metrics-report.js';
-import { runPath } from '../run-dir.js';
+import { readManifest, runPath } from '../run-dir.js';
 import { openScorer, scoreImages, type Scorer } from '../scorer.js';
 import { parseCount } from '../settings.js';
 
@@ -52,14 +52,15 @@ export async function collectImages(inputs: string[], cwd: string): Promise<stri
   return [...out].sort();
 }
 
-/** The threshold: `--threshold`, else the pooled F1-max threshold of the run's eval report. */
+/** The threshold: `--threshold`, else the pooled F1-max threshold of the run's latest eval report. */
 async function findThreshold(flag: unknown, runDir: string, log: Logger): Promise<{ value: number | null; source: string }> {
   if (flag !== undefined) {
     const v = Number(flag);
     if (!Number.isFinite(v)) throw usageError(`--threshold: "${String(flag)}" is not a number`, 'pass a score, e.g. --threshold 1.5');
     return { value: v, source: '--threshold' };
   }
-  const file = join(runPath(runDir, 'report'), 'metrics.json');
+  const report = (await readManifest(runDir)).report ?? runPath(runDir, 'report');
+  const file = join(report, 'metrics.json');
   if (!existsSync(file)) {
     log.warn(`no threshold: ${file} does not exist, so images get a score but no label (run \`rlr eval --model ${runDir}\` first, or pass --threshold)`);
     return { value: null, source: 'none' };
