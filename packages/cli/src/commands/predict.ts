@@ -115,8 +115,9 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   ctx.log.info(`backend: ${backend}; ${files.length} image(s)`);
   const scorer = await openScorer(runDir, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log });
   const lines: PredictionLine[] = [];
+  let threshold: { value: number | null; source: string } = { value: null, source: 'none' };
   try {
-    const threshold = await findThreshold(opts.threshold, runDir, ctx.log);
+    threshold = await findThreshold(opts.threshold, runDir, ctx.log);
     const { resize, crop } = scorer.geometry;
     const samples: Sample[] = files.map((path) => ({ path, category: 'predict', label: 0, defectType: 'unknown' }));
     const hctx = { outDir, heatmaps: opts.heatmaps !== false, threshold: threshold.value, used: new Set<string>() };
@@ -159,12 +160,13 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
       shown.map((l) => [l.path, l.score === null ? '-' : l.score.toPrecision(4), l.error ? 'unreadable' : l.label === null ? '?' : l.label ? 'ANOMALOUS' : 'normal']),
     ),
     lines.length > shown.length ? `… and ${lines.length - shown.length} more in ${jsonl}` : '',
+    threshold.value === null ? 'threshold: none (scores only)' : `threshold: ${threshold.value.toPrecision(4)} (${threshold.source})`,
     `${lines.length} image(s): ${anomalous} anomalous, ${lines.length - anomalous - failed.length} normal or unlabelled, ${failed.length} unreadable`,
     `predictions: ${jsonl}`,
   ]
     .filter(Boolean)
     .join('\n');
-  ctx.log.result(text, { predictions: jsonl, images: lines.length, anomalous, failed: failed.length });
+  ctx.log.result(text, { predictions: jsonl, images: lines.length, anomalous, failed: failed.length, threshold: threshold.value, threshold_source: threshold.source });
   if (failed.length > 0) {
     ctx.log.error(`error: ${failed.length} image(s) could not be read (listed in ${jsonl} with "error")\n  fix: replace or remove the unreadable files`);
     return ExitCode.data;
