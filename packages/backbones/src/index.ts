@@ -73,3 +73,13 @@ export {
   type HubFile,
 } from './weight-source.js';
 export type { TensorMap } from './weights/checkpoint-tensors.js';
+export {
+  exportBackboneWeights,
+  saveBackboneWeights,
+  loadBackboneFromStore,
+  isRebuildableFromConfig,
+  BACKBONE_WEIGHTS,
+  type LoadBackboneOptions,
+  type SaveBackboneOptions,
+  type SavedBackboneConfig,
+} from './backbone-persistence.js';

@@ -10,6 +10,7 @@ import { checkOutIndices } from '../out-indices.js';
 import { checkImages, imagenetNormalize } from '../preprocessing.js';
 import type { TensorMap } from '../weights/checkpoint-tensors.js';
 import { runBlocks } from './efficientnet-blocks.js';
+import { efficientNetParamShapes } from './efficientnet-params.js';
 import {
   efficientNetArchitecture,
   EFFICIENTNET_NAMES,
@@ -64,6 +65,8 @@ export class EfficientNetExtractor implements FeatureExtractor {
   private readonly arch: EfficientNetArchitecture;
   private ops: FoldedOps | undefined;
   private readonly config: Record<string, unknown>;
+  /** The timm tensors it runs (stem and `blockCount` blocks), unfolded, for {@link checkpointTensors}. */
+  private readonly tensors: TensorMap;
 
   /**
    * @param weights decoded timm checkpoint (names and PyTorch layouts as in timm; tensors of later
@@ -79,6 +82,12 @@ export class EfficientNetExtractor implements FeatureExtractor {
     const source = options.weightsSource ?? 'in-memory weights';
     const tensors = weights instanceof Uint8Array ? parseSafetensors(weights, source).tensors : weights;
     this.ops = new FoldedOps(foldEfficientNetWeights(this.arch, tensors, this.blockCount, source));
+    // Keep only what runs (the folding above has checked every one of these exists): a whole
+    // checkpoint's later blocks, head and classifier are not retained.
+    this.tensors = new Map();
+    for (const key of efficientNetParamShapes(this.arch, { blockCount: this.blockCount, head: false }).keys()) {
+      this.tensors.set(key, tensors.get(key)!);
+    }
     this.config = {
       name: this.name,
       outIndices: this.outIndices,
@@ -123,6 +132,17 @@ export class EfficientNetExtractor implements FeatureExtractor {
 
   toConfig(): Record<string, unknown> {
     return structuredClone(this.config);
+  }
+
+  /**
+   * The weights this extractor runs, as a timm checkpoint: timm names and PyTorch layouts (F32),
+   * BatchNorm running statistics as loaded or calibrated (not folded), covering the stem and the
+   * blocks up to the deepest requested stage. `new EfficientNetExtractor(name, tensors, options)`
+   * with the same `outIndices` rebuilds an identical extractor. The arrays are shared: do not
+   * modify them.
+   */
+  checkpointTensors(): TensorMap {
+    return new Map(this.tensors);
   }
 
   dispose(): void {

@@ -66,7 +66,24 @@ export function tfjsModelFeatureInfo(name: string, def: TfjsModelDefinition, out
 }
 
 /** Runs the tapped model: `[B, H, W, C]` preprocessed input → one map per requested tap. */
-type TapRunner = { run(x: tf.Tensor4D): tf.Tensor4D[]; dispose(): void };
+type TapRunner = {
+  run(x: tf.Tensor4D): tf.Tensor4D[];
+  /** The whole loaded model (topology and weights) as tfjs model artifacts. */
+  artifacts(): Promise<tf.io.ModelArtifacts>;
+  dispose(): void;
+};
+
+/** Capture what a tfjs model's `save()` writes, in memory. */
+async function savedArtifacts(save: (handler: tf.io.IOHandler) => Promise<unknown>): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  return captured!;
+}
 
 async function layersRunner(
   name: string,
@@ -105,6 +122,7 @@ async function layersRunner(
       const y = tapped.predict(x);
       return (Array.isArray(y) ? y : [y]) as tf.Tensor4D[];
     },
+    artifacts: () => savedArtifacts((h) => full.save(h)),
     dispose: () => full.dispose(), // the tapped model shares (and owns no) weights
   };
 }
@@ -123,6 +141,7 @@ async function graphRunner(name: string, handler: tf.io.IOHandler, taps: string[
       });
       return outs;
     },
+    artifacts: () => savedArtifacts((h) => model.save(h)),
     dispose: () => model.dispose(),
   };
 }
@@ -197,6 +216,17 @@ export class TfjsModelBackbone implements FeatureExtractor {
       format: this.definition.format,
       taps: this.outIndices.map((i) => this.definition.taps[i]),
     };
+  }
+
+  /**
+   * The loaded model as tfjs model artifacts (topology, weight specs and data; a layers model's
+   * input size already freed when the definition asks for it): `tf.io.fromMemory(artifacts)` is
+   * an IOHandler that {@link TfjsModelBackbone.load} rebuilds the same backbone from.
+   */
+  async modelArtifacts(): Promise<tf.io.ModelArtifacts> {
+    const runner = this.runner;
+    if (!runner) throw new Error(`${this.name}: modelArtifacts() called after dispose(); load the backbone again`);
+    return runner.artifacts();
   }
 
   dispose(): void {
