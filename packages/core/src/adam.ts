@@ -90,8 +90,11 @@ export class Adam {
       if (m.length !== p.size || v.length !== p.size) {
         throw new Error(`${where}: optimizer state of "${name}" has ${m.length} values, the parameter has ${p.size}`);
       }
-      this.m.get(name)!.assign(tf.tensor(m, p.shape));
-      this.v.get(name)!.assign(tf.tensor(v, p.shape));
+      // assign() shares the new tensor's data; tidy releases the temporary's own reference.
+      tf.tidy(() => {
+        this.m.get(name)!.assign(tf.tensor(m, p.shape));
+        this.v.get(name)!.assign(tf.tensor(v, p.shape));
+      });
     }
     this.t = state.step;
   }
