@@ -53,6 +53,8 @@ export {
   type TrainerOptions,
   type TrainResult,
 } from './trainer.js';
+export type { BatchPart, PulledState, StepPosition, TrainingPool, TrainingSession, TrainingSetup } from './trainer-pool.js';
+export { batchPartGradients, splitBatch } from './trainer-step.js';
 export { hasTrainerCheckpoint, readTrainerCheckpoint, writeTrainerCheckpoint, CHECKPOINT_INDEX, type TrainerCheckpoint } from './trainer-checkpoint.js';
 export { checkLevelShapes, levelElements, type FeatureLevelShape, type FeatureSource } from './feature-source.js';
 export { FeatureBank } from './feature-bank.js';

@@ -3,11 +3,11 @@ import { Adam, ADAM_DEFAULTS, type AdamOptions } from './adam.js';
 import type { BlobStore } from './blob-store.js';
 import { checkLevelShapes, type FeatureSource } from './feature-source.js';
 import { disposeGradients, type GradientMap } from './gradients.js';
-import { applyJitter, jitterNoise } from './jitter.js';
 import { Rng, deriveSeed, permutation } from './rng.js';
 import type { RLRModel } from './rlr-model.js';
-import { tidy } from './tidy.js';
 import { readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerCheckpoint } from './trainer-checkpoint.js';
+import type { StepPosition, TrainingPool, TrainingSession } from './trainer-pool.js';
+import { batchPartGradients } from './trainer-step.js';
 
 /** How the optimizer steps each batch. */
 export type StepMode = 'per-level' | 'joint';
@@ -54,6 +54,14 @@ export interface TrainerOptions {
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   /** Aborting it stops training after the current batch (with a checkpoint when a store is set). */
   signal?: AbortSignal;
+  /**
+   * Run each batch split over workers (Node: `createWorkerPool` from `@rlr/core/node`). The
+   * results equal a serial run's up to floating-point summation order. The model's parameters
+   * are brought up to date from the workers at every epoch end (before `onEpoch`), at
+   * checkpoints and when `fit` returns or throws; inside `onBatch` they lag behind. Without a
+   * pool (the default, and the only choice in browsers) batches run in this thread.
+   */
+  pool?: TrainingPool;
 }
 
 /** Progress after one batch. */
@@ -97,6 +105,11 @@ export interface TrainResult {
   /** True when training ended early because of `requestStop()` or the abort signal. */
   stopped: boolean;
   history: EpochReport[];
+}
+
+/** Resolve after the event loop has had a turn (timers, I/O, signals). */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Thrown when a loss becomes NaN or infinite; parameters keep their last finite values. */
@@ -242,7 +255,35 @@ export class Trainer {
       'Trainer.fit',
     );
     if (source.size < 1) throw new Error('Trainer.fit: the feature source holds no images');
-    const { batchSize, epochs, seed, checkpointEvery } = this.options;
+    const pool = this.options.pool;
+    if (!pool) return this.run(source, undefined);
+    const session = await pool.startTraining(this.model, {
+      levels: this.trained.slice(),
+      adam: { ...this.optimizers[0].options },
+      optimizers: await Promise.all(this.trained.map((i) => this.optimizers[i].getState())),
+    });
+    let failed = false;
+    try {
+      return await this.run(source, session);
+    } catch (e) {
+      failed = !(e instanceof TrainingDivergedError);
+      throw e;
+    } finally {
+      try {
+        // The trainer's own model and optimizers are what checkpoints, later fits and the caller
+        // see: bring them up to date (also after a divergence, whose earlier level steps count).
+        if (!failed) await this.pull(session, true);
+      } finally {
+        await session.close().catch((e) => {
+          if (!failed) throw e;
+        });
+      }
+    }
+  }
+
+  /** The training loop; `session` runs the batches in workers when given. */
+  private async run(source: FeatureSource, session: TrainingSession | undefined): Promise<TrainResult> {
+    const { batchSize, epochs, seed, checkpointEvery, store } = this.options;
     const batches = Math.ceil(source.size / batchSize);
     this.stopRequested = this.stopRequested || !!this.options.signal?.aborted;
     while (this.epoch < epochs) {
@@ -251,13 +292,14 @@ export class Trainer {
       let images = 0;
       while (this.batch < batches) {
         if (this.stopRequested) {
+          if (session) await this.pull(session, !!store);
           await this.checkpoint();
           return { epochsCompleted: this.epoch, stopped: true, history: this.history.slice() };
         }
         const indices = order.subarray(this.batch * batchSize, Math.min(source.size, (this.batch + 1) * batchSize));
         const features = await source.read(indices);
         const t0 = performance.now();
-        const losses = await this.step(features, indices.length);
+        const losses = session ? await this.parallelStep(session, features, indices.length) : await this.step(features, indices.length);
         const dt = (performance.now() - t0) / 1000;
         losses.forEach((l, i) => (this.progress.lossSums[i] += l));
         this.progress.batches += 1;
@@ -272,6 +314,10 @@ export class Trainer {
           levels: this.trained.slice(),
           imagesPerSecond: indices.length / dt,
         });
+        // A step on wasm/cpu settles its promises as microtasks only: without a macrotask turn
+        // the event loop would never poll, and a SIGINT handler (requestStop) would not run
+        // until training ended. One timer per batch costs ~1 ms against seconds of work.
+        await nextMacrotask();
       }
       const seconds = (performance.now() - started) / 1000;
       const means = this.progress.lossSums.map((s) => s / this.progress.batches);
@@ -290,10 +336,27 @@ export class Trainer {
       };
       this.history.push(report);
       const due = checkpointEvery > 0 && this.epoch % checkpointEvery === 0;
+      if (session) await this.pull(session, (due || this.epoch === epochs) && !!store);
       if (due || this.epoch === epochs) report.checkpointed = await this.checkpoint();
       await this.options.onEpoch?.(report);
     }
     return { epochsCompleted: this.epoch, stopped: false, history: this.history.slice() };
+  }
+
+  /** Where the current batch sits: what its noise and chunking depend on. */
+  private position(): StepPosition {
+    const o = this.options;
+    return { epoch: this.epoch, batch: this.batch, seed: o.seed, jitterScale: o.jitterScale, imagesPerPass: o.imagesPerPass };
+  }
+
+  private diverged(level: number, loss: number): TrainingDivergedError {
+    return new TrainingDivergedError(
+      `training diverged: level ${level} loss is ${loss} at epoch ${this.epoch + 1}, batch ${this.batch + 1}; ` +
+        'no update was applied and the last checkpoint is kept. Lower the learning rate or check the features for NaN/Inf.',
+      this.epoch + 1,
+      this.batch + 1,
+      level,
+    );
   }
 
   /** One batch: jitter, loss and gradients per trained level, Adam steps. Returns each trained level's loss. */
@@ -301,30 +364,15 @@ export class Trainer {
     const levels = this.model.levels;
     const losses: number[] = [];
     const pending: [number, GradientMap][] = [];
+    const at = this.position();
     try {
       for (const i of this.trained) {
-        const lv = levels[i];
-        const { channels: C } = lv.config;
-        const rows = n * lv.tokens;
-        const { loss, grads } = tidy(() => {
-          // [n·N, C] clean target and its jittered copy; the noise depends only on the position.
-          const target = tf.tensor2d(features[i], [rows, C]);
-          const noise = tf.tensor2d(jitterNoise(rows * C, this.options.seed, this.epoch, this.batch, i), [rows, C]);
-          const input = applyJitter(target, noise, this.options.jitterScale);
-          // Gradients are kept tensors: they survive this scope.
-          return lv.lossAndGradients(input, target, this.options.imagesPerPass);
-        });
+        const { loss, grads } = batchPartGradients(levels[i], i, features[i], { first: 0, images: n, batchImages: n }, at);
         const value = (await loss.data())[0];
         loss.dispose();
         if (!Number.isFinite(value)) {
           disposeGradients(grads);
-          throw new TrainingDivergedError(
-            `training diverged: level ${i} loss is ${value} at epoch ${this.epoch + 1}, batch ${this.batch + 1}; ` +
-              'no update was applied and the last checkpoint is kept. Lower the learning rate or check the features for NaN/Inf.',
-            this.epoch + 1,
-            this.batch + 1,
-            i,
-          );
+          throw this.diverged(i, value);
         }
         losses.push(value);
         if (this.options.stepMode === 'per-level') {
@@ -337,6 +385,38 @@ export class Trainer {
       for (const [, g] of pending) disposeGradients(g);
     }
     return losses;
+  }
+
+  /**
+   * One batch split over the pool's workers. Every level's gradients are computed before any
+   * step (levels share nothing, so this equals the per-level order); on a non-finite loss the
+   * levels before it are still stepped in per-level mode, as the serial loop does.
+   */
+  private async parallelStep(session: TrainingSession, features: Float32Array[], n: number): Promise<number[]> {
+    const losses = await session.gradients(features, n, this.position());
+    const bad = losses.findIndex((l) => !Number.isFinite(l));
+    if (bad >= 0) {
+      if (this.options.stepMode === 'per-level' && bad > 0) await session.apply(this.trained.slice(0, bad));
+      throw this.diverged(this.trained[bad], losses[bad]);
+    }
+    await session.apply(this.trained);
+    return losses;
+  }
+
+  /** Copy the workers' parameters (and optimizer states) into this trainer's model and optimizers. */
+  private async pull(session: TrainingSession, withOptimizers: boolean): Promise<void> {
+    const state = await session.pull(withOptimizers);
+    this.trained.forEach((level, k) => {
+      const params = this.model.levels[level].params;
+      tf.tidy(() => {
+        for (const [name, v] of params) {
+          const values = state.params[k].get(name);
+          if (!values) throw new Error(`Trainer: the workers returned no values for parameter "${name}" of level ${level}`);
+          v.assign(tf.tensor(values, v.shape));
+        }
+      });
+      if (state.optimizers) this.optimizers[level].setState(state.optimizers[k], `worker optimizer of level ${level}`);
+    });
   }
 
   /** Release the optimizer state (the model stays). */
