@@ -1,9 +1,20 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { FeatureExtractor } from '@rlr/core';
-import { createBackbone, getBackboneEntry, type DownloadProgress } from '@rlr/backbones/node';
+import {
+  BACKBONE_WEIGHTS,
+  createBackbone,
+  getBackboneEntry,
+  loadBackboneFromStore,
+  saveBackboneWeights,
+  type DownloadProgress,
+} from '@rlr/backbones/node';
+import { fileStore } from '@rlr/data/node';
 import { modelError, usageError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ProgressTask } from './progress.js';
+import type { RunManifest } from './run-dir.js';
 import { defaultWeightsCached, isOffline, weightCacheDir } from './weight-cache.js';
 
 /** How to obtain the backbone. */
@@ -72,26 +83,108 @@ export async function loadBackbone(
       images.dispose();
     }
   }
-  let download: ProgressTask | undefined;
-  let shownMb = 0;
-  const onProgress = (p: DownloadProgress) => {
-    download ??= log.progress(`download ${req.name}`, Math.max(1, Math.round((p.total ?? 0) / 1e6)), 'MB');
-    const mb = Math.floor(p.loaded / 1e6);
-    if (mb > shownMb) download.tick(mb - shownMb);
-    shownMb = Math.max(shownMb, mb);
-  };
+  const download = downloadProgress(log, req.name);
   try {
     const extractor = await createBackbone(req.name, {
       weights,
       outIndices: req.outIndices,
-      onProgress,
+      onProgress: download.onProgress,
       cache: { cacheDir, offline },
     });
-    download?.done();
+    download.done();
     return { extractor, pretrained: true, weightsDescription: weights ?? entry.defaultWeights };
   } catch (e) {
-    download?.done();
+    download.done();
     const msg = (e as Error).message;
     throw modelError(`cannot load ${req.name} weights: ${msg.split('\n')[0]}`, 'check --weights (a .safetensors file, a model.json or its folder, a URL or hf:// id); offline, the weights must be a local file or already cached; or use --weights random', e);
+  }
+}
+
+/** A progress bar in MB for a weights download, shown once bytes arrive. */
+function downloadProgress(log: Logger, name: string): { onProgress: (p: DownloadProgress) => void; done(): void } {
+  let task: ProgressTask | undefined;
+  let shownMb = 0;
+  return {
+    onProgress(p) {
+      task ??= log.progress(`download ${name}`, Math.max(1, Math.round((p.total ?? 0) / 1e6)), 'MB');
+      const mb = Math.floor(p.loaded / 1e6);
+      if (mb > shownMb) task.tick(mb - shownMb);
+      shownMb = Math.max(shownMb, mb);
+    },
+    done: () => task?.done(),
+  };
+}
+
+/**
+ * Keep the backbone with a run's model: `backbone.safetensors` in the model folder whenever its
+ * weights cannot be fetched again from a URL or hf:// id (random calibrated weights, a local file).
+ * @returns whether the file was written
+ */
+export function saveRunBackbone(modelDir: string, extractor: FeatureExtractor): Promise<boolean> {
+  return saveBackboneWeights(fileStore(modelDir), extractor);
+}
+
+/** Options of {@link openRunBackbone}. */
+export interface RunBackboneOptions {
+  /** `--weights`: use these instead of what the run saved. */
+  weights?: string;
+  offline: boolean;
+  cacheDir?: string;
+  cwd: string;
+  log: Logger;
+}
+
+/**
+ * The backbone a finished run was trained with, for eval and predict: rebuilt from the model
+ * folder (`backbone.safetensors`, else the weights source recorded in its config.json). `--weights`
+ * replaces it. Run folders written before `backbone.safetensors` existed recalibrate their random
+ * backbone from the images run.json lists (`legacyCalibration`).
+ * @param saved the backbone entry of the model's config.json
+ */
+export async function openRunBackbone(
+  modelDir: string,
+  saved: Record<string, unknown> | undefined,
+  manifest: RunManifest,
+  o: RunBackboneOptions,
+  legacyCalibration: () => Promise<tf.Tensor4D>,
+): Promise<LoadedBackbone> {
+  const legacy = !existsSync(join(modelDir, BACKBONE_WEIGHTS)) && (manifest.calibrationImages?.length ?? 0) > 0;
+  if (o.weights !== undefined || legacy) {
+    if (o.weights === undefined) {
+      o.log.info(`${modelDir} has no ${BACKBONE_WEIGHTS} (a run from an older rlr): recalibrating its random backbone on the training images run.json lists`);
+    }
+    return loadBackbone(
+      {
+        name: manifest.model.backbone,
+        outIndices: manifest.model.outIndices,
+        weights: o.weights ?? manifest.weights ?? (manifest.pretrained === false ? 'random' : undefined),
+        seed: manifest.train.seed,
+        offline: o.offline,
+        cacheDir: o.cacheDir,
+        cwd: o.cwd,
+      },
+      o.log,
+      legacyCalibration,
+    );
+  }
+  const download = downloadProgress(o.log, manifest.model.backbone);
+  try {
+    const extractor = await loadBackboneFromStore(fileStore(modelDir), saved, {
+      onProgress: download.onProgress,
+      cache: { cacheDir: weightCacheDir(o.cacheDir, o.cwd), offline: isOffline(o.offline) },
+    });
+    return {
+      extractor,
+      pretrained: manifest.pretrained ?? true,
+      weightsDescription: manifest.backboneWeights ?? String(saved?.weights ?? 'unknown'),
+    };
+  } catch (e) {
+    throw modelError(
+      `cannot rebuild the backbone of ${modelDir}: ${(e as Error).message.split('\n')[0]}`,
+      `pass the weights it was trained with (--weights <file|url|hf://…>), or retrain the run: rlr train saves the backbone as ${BACKBONE_WEIGHTS} in the model folder`,
+      e,
+    );
+  } finally {
+    download.done();
   }
 }

@@ -11,7 +11,8 @@ import type { RunSettings } from './run-settings.js';
  * ```
  * <run>/run.json          settings, status, versions (this module)
  * <run>/history.json      loss per epoch
- * <run>/model/            final model: config.json + weights.safetensors (@rlr/core saveModel)
+ * <run>/model/            final model: config.json + weights.safetensors (@rlr/core saveModel),
+ *                         + backbone.safetensors unless the backbone weights are a URL / hf:// id
  * <run>/checkpoint/       last checkpoint (model, optimiser state, epoch) for --resume
  * <run>/features/         cached backbone features of the training images
  * <run>/report/           default output of rlr eval
@@ -41,7 +42,10 @@ export interface RunManifest extends RunSettings {
   pretrained?: boolean;
   /** Folder of the latest `rlr eval` report (its pooled threshold is `rlr predict`'s default). */
   report?: string;
-  /** Images whose statistics calibrated a random backbone (so eval and predict can rebuild it). */
+  /**
+   * Images whose statistics calibrated a random backbone. Only in run folders written before the
+   * backbone was saved as `model/backbone.safetensors`: eval and predict recalibrate from them.
+   */
   calibrationImages?: string[];
   versions: Record<string, string | null>;
 }

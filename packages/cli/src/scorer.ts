@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureExtractor, RLRModel } from '@rlr/core';
 import type { ImageBatch, Sample } from '@rlr/data';
 import { batches } from '@rlr/data/node';
-import { loadBackbone, type LoadedBackbone } from './backbone.js';
+import { openRunBackbone, type LoadedBackbone } from './backbone.js';
 import { modelError } from './errors.js';
 import { batchTensor, type ImageGeometry } from './features.js';
 import type { Logger } from './log.js';
@@ -44,8 +44,7 @@ export function runGeometry(m: RunManifest): ImageGeometry {
 
 /**
  * Images whose statistics calibrate a random backbone: `count` training images spread evenly over
- * the (category-sorted) list, so every category contributes. Recorded in run.json so eval and
- * predict rebuild the same backbone.
+ * the (category-sorted) list, so every category contributes.
  */
 export function calibrationSamples(train: Sample[], count: number): Sample[] {
   const step = Math.max(1, Math.floor(train.length / count));
@@ -62,36 +61,26 @@ export async function loadImages(paths: string[], g: ImageGeometry): Promise<tf.
   return all;
 }
 
-/** Open a run folder for scoring. */
+/** Open a run folder for scoring: its model, and the backbone saved with it (see `openRunBackbone`). */
 export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer> {
   const manifest = await readManifest(runDir);
   const geometry = runGeometry(manifest);
-  const calibration = manifest.calibrationImages ?? [];
-  const backbone = await loadBackbone(
-    {
-      name: manifest.model.backbone,
-      outIndices: manifest.model.outIndices,
-      weights: o.weights ?? manifest.weights ?? (manifest.pretrained === false ? 'random' : undefined),
-      seed: manifest.train.seed,
-      offline: o.offline,
-      cacheDir: o.cacheDir,
-      cwd: o.cwd,
-    },
-    o.log,
-    async () => {
-      if (calibration.length === 0) throw modelError(`${runDir}: the run used a random backbone but run.json lists no calibration images`, 'retrain the run');
+  const modelDir = runPath(runDir, 'model');
+  const model = await loadModelDir(modelDir);
+  let backbone: LoadedBackbone;
+  try {
+    backbone = await openRunBackbone(modelDir, model.metadata.backbone as Record<string, unknown> | undefined, manifest, o, async () => {
+      // Only run folders from before backbone.safetensors list their calibration images.
+      const calibration = manifest.calibrationImages ?? [];
+      if (calibration.length === 0) throw modelError(`${runDir}: the run used a random backbone but its model folder has no backbone.safetensors and run.json lists no calibration images`, 'retrain the run');
       try {
         return await loadImages(calibration, geometry);
       } catch (e) {
-        throw modelError(`cannot rebuild the random backbone of ${runDir}: its calibration images are unreadable (${(e as Error).message.split('\n')[0]})`, 'keep the training images where they were during training, or retrain', e);
+        throw modelError(`cannot rebuild the random backbone of ${runDir}: its calibration images are unreadable (${(e as Error).message.split('\n')[0]})`, 'keep the training images where they were during training, or retrain (rlr train now saves the backbone with the model)', e);
       }
-    },
-  );
-  let model: RLRModel;
-  try {
-    model = await loadModelDir(runPath(runDir, 'model'));
+    });
   } catch (e) {
-    backbone.extractor.dispose();
+    model.dispose();
     throw e;
   }
   return {

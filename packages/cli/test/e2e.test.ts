@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '@rlr/data/node';
@@ -17,6 +17,8 @@ const MODEL = ['--preset', 'demo', '--weights', 'random', '--image-size', '64', 
 let root: string;
 let data: string;
 let run: string;
+/** Scores of `predict` on grid/test, by file name. */
+const predicted = new Map<string, number>();
 
 describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () => {
   beforeAll(async () => {
@@ -46,7 +48,8 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     expect(manifest).toMatchObject({ status: 'done', epochsDone: 2, pretrained: false, preset: 'demo', data: { root: data, format: 'mvtec' } });
     expect(manifest.model).toMatchObject({ imageSize: [64, 64], outIndices: [1, 2], hidden: [32, 32], heads: 4, layers: 1 });
     expect(manifest.train).toMatchObject({ epochs: 2, batchSize: 4 });
-    expect(manifest.calibrationImages.length).toBeGreaterThan(0);
+    expect(manifest.calibrationImages).toBeUndefined(); // the random backbone is saved with the model instead
+    expect(existsSync(join(run, 'model', 'backbone.safetensors'))).toBe(true);
     const history = JSON.parse(await readFile(join(run, 'history.json'), 'utf8'));
     expect(history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
   });
@@ -103,6 +106,21 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     expect(preds.find((p) => p.error !== undefined)?.path).toContain('broken.png');
     const lines = (await readFile(join(out, 'predictions.jsonl'), 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(7);
+    for (const p of good) predicted.set(relative(data, p.path as string), p.score as number);
+  });
+
+  it('scores the same after the training images moved: the random backbone comes from the model folder', async () => {
+    const moved = join(root, 'data-moved');
+    await rename(data, moved);
+    try {
+      const r = await runBin(['predict', '--model', run, join(moved, 'grid', 'test'), '--out', join(root, 'pred-moved'), '--json', '--no-heatmaps']);
+      expect(r.code, r.stderr.slice(-1500)).toBe(0);
+      const preds = jsonLines(r.stdout).filter((e) => e.event === 'prediction');
+      expect(preds).toHaveLength(predicted.size);
+      for (const p of preds) expect(p.score, p.path as string).toBe(predicted.get(relative(moved, p.path as string)));
+    } finally {
+      await rename(moved, data);
+    }
   });
 
   it('resumes a killed training from its last checkpoint', async () => {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createRLR, hasTrainerCheckpoint, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
 import { fileStore } from '@rlr/data/node';
 import { initBackend, parseBackendName, type BackendName } from '../backend.js';
-import { loadBackbone, type LoadedBackbone } from '../backbone.js';
+import { loadBackbone, saveRunBackbone, type LoadedBackbone } from '../backbone.js';
 import type { CommandContext } from '../context.js';
 import { describeDataset, loadDataset, trainSamples } from '../dataset.js';
 import { InterruptedError, usageError } from '../errors.js';
@@ -93,7 +93,6 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
     backend,
     backboneWeights: backbone.weightsDescription,
     pretrained: backbone.pretrained,
-    calibrationImages: backbone.pretrained ? undefined : calibration,
     versions: Object.fromEntries(['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@tensorflow/tfjs-core'].map((p) => [p, packageVersion(p) ?? null])),
   };
   await writeManifest(o.runDir, manifest);
@@ -180,6 +179,8 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
     backbone.extractor.dispose();
     throw new InterruptedError(`training stopped after ${result.epochsCompleted} epoch(s); checkpoint saved in ${runPath(o.runDir, 'checkpoint')}`, `continue with: rlr train --out ${o.runDir} --resume`);
   }
+  // The backbone first: a model folder with a config.json is complete.
+  await saveRunBackbone(runPath(o.runDir, 'model'), backbone.extractor);
   await saveModelDir(model, runPath(o.runDir, 'model'), {
     backbone: backbone.extractor.toConfig(),
     preprocessing: { resize: g.resize, crop: g.crop },
