@@ -10,8 +10,9 @@ export type DataErrorCode =
   | 'invalid-option';
 
 /**
- * The error every loader throws for bad input. The message always names the file, folder or
- * setting at fault (`subject`) and says how to fix it.
+ * The error every loader throws for bad input. It names the file, folder or setting at fault
+ * (`subject`), says what is wrong (`problem`) and how to fix it (`fix`); `message` is all three,
+ * `"<subject>: <problem>. <fix>"`. Programs that show the fix on its own line read the fields.
  */
 export class DataError extends Error {
   override readonly name = 'DataError';
@@ -25,8 +26,8 @@ export class DataError extends Error {
   constructor(
     readonly code: DataErrorCode,
     readonly subject: string,
-    problem: string,
-    fix: string,
+    readonly problem: string,
+    readonly fix: string,
   ) {
     super(`${subject}: ${problem}. ${fix}`);
   }

@@ -111,22 +111,34 @@ function unsupported(path: string, what: string): DataError {
   return new DataError('unsupported-format', path, `is a ${what} file, which is not supported`, 'Convert it to PNG (or JPEG, BMP, TIFF, WebP), or remove it from the dataset.');
 }
 
+/** An encoded image: a file path, or the file's bytes (a `Buffer` or `Uint8Array`). */
+export type ImageInput = string | Uint8Array;
+
 /**
- * Opens an image file and reads its header. Throws a {@link DataError} naming the file when it
- * is missing, of an unsupported format or corrupt.
+ * Opens an image (a file, or its bytes) and reads its header. Throws a {@link DataError} naming
+ * the image when it is missing, of an unsupported format or corrupt.
  *
  * The common case hands the path straight to sharp, so reading and decoding happen on libuv's
  * threads, not on the JS thread; the file's bytes are read here only for BMP (by extension or
  * signature) and to explain a failure.
+ * @param label - how errors name the image (default: the path, or `image bytes` for bytes)
  */
-export async function openImage(path: string): Promise<OpenedImage> {
+export async function openImage(input: ImageInput, label?: string): Promise<OpenedImage> {
+  if (typeof input !== 'string') {
+    const name = label ?? 'image bytes';
+    const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const sniffed = sniffFormat(bytes);
+    if ('format' in sniffed && sniffed.format === 'bmp') return openBmpFile(name, bytes);
+    return openWithSharp(name, bytes);
+  }
+  const path = input;
   if (extensionOf(path) === '.bmp') {
     const bytes = await readBytes(path);
     const sniffed = sniffFormat(bytes);
-    if ('format' in sniffed && sniffed.format === 'bmp') return openBmpFile(path, bytes);
-    return openWithSharp(path, bytes);
+    if ('format' in sniffed && sniffed.format === 'bmp') return openBmpFile(label ?? path, bytes);
+    return openWithSharp(label ?? path, bytes);
   }
-  return openWithSharp(path, path);
+  return openWithSharp(label ?? path, path);
 }
 
 async function openWithSharp(path: string, input: string | Buffer): Promise<OpenedImage> {
@@ -137,7 +149,7 @@ async function openWithSharp(path: string, input: string | Buffer): Promise<Open
   try {
     meta = await pipeline.metadata();
   } catch (e) {
-    const bytes = typeof input === 'string' ? await readBytes(path) : input; // throws not-found for a missing file
+    const bytes = typeof input === 'string' ? await readBytes(input) : input; // throws not-found for a missing file
     const sniffed = sniffFormat(bytes);
     if ('format' in sniffed && sniffed.format === 'bmp') return openBmpFile(path, bytes);
     throw diagnose(bytes, path, (e as Error).message);

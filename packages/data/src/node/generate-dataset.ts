@@ -3,10 +3,13 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { DataError } from '../errors.js';
 import { cropShape } from '../geometry.js';
-import { DEFECT_TYPES, SYNTHETIC_OBJECTS, SYNTHETIC_CATEGORIES, type DefectType } from '../synthetic/categories.js';
+import { DEFECT_TYPES, SYNTHETIC_OBJECTS, SYNTHETIC_CATEGORIES } from '../synthetic/categories.js';
 import { planDataset, type DatasetPlanOptions, type PlannedImage } from '../synthetic/plan.js';
 import { renderSynthetic } from '../synthetic/render.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { SYNTHETIC_GENERATOR, SYNTHETIC_MANIFEST, type SyntheticManifest } from './synthetic-manifest.js';
+
+export type { SyntheticManifest } from './synthetic-manifest.js';
 
 /** Options of {@link generateDataset}. */
 export interface GenerateOptions extends DatasetPlanOptions {
@@ -22,18 +25,6 @@ export interface GenerateOptions extends DatasetPlanOptions {
   layout?: 'mvtec' | 'visa';
   /** Replace category folders that already exist (default false: that is an error). */
   overwrite?: boolean;
-}
-
-/** `manifest.json` of a generated dataset. */
-export interface SyntheticManifest {
-  generator: '@rlr/data synthetic';
-  version: 1;
-  layout: 'mvtec' | 'visa';
-  seed: number;
-  height: number;
-  width: number;
-  defectTypes: DefectType[];
-  categories: { name: string; kind: 'texture' | 'object'; train: number; test: Record<string, number> }[];
 }
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -119,7 +110,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Synthet
     await writeFileAtomic(join(root, 'split_csv', '1cls.csv'), `object,split,label,image,mask\n${rows.join('\n')}\n`);
   }
   const manifest: SyntheticManifest = {
-    generator: '@rlr/data synthetic',
+    generator: SYNTHETIC_GENERATOR,
     version: 1,
     layout,
     seed: options.seed ?? 0,
@@ -137,6 +128,6 @@ export async function generateDataset(options: GenerateOptions): Promise<Synthet
       };
     }),
   };
-  await writeFileAtomic(join(root, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFileAtomic(join(root, SYNTHETIC_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

@@ -90,6 +90,39 @@ describe('readImage decodes every supported format to RGB in [0, 1]', () => {
   });
 });
 
+describe('readImage and readMask from bytes (an upload, a database blob)', () => {
+  it('decode a Buffer or a Uint8Array view exactly as the same file, BMP included', async () => {
+    const png = await raw(rgb8, 3).png().toBuffer();
+    const path = await file('bytes.png', Promise.resolve(png));
+    const fromFile = await readImage(path, { resize: 4, crop: [4, 3] });
+    expect(await readImage(png, { resize: 4, crop: [4, 3] })).toEqual(fromFile);
+    // A view into a larger buffer (offset bytes before and after) is read through its own window.
+    const padded = new Uint8Array(png.length + 16);
+    padded.set(png, 7);
+    expect(await readImage(padded.subarray(7, 7 + png.length), { resize: 4, crop: [4, 3] })).toEqual(fromFile);
+    const bmp = encodeBmp(rgb8, H, W, 3);
+    expectRgb((await readImage(bmp)).data, rgb8, 3, 255);
+
+    const maskPng = await sharp(new Uint8Array(H * W).map((_, i) => (i % 3 === 0 ? 255 : 0)), { raw: { width: W, height: H, channels: 1 } }).png().toBuffer();
+    const maskPath = await file('bytes_mask.png', Promise.resolve(maskPng));
+    expect(await readMask(new Uint8Array(maskPng), { resize: 4 })).toEqual(await readMask(maskPath, { resize: 4 }));
+  });
+
+  it('name the caller\'s label in errors, with the problem and the fix as fields', async () => {
+    let e = (await readImage(Buffer.from('not an image'), { label: 'upload "part-17.png"' }).catch((x: unknown) => x)) as DataError;
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.code).toBe('corrupt');
+    expect(e.subject).toBe('upload "part-17.png"');
+    expect(e.problem).toMatch(/could not be decoded .*corrupt or truncated$/);
+    expect(e.fix).toBe('Replace it with an intact copy, or remove it from the dataset.');
+    expect(e.message).toBe(`${e.subject}: ${e.problem}. ${e.fix}`);
+    e = (await readImage(await raw(rgb8, 3).gif().toBuffer()).catch((x: unknown) => x)) as DataError;
+    expect(e.message).toMatch(/^image bytes: is a GIF file/);
+    const mask = await sharp(new Uint8Array(16), { raw: { width: 4, height: 4, channels: 1 } }).png().toBuffer();
+    await expect(readMask(mask, { imageSize: [6, 5], label: 'uploaded mask' })).rejects.toThrow(/^uploaded mask: mask is 4x4/);
+  });
+});
+
 describe('readImage geometry', () => {
   it('resizes the shorter side and center-crops, [height, width] for tall images', async () => {
     const tall = new Uint8Array(1263 * 500).fill(128);

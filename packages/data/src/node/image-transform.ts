@@ -3,7 +3,7 @@ import { DataError } from '../errors.js';
 import { transformGeometry, type TransformOptions } from '../geometry.js';
 import { toRgbFloat, transformMask, type RawPixels } from '../pixels.js';
 import type { BinaryMask, RgbImage, Sample } from '../types.js';
-import { openImage, toRaw } from './decode.js';
+import { openImage, toRaw, type ImageInput } from './decode.js';
 
 /** A transformed image plus the size of the file it came from. */
 export interface DecodedImage extends RgbImage {
@@ -17,14 +17,25 @@ export interface DecodedMask extends BinaryMask {
   sourceWidth: number;
 }
 
+/** Options of {@link readImage}: the transform, and how errors name the image. */
+export interface ReadImageOptions extends TransformOptions {
+  /**
+   * How error messages name the image, e.g. `upload "part-17.png"` (default: the path, or
+   * `image bytes` when bytes are given).
+   */
+  label?: string;
+}
+
 /**
- * Decodes an image file (PNG, JPEG, BMP, TIFF or WebP; 8 or 16 bit; gray, RGB or RGBA), resizes
- * its shorter side to `resize` with an antialiased bilinear filter (sharp's `linear` kernel,
- * which widens with the scale factor like PIL's), and center-crops it to `crop`.
+ * Decodes an image (PNG, JPEG, BMP, TIFF or WebP; 8 or 16 bit; gray, RGB or RGBA), given as a
+ * file path or as the file's bytes (a `Buffer` or `Uint8Array`, e.g. an upload), resizes its
+ * shorter side to `resize` with an antialiased bilinear filter (sharp's `linear` kernel, which
+ * widens with the scale factor like PIL's), and center-crops it to `crop`.
  * Returns `[H, W, 3]` RGB float32 in [0, 1]: gray is replicated, alpha dropped.
+ * @throws {@link DataError} naming the path or `options.label` when the image cannot be decoded
  */
-export async function readImage(path: string, options: TransformOptions = {}): Promise<DecodedImage> {
-  const { raw, sourceHeight, sourceWidth } = await readImagePixels(path, options);
+export async function readImage(input: ImageInput, options: ReadImageOptions = {}): Promise<DecodedImage> {
+  const { raw, sourceHeight, sourceWidth } = await readImagePixels(input, options);
   return { data: toRgbFloat(raw), height: raw.height, width: raw.width, sourceHeight, sourceWidth };
 }
 
@@ -33,8 +44,8 @@ export async function readImage(path: string, options: TransformOptions = {}): P
  * integer pixels (1 channel for gray files, 3 for colour; 8 or 16 bit), for loaders that convert
  * straight into a batch.
  */
-export async function readImagePixels(path: string, options: TransformOptions = {}): Promise<{ raw: RawPixels; sourceHeight: number; sourceWidth: number }> {
-  const opened = await openImage(path);
+export async function readImagePixels(input: ImageInput, options: ReadImageOptions = {}): Promise<{ raw: RawPixels; sourceHeight: number; sourceWidth: number }> {
+  const opened = await openImage(input, options.label);
   const g = transformGeometry(opened.height, opened.width, options);
   let p = opened.pipeline;
   if (g.resizedHeight !== g.sourceHeight || g.resizedWidth !== g.sourceWidth) {
@@ -47,7 +58,7 @@ export async function readImagePixels(path: string, options: TransformOptions = 
 }
 
 /** Options of {@link readMask}: the image transform, and optionally the size its image has. */
-export interface ReadMaskOptions extends TransformOptions {
+export interface ReadMaskOptions extends ReadImageOptions {
   /** `[height, width]` of the image the mask belongs to; a different mask size is an error. */
   imageSize?: readonly [height: number, width: number];
   /** The image path, named in the size-mismatch error. */
@@ -55,16 +66,16 @@ export interface ReadMaskOptions extends TransformOptions {
 }
 
 /**
- * Decodes a ground-truth mask and applies the image geometry with nearest-neighbour sampling;
- * pixels with any channel > 0 become 1. Returns `[H, W]` 0/1.
+ * Decodes a ground-truth mask (a file path or the file's bytes) and applies the image geometry
+ * with nearest-neighbour sampling; pixels with any channel > 0 become 1. Returns `[H, W]` 0/1.
  */
-export async function readMask(path: string, options: ReadMaskOptions = {}): Promise<DecodedMask> {
-  const opened = await openImage(path);
+export async function readMask(input: ImageInput, options: ReadMaskOptions = {}): Promise<DecodedMask> {
+  const opened = await openImage(input, options.label);
   if (options.imageSize && (options.imageSize[0] !== opened.height || options.imageSize[1] !== opened.width)) {
     const [ih, iw] = options.imageSize;
     throw new DataError(
       'size-mismatch',
-      path,
+      opened.path,
       `mask is ${opened.height}x${opened.width} (h x w) but its image${options.imagePath ? ` ${options.imagePath}` : ''} is ${ih}x${iw}`,
       'A mask must have the pixel size of its image: re-export the mask at the image size, or fix which mask belongs to which image.',
     );

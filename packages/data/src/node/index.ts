@@ -6,13 +6,14 @@
  * @packageDocumentation
  */
 export * from '../index.js';
-export { readImage, readImagePixels, readMask, loadSample, type DecodedImage, type DecodedMask, type ReadMaskOptions } from './image-transform.js';
-export { openImage, sniffFormat, type ImageFormat, type OpenedImage } from './decode.js';
+export { readImage, readImagePixels, readMask, loadSample, type DecodedImage, type DecodedMask, type ReadImageOptions, type ReadMaskOptions } from './image-transform.js';
+export { openImage, sniffFormat, type ImageFormat, type ImageInput, type OpenedImage } from './decode.js';
 export { batches, type BatchOptions } from './batches.js';
 export { loadMvtec, type MvtecOptions } from './mvtec.js';
 export { loadVisa, type VisaOptions } from './visa.js';
 export { loadFolder, type FolderOptions } from './folder.js';
 export { validateDataset, type ValidationReport } from './validate.js';
-export { generateDataset, type GenerateOptions, type SyntheticManifest } from './generate-dataset.js';
+export { generateDataset, type GenerateOptions } from './generate-dataset.js';
+export { readSyntheticManifest, SYNTHETIC_MANIFEST, type SyntheticManifest } from './synthetic-manifest.js';
 export { fileStore, type FileStore } from './file-store.js';
 export { writeFileAtomic } from './atomic-write.js';

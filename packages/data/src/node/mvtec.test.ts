@@ -56,8 +56,21 @@ describe('loadMvtec on a generated MVTec-layout dataset', () => {
         }
       }
     }
-    // The root's manifest.json is not a category: reported, not silently ignored.
-    expect(ds.skipped).toEqual([{ path: join(pristine, 'manifest.json'), reason: 'file at the dataset root (not a category folder)' }]);
+    // The generator's own manifest.json belongs to the dataset: neither a category nor a stray file.
+    expect(ds.skipped).toEqual([]);
+  });
+
+  it("recognises only the generator's own manifest.json, and only at the root", async () => {
+    const dir = copy();
+    writeFileSync(join(dir, 'grid', 'train', 'manifest.json'), JSON.stringify(manifest)); // inside a category
+    writeFileSync(join(dir, 'notes.json'), '{}');
+    const ds = await loadMvtec(dir);
+    expect(ds.skipped).toEqual([
+      { path: join(dir, 'notes.json'), reason: 'file at the dataset root (not a category folder)' },
+      { path: join(dir, 'grid', 'train', 'manifest.json'), reason: 'file outside train/good/' },
+    ]);
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ generator: 'someone else' })); // not ours
+    expect((await loadMvtec(dir)).skipped.map((s) => s.path)).toContain(join(dir, 'manifest.json'));
   });
 
   it('filters categories and names the missing one with what is available', async () => {

@@ -4,6 +4,7 @@ import { classifyEntry, stemOf } from '../image-files.js';
 import type { AnomalyDataset, Sample, SkippedEntry } from '../types.js';
 import { selectCategories } from './category-filter.js';
 import { indexMasks, isDirectory, listDirectory, listImages, reportUnusedMasks } from './directory-scan.js';
+import { readSyntheticManifest, SYNTHETIC_MANIFEST } from './synthetic-manifest.js';
 
 /** Options of {@link loadMvtec}. */
 export interface MvtecOptions {
@@ -29,6 +30,8 @@ export async function loadMvtec(root: string, options: MvtecOptions = {}): Promi
   const skipped: SkippedEntry[] = [];
   const top = await listDirectory(root, 'the dataset root', `Pass the folder that holds the category folders. ${LAYOUT_HINT}`);
   for (const f of top.files) {
+    // generateDataset's manifest.json belongs to the dataset (only at the root, only its own).
+    if (f === SYNTHETIC_MANIFEST && (await readSyntheticManifest(join(root, f)))) continue;
     const kind = classifyEntry(f);
     skipped.push({ path: join(root, f), reason: kind.kind === 'stray' ? kind.reason : 'file at the dataset root (not a category folder)' });
   }
