@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createBackbone, type BackboneWeights } from '@rlr/backbones';
-import { loadModel, urlStore, type BlobStore, type FeatureExtractor, type RLRModel } from '@rlr/core';
+import { loadBackboneFromStore, type SavedBackboneConfig } from '@rlr/backbones';
+import { loadModel, urlStore, type FeatureExtractor, type RLRModel } from '@rlr/core';
 import { readImageUrl } from '@rlr/data';
 import type { ScoredView } from './overlay.js';
 
@@ -15,53 +15,16 @@ export interface Detector {
   dispose(): void;
 }
 
-/** The backbone entry `saveModel` callers record (`extractor.toConfig()`). */
-interface BackboneConfig {
-  name: string;
-  outIndices?: number[];
-  weights?: string | null;
-  smooth?: boolean;
-  seed?: number;
-  calibrationImages?: number;
-}
-
-/** File a model directory may hold with the backbone's weights (safetensors). */
-export const BACKBONE_WEIGHTS = 'backbone.safetensors';
-
-/**
- * Where the backbone's weights come from, in order: a `backbone.safetensors` beside the model
- * (works offline and for any backbone), the URL or hub id recorded in `config.json`, or seeded
- * random weights when that is all the model was trained with.
- */
-async function backboneWeights(store: BlobStore, cfg: BackboneConfig): Promise<BackboneWeights> {
-  if (await store.exists(BACKBONE_WEIGHTS)) return store.read(BACKBONE_WEIGHTS);
-  const source = cfg.weights ?? undefined;
-  if (source && /^(https?|hf):\/\//.test(source)) return source;
-  if (source === 'random' && !cfg.calibrationImages) return 'random';
-  throw new Error(
-    `${store.location}: the backbone weights (${source ?? 'unknown source'}) cannot be loaded in a browser; ` +
-      `copy them into the model directory as ${BACKBONE_WEIGHTS}`,
-  );
-}
-
 /** Load the model directory at `url` (a folder holding `config.json` and its weights). */
 export async function loadDetector(url: string): Promise<Detector> {
   // #region load
   const store = urlStore(url); // read-only, over fetch: config.json, weights.safetensors, …
   const model: RLRModel = await loadModel(store);
-  const meta = model.metadata as { backbone?: BackboneConfig; preprocessing?: { resize?: number; crop?: number | [number, number] }; threshold?: number };
-  if (!meta.backbone?.name) {
-    model.dispose();
-    throw new Error(`${store.location}config.json names no backbone; save the model with { backbone: extractor.toConfig() }`);
-  }
+  const meta = model.metadata as { backbone?: SavedBackboneConfig; preprocessing?: { resize?: number; crop?: number | [number, number] }; threshold?: number };
   let backbone: FeatureExtractor;
   try {
-    backbone = await createBackbone(meta.backbone.name, {
-      weights: await backboneWeights(store, meta.backbone),
-      outIndices: meta.backbone.outIndices,
-      smooth: meta.backbone.smooth,
-      seed: meta.backbone.seed,
-    });
+    // backbone.safetensors beside the model when present, else the URL or hf:// id in config.json
+    backbone = await loadBackboneFromStore(store, meta.backbone);
   } catch (e) {
     model.dispose();
     throw e;

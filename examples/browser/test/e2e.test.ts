@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { createBackbone } from '@rlr/backbones/node';
+import { loadBackboneFromStore } from '@rlr/backbones/node';
 import { loadModel } from '@rlr/core';
 import { fileStore, readImage } from '@rlr/data/node';
 import { useBackend } from '@rlr/testing';
@@ -60,11 +60,7 @@ describe.skipIf(missing !== undefined)('browser example in headless Chromium', (
 
     // Node's answer, through the same files the page reads: the saved model and backbone.
     const model = await loadModel(fileStore(modelDir));
-    const cfg = model.metadata.backbone as { name: string; outIndices: number[] };
-    const backbone = await createBackbone(cfg.name, {
-      weights: new Uint8Array(await readFile(join(modelDir, 'backbone.safetensors'))),
-      outIndices: cfg.outIndices,
-    });
+    const backbone = await loadBackboneFromStore(fileStore(modelDir), model.metadata.backbone as Record<string, unknown>);
     for (const kind of ['defect', 'normal'] as const) {
       const img = await readImage(images[kind], { resize: SIZE, crop: SIZE });
       const input = tf.tensor4d(img.data, [1, img.height, img.width, 3]);

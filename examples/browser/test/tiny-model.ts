@@ -5,6 +5,7 @@ import {
   createBackbone,
   efficientNetArchitecture,
   randomEfficientNetWeights,
+  saveBackboneWeights,
 } from '@rlr/backbones/node';
 import {
   createRLR,
@@ -13,7 +14,6 @@ import {
   FeatureBank,
   presets,
   saveModel,
-  serializeSafetensors,
   specFromFeatureInfo,
   Trainer,
 } from '@rlr/core';
@@ -62,8 +62,7 @@ export async function trainTinyModel(dir: string): Promise<TinyModel> {
   const modelDir = join(dir, 'model');
   const store = fileStore(modelDir);
   await saveModel(model, store, { backbone: backbone.toConfig(), preprocessing: { resize: SIZE, crop: SIZE } });
-  const tensors = new Map([...weights].map(([name, t]) => [name, { shape: t.shape, data: t.data as Float32Array }]));
-  await store.write('backbone.safetensors', serializeSafetensors(tensors));
+  await saveBackboneWeights(store, backbone); // weights passed in memory: always written
   model.dispose();
   backbone.dispose();
   return { modelDir, data };

@@ -8,21 +8,18 @@
  *                 → {"score":1.93,"anomalous":false,"threshold":1.5,"peak":{"x":40,"y":12},"ms":85}
  *
  * Requests are scored one at a time (tfjs on wasm uses one thread; queueing keeps latency
- * predictable and memory flat). The model directory is what `saveModel` writes; the backbone's
- * weights come from `backbone.safetensors` beside it when present, otherwise from the source
- * recorded in `config.json` (a path, URL or hf:// id, cached on disk).
+ * predictable and memory flat). The model directory is what `saveModel` writes; the backbone is
+ * rebuilt by `loadBackboneFromStore`: from `backbone.safetensors` beside the model when present,
+ * otherwise from the source recorded in `config.json` (a path, URL or hf:// id, cached on disk).
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { createBackbone } from '@rlr/backbones/node';
+import { loadBackboneFromStore } from '@rlr/backbones/node';
 import { loadModel, type FeatureExtractor, type RLRModel } from '@rlr/core';
 import { DataError, fileStore, readImage } from '@rlr/data/node';
 
@@ -58,12 +55,14 @@ export interface Service {
 export async function loadDetector(modelDir: string): Promise<{ model: RLRModel; backbone: FeatureExtractor }> {
   const store = fileStore(modelDir);
   const model = await loadModel(store);
-  const cfg = model.metadata.backbone as { name: string; outIndices?: number[]; weights?: string } | undefined;
-  if (!cfg?.name) throw new Error(`${modelDir}/config.json names no backbone: save the model with { backbone: extractor.toConfig() }`);
-  const weights = (await store.exists('backbone.safetensors')) ? await store.read('backbone.safetensors') : cfg.weights;
-  if (!weights) throw new Error(`${modelDir}: no backbone.safetensors and no weights source in config.json`);
-  const backbone = await createBackbone(cfg.name, { weights, outIndices: cfg.outIndices });
-  return { model, backbone };
+  try {
+    // backbone.safetensors beside the model when present, else the weights source in config.json
+    const backbone = await loadBackboneFromStore(store, model.metadata.backbone as Record<string, unknown> | undefined);
+    return { model, backbone };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 // #endregion load
 
@@ -80,15 +79,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   // #region score
   async function scoreBytes(bytes: Uint8Array): Promise<ScoreResult> {
     const t0 = performance.now();
-    // @rlr/data/node decodes files; the upload goes through a private temporary file.
-    const file = join(tmpdir(), `rlr-upload-${randomUUID()}`);
-    await writeFile(file, bytes);
-    let image;
-    try {
-      image = await readImage(file, transform); // [H, W, 3] RGB in [0, 1], resized and cropped
-    } finally {
-      await rm(file, { force: true });
-    }
+    // Decoded from memory; errors name "the uploaded image".
+    const image = await readImage(bytes, { ...transform, label: 'the uploaded image' }); // [H, W, 3] RGB in [0, 1], resized and cropped
     const input = tf.tensor4d(image.data, [1, image.height, image.width, 3]);
     const features = backbone.extract(input);
     const prediction = await model.predict(features);
@@ -150,8 +142,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       }
     } catch (e) {
       const status = (e as { status?: number }).status ?? (e instanceof DataError ? 400 : 500);
-      // Messages of DataError name the temporary file; the client only needs what was wrong.
-      send(res, status, { error: (e as Error).message.replace(/\S*rlr-upload-[\w-]+/g, 'the uploaded image') });
+      send(res, status, { error: (e as Error).message });
     }
   });
   await new Promise<void>((ok, fail) => {

@@ -15,13 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import {
-  calibrateBatchNorm,
-  createBackbone,
-  efficientNetArchitecture,
-  randomEfficientNetWeights,
-  type TensorMap,
-} from '@rlr/backbones/node';
+import { createBackbone, saveBackboneWeights } from '@rlr/backbones/node';
 import {
   createRLR,
   extractFeatures,
@@ -30,7 +24,6 @@ import {
   loadModel,
   presets,
   saveModel,
-  serializeSafetensors,
   specFromFeatureInfo,
   Trainer,
   type FeatureExtractor,
@@ -80,21 +73,19 @@ async function imagesOf(samples: Sample[], size: number): Promise<tf.Tensor4D> {
 
 /**
  * An offline backbone: timm's random initialisation, with BatchNorm statistics taken from the
- * training images so the features are well scaled. Returns the weights too, so they can be
- * stored beside the model (a browser or a service cannot recompute them without the images).
+ * training images so the features are well scaled. `saveBackboneWeights` keeps those statistics
+ * with the model (a browser or a service cannot recompute them without the images).
  */
-async function calibratedRandomBackbone(train: Sample[], size: number): Promise<{ backbone: FeatureExtractor; weights: TensorMap }> {
-  const arch = efficientNetArchitecture(BACKBONE);
-  const blockCount = Math.max(...OUT_INDICES.map((i) => arch.features[i].blockCount));
+async function calibratedRandomBackbone(train: Sample[], size: number): Promise<FeatureExtractor> {
   // Spread the calibration images over the whole training set (every category): statistics of
   // one category alone make the features of the others explode.
   const step = Math.max(1, Math.floor(train.length / 16));
   const images = await imagesOf(train.filter((_, i) => i % step === 0).slice(0, 16), size);
-  const weights = calibrateBatchNorm(BACKBONE, randomEfficientNetWeights(BACKBONE, { seed: 0, blockCount, head: false }), images, {
-    blockCount,
-  }).weights;
-  images.dispose();
-  return { backbone: await createBackbone(BACKBONE, { weights, outIndices: OUT_INDICES }), weights };
+  try {
+    return await createBackbone(BACKBONE, { weights: 'random', seed: 0, outIndices: OUT_INDICES, calibrationImages: images });
+  } finally {
+    images.dispose();
+  }
 }
 
 /** Image scores, pixel maps, masks and labels of `samples`, batch by batch. */
@@ -164,10 +155,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
 
   // #region backbone
   const weights = options.weights ?? 'random';
-  const { backbone, weights: backboneWeights } =
-    weights === 'random'
-      ? await calibratedRandomBackbone(data.train, size)
-      : { backbone: await createBackbone(BACKBONE, { weights, outIndices: OUT_INDICES }), weights: undefined };
+  const backbone =
+    weights === 'random' ? await calibratedRandomBackbone(data.train, size) : await createBackbone(BACKBONE, { weights, outIndices: OUT_INDICES });
   // #endregion backbone
   log(`backbone: ${backbone.name}, levels of ${backbone.featureInfo.channels.join(' and ')} channels at strides ${backbone.featureInfo.reductions.join(', ')}`);
 
@@ -217,15 +206,13 @@ export async function run(options: RunOptions): Promise<RunResult> {
 
   // #region save
   const modelDir = join(out, 'model');
-  await saveModel(model, fileStore(modelDir), {
+  const store = fileStore(modelDir);
+  await saveModel(model, store, {
     backbone: backbone.toConfig(), // name, outIndices and where the weights came from
     preprocessing: { resize: size, crop: size },
   });
-  if (backboneWeights) {
-    // Random weights cannot be fetched again: keep them with the model.
-    const tensors = new Map([...backboneWeights].map(([name, t]) => [name, { shape: t.shape, data: t.data as Float32Array }]));
-    await fileStore(modelDir).write('backbone.safetensors', serializeSafetensors(tensors));
-  }
+  // Random or local weights cannot be fetched again: backbone.safetensors keeps them with the model.
+  await saveBackboneWeights(store, backbone);
   // #endregion save
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'metrics.json'), JSON.stringify(report, null, 2));
