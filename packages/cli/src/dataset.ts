@@ -1,4 +1,3 @@
-import { basename, dirname } from 'node:path';
 import type { AnomalyDataset, Sample } from '@rlr/data';
 import { loadFolder, loadMvtec, loadVisa } from '@rlr/data/node';
 import { dataError } from './errors.js';
@@ -27,8 +26,7 @@ export async function loadDataset(d: DataSettings, seed: number, log: Logger): P
       });
       break;
   }
-  // The synthetic generator's manifest.json at the root is expected, not a stray file.
-  const skipped = ds.skipped.filter((s) => !(basename(s.path) === 'manifest.json' && dirname(s.path) === ds.root));
+  const { skipped } = ds;
   if (skipped.length > 0) {
     const examples = skipped.slice(0, 3).map((s) => `${s.path} (${s.reason})`).join('; ');
     log.warn(`skipped ${skipped.length} file(s) that are not part of the dataset: ${examples}${skipped.length > 3 ? '; …' : ''}`, { skipped: skipped.length });

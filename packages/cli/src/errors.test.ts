@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DataError } from '@rlr/data';
 import { classifyError, formatError, modelError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -26,9 +27,9 @@ describe('errors', () => {
 });
 
 describe('DataError from @rlr/data', () => {
-  it('puts the fix sentence on its own line', () => {
-    const e = new Error('/d/x.png: could not be decoded (not an image); the file is corrupt. Replace it with an intact copy.');
-    e.name = 'DataError';
-    expect(classifyError(e)).toEqual({ message: '/d/x.png: could not be decoded (not an image); the file is corrupt', exitCode: ExitCode.data, hint: 'Replace it with an intact copy.' });
+  it('shows its problem with the subject, and its fix on its own line, whatever the punctuation', () => {
+    const e = new DataError('corrupt', '/d/x.v2.png', 'could not be decoded (e.g. a truncated file). It is corrupt', 'Replace it with an intact copy (v. 2).');
+    expect(classifyError(e)).toEqual({ message: '/d/x.v2.png: could not be decoded (e.g. a truncated file). It is corrupt', exitCode: ExitCode.data, hint: 'Replace it with an intact copy (v. 2).' });
+    expect(formatError(e, false).split('\n')).toEqual(['error: /d/x.v2.png: could not be decoded (e.g. a truncated file). It is corrupt', '  fix: Replace it with an intact copy (v. 2).']);
   });
 });

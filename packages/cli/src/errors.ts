@@ -1,3 +1,4 @@
+import { DataError } from '@rlr/data';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 /**
@@ -77,15 +78,19 @@ const RULES: Rule[] = [
   },
 ];
 
+/** `err` as a DataError, also when it comes from another bundle of @rlr/data (e.g. its CommonJS build). */
+function asDataError(err: unknown): DataError | undefined {
+  if (err instanceof DataError) return err;
+  const e = err as Partial<DataError> | null;
+  return err instanceof Error && e?.name === 'DataError' && typeof e.subject === 'string' && typeof e.problem === 'string' && typeof e.fix === 'string' ? (err as DataError) : undefined;
+}
+
 /** The exit code and fix for any thrown value. */
 export function classifyError(err: unknown): { message: string; exitCode: ExitCodeValue; hint?: string } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode, hint: err.hint };
-  // @rlr/data's DataError message is "<subject>: <problem>. <Fix>": show the fix on its own line.
-  if (err instanceof Error && err.name === 'DataError') {
-    const text = err.message.split('\n')[0];
-    const m = /^(.*?[^.])\. ([A-Z].*)$/.exec(text);
-    return m ? { message: m[1], exitCode: ExitCode.data, hint: m[2] } : { message: text, exitCode: ExitCode.data };
-  }
+  // @rlr/data's DataError carries the fix on its own: show it on its own line.
+  const data = asDataError(err);
+  if (data) return { message: `${data.subject}: ${data.problem}`, exitCode: ExitCode.data, hint: data.fix };
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0] ?? message;
   for (const rule of RULES) {

@@ -38,6 +38,7 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     const events = jsonLines(r.stdout);
     expect(events.filter((e) => e.event === 'epoch').map((e) => e.epoch)).toEqual([1, 2]);
     expect(events.some((e) => e.event === 'progress' && e.task === 'extract features')).toBe(true);
+    expect(events.filter((e) => e.event === 'warning')).toEqual([]); // the generator's manifest.json is part of the dataset
     const result = events.at(-1)!;
     expect(result).toMatchObject({ event: 'result', epochs: 2, run });
     expect(typeof result.final_loss).toBe('number');
