@@ -76,7 +76,8 @@ export function initLevelParams(cfg: LevelConfig, seed: number, level: number): 
   const rng = new Rng(deriveSeed(seed, 0x1a17, level));
   const params: LevelParams = new Map();
   for (const def of levelParamDefs(cfg)) {
-    params.set(def.name, tf.variable(tf.tensor(def.init(rng), def.shape), true, undefined, 'float32'));
+    // tidy: the variable shares the initial tensor's data; the initial tensor itself is released.
+    params.set(def.name, tf.tidy(() => tf.variable(tf.tensor(def.init(rng), def.shape), true, undefined, 'float32')));
   }
   return params;
 }
@@ -90,7 +91,7 @@ export function levelParamsFromValues(cfg: LevelConfig, values: Map<string, Floa
     if (v.length !== size(def.shape)) {
       throw new Error(`${where}: parameter "${def.name}" has ${v.length} values, expected shape [${def.shape}]`);
     }
-    params.set(def.name, tf.variable(tf.tensor(v, def.shape), true, undefined, 'float32'));
+    params.set(def.name, tf.tidy(() => tf.variable(tf.tensor(v, def.shape), true, undefined, 'float32')));
   }
   return params;
 }
