@@ -1,0 +1,248 @@
+/**
+ * What a worker thread of a {@link WorkerPool} does: it holds model replicas, training sessions
+ * (a replica plus one Adam per trained level) and feature extractors by key, and runs the
+ * requests of the main thread on its own tfjs backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Adam } from '../adam.js';
+import type { FeatureExtractor } from '../feature-extractor.js';
+import { disposeGradients, type GradientMap } from '../gradients.js';
+import { levelParamsFromValues } from '../level-params.js';
+import { RLRLevel } from '../rlr-level.js';
+import { RLRModel } from '../rlr-model.js';
+import type { Prediction } from '../scoring.js';
+import { batchPartGradients } from '../trainer-step.js';
+import { packedLayout, packTensors, packValues, unpackValues } from './param-packing.js';
+import type {
+  ExtractorInfo,
+  ExtractorRecipe,
+  ExtractPayload,
+  ExtractResult,
+  ModelPayload,
+  PackedAdamState,
+  PredictPayload,
+  ScoreImagesPayload,
+  TrainApplyPayload,
+  TrainBeginPayload,
+  TrainGradsPayload,
+  TrainGradsResult,
+  TrainPullResult,
+} from './worker-protocol.js';
+
+/** A task's result and the buffers to transfer (not copy) with it. */
+export interface TaskResult {
+  result: unknown;
+  transfer?: ArrayBuffer[];
+}
+
+type Handler = (payload: never) => Promise<TaskResult | void>;
+
+interface Session {
+  model: RLRModel;
+  levels: number[];
+  optimizers: Adam[];
+  /** Summed gradients per trained level, written by the main thread. */
+  sums: Float32Array[];
+}
+
+const models = new Map<string, RLRModel>();
+const sessions = new Map<string, Session>();
+const extractors = new Map<string, FeatureExtractor>();
+
+/** Imports modules; set by the worker entry (it knows how to load TypeScript when needed). */
+let importModule: (specifier: string) => Promise<Record<string, unknown>> = (s) => import(s);
+
+export function setModuleImporter(fn: (specifier: string) => Promise<Record<string, unknown>>): void {
+  importModule = fn;
+}
+
+function need<T>(map: Map<string, T>, key: string, what: string): T {
+  const v = map.get(key);
+  if (!v) throw new Error(`no ${what} "${key}" in this worker (released, or created in another pool)`);
+  return v;
+}
+
+/** The buffers of `arrays`, once each, for a transfer list (shared and partial views are copied instead). */
+export function buffersOf(arrays: Float32Array[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const a of arrays) {
+    if (a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.add(a.buffer);
+  }
+  return [...out];
+}
+
+function buildModel(p: ModelPayload): RLRModel {
+  const levels = p.levels.map((cfg, i) => new RLRLevel(cfg, levelParamsFromValues(cfg, unpackValues(cfg, p.params[i]), `replica level ${i}`)));
+  return new RLRModel(p.spec, p.config, levels);
+}
+
+function predictionResult(p: Prediction): TaskResult {
+  const arrays = [p.scores, p.maps, p.smoothedMaps, ...p.tokenScores];
+  return { result: p, transfer: buffersOf(arrays) };
+}
+
+const handlers: Record<string, Handler> = {
+  async 'model.load'(p: { key: string; model: ModelPayload }) {
+    models.set(p.key, buildModel(p.model));
+  },
+
+  async 'model.release'(p: { key: string }) {
+    models.get(p.key)?.dispose();
+    models.delete(p.key);
+  },
+
+  async 'model.predict'(p: PredictPayload) {
+    const model = need(models, p.model, 'model');
+    const tensors = p.features.map((f, i) => {
+      const [h, w] = model.levels[i].config.grid;
+      return tf.tensor4d(f, [p.images, h, w, model.levels[i].config.channels]);
+    });
+    try {
+      return predictionResult(await model.predict(tensors, p.options));
+    } finally {
+      tf.dispose(tensors);
+    }
+  },
+
+  async 'model.scoreImages'(p: ScoreImagesPayload) {
+    const model = need(models, p.model, 'model');
+    const extractor = need(extractors, p.extractor, 'extractor');
+    const images = tf.tensor4d(p.images, p.shape);
+    let maps: tf.Tensor4D[] = [];
+    try {
+      maps = extractor.extract(images);
+      return predictionResult(await model.predict(maps, p.options));
+    } finally {
+      tf.dispose([images, ...maps]);
+    }
+  },
+
+  async 'train.begin'(p: TrainBeginPayload) {
+    const model = buildModel(p.model);
+    const optimizers = p.levels.map((level, k) => {
+      const lv = model.levels[level];
+      const opt = new Adam(lv.params, p.adam);
+      const s = p.optimizers[k];
+      opt.setState({ step: s.step, m: unpackValues(lv.config, s.m), v: unpackValues(lv.config, s.v) }, `optimizer state of level ${level}`);
+      return opt;
+    });
+    sessions.set(p.session, { model, levels: p.levels, optimizers, sums: p.sums.map((b) => new Float32Array(b)) });
+  },
+
+  async 'train.grads'(p: TrainGradsPayload) {
+    const s = need(sessions, p.session, 'training session');
+    const losses: number[] = [];
+    const grads: Float32Array[] = [];
+    for (let k = 0; k < s.levels.length; k++) {
+      const level = s.levels[k];
+      const lv = s.model.levels[level];
+      const r = batchPartGradients(lv, level, p.features[k], p.part, p.at);
+      try {
+        losses.push((await r.loss.data())[0]);
+        grads.push(await packTensors(lv.config, r.grads, `gradients of level ${level}`));
+      } finally {
+        r.loss.dispose();
+        disposeGradients(r.grads);
+      }
+    }
+    const result: TrainGradsResult = { losses, grads };
+    return { result, transfer: buffersOf(grads) };
+  },
+
+  async 'train.apply'(p: TrainApplyPayload) {
+    const s = need(sessions, p.session, 'training session');
+    for (const level of p.levels) {
+      const k = s.levels.indexOf(level);
+      if (k < 0) throw new Error(`train.apply: level ${level} is not trained in this session`);
+      const cfg = s.model.levels[level].config;
+      const grads: GradientMap = new Map();
+      try {
+        // Every worker reads the same sums in the same order: the replicas stay bit-identical.
+        for (const slot of packedLayout(cfg).slots) {
+          grads.set(slot.name, tf.tensor(s.sums[k].subarray(slot.offset, slot.offset + slot.size), slot.shape));
+        }
+        s.optimizers[k].apply(grads);
+      } finally {
+        disposeGradients(grads);
+      }
+    }
+  },
+
+  async 'train.pull'(p: { session: string; withOptimizers: boolean }) {
+    const s = need(sessions, p.session, 'training session');
+    const params: Float32Array[] = [];
+    const optimizers: PackedAdamState[] = [];
+    for (let k = 0; k < s.levels.length; k++) {
+      const lv = s.model.levels[s.levels[k]];
+      params.push(await packTensors(lv.config, lv.params, `parameters of level ${s.levels[k]}`));
+      if (p.withOptimizers) {
+        const st = await s.optimizers[k].getState();
+        optimizers.push({
+          step: st.step,
+          m: packValues(lv.config, st.m, `Adam m of level ${s.levels[k]}`),
+          v: packValues(lv.config, st.v, `Adam v of level ${s.levels[k]}`),
+        });
+      }
+    }
+    const result: TrainPullResult = p.withOptimizers ? { params, optimizers } : { params };
+    return { result, transfer: buffersOf([...params, ...optimizers.flatMap((o) => [o.m, o.v])]) };
+  },
+
+  async 'train.end'(p: { session: string }) {
+    const s = sessions.get(p.session);
+    if (!s) return;
+    sessions.delete(p.session);
+    for (const o of s.optimizers) o.dispose();
+    s.model.dispose();
+  },
+
+  async 'extractor.create'(p: { key: string; recipe: ExtractorRecipe }) {
+    const spec = String(p.recipe.module);
+    const mod = await importModule(spec);
+    const factory = mod[p.recipe.exportName];
+    if (typeof factory !== 'function') {
+      throw new Error(`extractor recipe: module ${spec} has no exported function "${p.recipe.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
+    }
+    const ex = (await (factory as (...a: unknown[]) => unknown)(...p.recipe.args)) as FeatureExtractor;
+    if (!ex || typeof ex.extract !== 'function' || !ex.featureInfo) {
+      throw new Error(`extractor recipe: ${spec} "${p.recipe.exportName}" did not return a FeatureExtractor (extract, featureInfo, toConfig, dispose)`);
+    }
+    extractors.set(p.key, ex);
+    const info: ExtractorInfo = { name: ex.name, outIndices: [...ex.outIndices], featureInfo: ex.featureInfo, config: ex.toConfig() };
+    return { result: info };
+  },
+
+  async 'extractor.extract'(p: ExtractPayload) {
+    const ex = need(extractors, p.extractor, 'extractor');
+    const images = tf.tensor4d(p.images, p.shape);
+    let maps: tf.Tensor4D[] = [];
+    try {
+      maps = ex.extract(images);
+      const result: ExtractResult = { maps: [], shapes: [] };
+      for (const m of maps) {
+        result.maps.push((await m.data()) as Float32Array);
+        result.shapes.push(m.shape as [number, number, number, number]);
+      }
+      return { result, transfer: buffersOf(result.maps) };
+    } finally {
+      tf.dispose([images, ...maps]);
+    }
+  },
+
+  async 'extractor.release'(p: { key: string }) {
+    extractors.get(p.key)?.dispose();
+    extractors.delete(p.key);
+  },
+
+  /** Live tensors of this worker's backend (for leak checks). */
+  async 'memory'() {
+    return { result: { numTensors: tf.memory().numTensors, models: models.size, sessions: sessions.size, extractors: extractors.size } };
+  },
+};
+
+/** Run one request. */
+export async function runTask(task: string, payload: unknown): Promise<TaskResult | void> {
+  const h = handlers[task];
+  if (!h) throw new Error(`unknown task "${task}"`);
+  return h(payload as never);
+}
