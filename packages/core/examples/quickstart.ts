@@ -21,7 +21,7 @@ export async function quickstart(log: (line: string) => void = console.log): Pro
       { grid: [4, 4], channels: 40, reduction: 16 },
     ],
   };
-  const model = createRLR(spec, { ...presets.fast, d: 32, window: 3 });
+  const model = createRLR(spec, presets.demo); // d = 4 × stride (32, 64), windows by grid (5, 3)
 
   // Training features: one [N, h, w, C] array per level (normally extracted once by the backbone).
   const rng = new Rng(1);

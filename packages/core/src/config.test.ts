@@ -15,6 +15,30 @@ describe('configuration', () => {
     ]);
   });
 
+  it('the fast and demo presets scale the width with the stride: 128/256 and 32/64 at strides 8 and 16', () => {
+    const spec = specFromFeatureInfo({ channels: [72, 200], reductions: [8, 16] }, 256);
+    const fast = resolveLevels(spec, presets.fast);
+    expect(fast.map((l) => [l.d, l.heads, l.layers, l.window])).toEqual([
+      [128, 8, 2, 7],
+      [256, 8, 2, 5],
+    ]);
+    expect(resolveLevels(spec, presets.demo).map((l) => [l.d, l.heads, l.layers])).toEqual([
+      [32, 4, 1],
+      [64, 4, 1],
+    ]);
+    expect(resolveLevels(spec, { ...presets.fast, d: 64 }).map((l) => l.d)).toEqual([64, 64]); // an explicit d wins
+  });
+
+  it('default windows fit small grids: a 64 px crop at strides 8 and 16 (8x8 and 4x4)', () => {
+    const spec = specFromFeatureInfo({ channels: [24, 40], reductions: [8, 16] }, 64);
+    expect(resolveLevels(spec, presets.demo).map((l) => l.window)).toEqual([5, 3]);
+    expect(() => resolveLevels(spec, { ...presets.demo, window: 5 })).toThrow(
+      /RLR level 1 window: window 5 covers the whole 4x4 grid .*at most 3 for this level/,
+    );
+    const tiny = specFromFeatureInfo({ channels: [8], reductions: [32] }, 32);
+    expect(() => resolveLevels(tiny, presets.demo)).toThrow(/RLR level 0: a 1x1 feature grid has a single token/);
+  });
+
   it('rounds grids up like SAME padding and accepts per-level values', () => {
     const spec = specFromFeatureInfo({ channels: [40], reductions: [16] }, [224, 330]);
     expect(spec.levels[0].grid).toEqual([14, 21]);

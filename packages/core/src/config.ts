@@ -23,15 +23,24 @@ export type PerLevel<T> = T | readonly T[];
 
 /** Hyperparameters of the RLR model (SPEC section 3). */
 export interface RLRConfig {
-  /** Hidden width d per level; default: the paper's rule d = 32 × stride (128, 256, 512 for strides 4, 8, 16). */
+  /** Hidden width d per level; default `dPerStride` × the level's stride. */
   d?: PerLevel<number>;
+  /**
+   * Width per unit of stride when `d` is not given: d = dPerStride × stride. Default 32, the
+   * paper's rule (128, 256, 512 for strides 4, 8, 16).
+   */
+  dPerStride?: number;
   /** Attention heads (d must be divisible by it). */
   heads: PerLevel<number>;
   /** Encoder layers L. */
   layers: PerLevel<number>;
   /** FFN hidden width as a multiple of d. */
   ffnRatio: number;
-  /** Attention window side (odd); default by grid side: 16 → 5, 32 → 7, 64 → 11. */
+  /**
+   * Attention window side (odd, smaller than the grid). Default by the grid's shorter side: the
+   * paper's 16 → 5, 32 → 7, 64 → 11, otherwise the nearest of those on a log scale, capped so it
+   * fits the grid (side 4 → 3); see `defaultWindow`.
+   */
   window?: PerLevel<number>;
   /** Weight α of local cross-attention in LN₁(α·LCA + MLKA). */
   alpha: PerLevel<number>;
@@ -41,13 +50,26 @@ export interface RLRConfig {
   seed: number;
 }
 
-/** Ready-made configurations. */
+/**
+ * The named presets' model hyperparameters (the CLI's `--preset` adds backbone, image size and
+ * training settings to these). Widths follow the level's stride, so one preset fits any backbone:
+ * at EfficientNet levels 2 and 3 (strides 8 and 16) `paper` has d = 256 and 512, `fast` 128 and
+ * 256, `demo` 32 and 64.
+ */
 export const presets = {
-  /** The released configuration (SPEC section 3). */
+  /** The released configuration (SPEC section 3): d = 32 × stride, 8 heads, 4 layers. */
   paper: { heads: 8, layers: 4, ffnRatio: 4, alpha: 2, jitterScale: 4, seed: 3407 } satisfies RLRConfig,
-  /** A quarter of the paper's width and half its depth: for demos and quick experiments. */
-  fast: { heads: 4, layers: 2, ffnRatio: 4, alpha: 2, jitterScale: 4, seed: 3407, d: 64 } satisfies RLRConfig,
+  /**
+   * For CPUs: half the paper's width (d = 16 × stride) and depth (2 layers), 8 heads. Chosen by
+   * measurement against `paper` (packages/cli/README.md, docs/presets.md).
+   */
+  fast: { heads: 8, layers: 2, ffnRatio: 4, alpha: 2, jitterScale: 4, seed: 3407, dPerStride: 16 } satisfies RLRConfig,
+  /** Demos, tests and first looks: one narrow layer (d = 4 × stride), 4 heads. */
+  demo: { heads: 4, layers: 1, ffnRatio: 4, alpha: 2, jitterScale: 4, seed: 3407, dPerStride: 4 } satisfies RLRConfig,
 } as const;
+
+/** Names of the {@link presets}. */
+export type PresetName = keyof typeof presets;
 
 /** Everything one level of the model needs, fully resolved. */
 export interface LevelConfig {
@@ -90,16 +112,22 @@ export function resolveLevels(spec: RLRSpec, config: Partial<RLRConfig> = {}): L
     positiveInt(lv.channels, `${where} channels`);
     let d = pick(c.d, i, n, 'd');
     if (d === undefined) {
+      const perStride = c.dPerStride ?? 32;
       if (!lv.reduction) {
-        throw new Error(`${where}: no width "d" given and no "reduction" to derive the paper's d = 32 × stride from; set config.d`);
+        throw new Error(`${where}: no width "d" given and no "reduction" to derive d = ${perStride} × stride from; set config.d`);
       }
-      d = 32 * lv.reduction;
+      d = perStride * lv.reduction;
     }
     const heads = positiveInt(pick(c.heads, i, n, 'heads')!, 'heads');
     positiveInt(d, 'd');
     if (d % heads !== 0) throw new Error(`${where}: width d=${d} is not divisible by heads=${heads}`);
     if (d % 4 !== 0) throw new Error(`${where}: width d=${d} must be a multiple of 4 (2-D sin-cos position code)`);
-    const window = pick(c.window, i, n, 'window') ?? defaultWindow(h, w);
+    let window = pick(c.window, i, n, 'window');
+    try {
+      window ??= defaultWindow(h, w);
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
     validateWindow(h, w, window, `${where} window`);
     const alpha = pick(c.alpha, i, n, 'alpha')!;
     if (!Number.isFinite(alpha)) throw new Error(`${where}: alpha must be a finite number, got ${alpha}`);

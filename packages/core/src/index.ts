@@ -18,6 +18,7 @@ export {
   type LevelConfig,
   type LevelSpec,
   type PerLevel,
+  type PresetName,
   type RLRConfig,
   type RLRSpec,
 } from './config.js';
@@ -42,7 +43,7 @@ export { scoreFromTokens, SCORING_DEFAULTS, type Prediction, type ScoringOptions
 export { anomalyMap, upsampleBilinearAlignCorners, type LevelScores } from './anomaly-map.js';
 export { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex } from './gaussian-blur.js';
 export { sinCosPosition2D } from './sincos-position.js';
-export { defaultWindow, validateWindow, windowMasks, windowMembership, DEFAULT_WINDOWS, MASKED } from './window-mask.js';
+export { defaultWindow, largestWindow, validateWindow, windowMasks, windowMembership, DEFAULT_WINDOWS, MASKED } from './window-mask.js';
 export { Rng, deriveSeed, permutation } from './rng.js';
 export {
   Trainer,
