@@ -52,6 +52,11 @@ interface Rule {
  */
 const RULES: Rule[] = [
   {
+    test: /training diverged/i,
+    exitCode: ExitCode.usage,
+    hint: 'lower --lr (the paper uses 1e-4), or check the training images; a checkpointed run continues with --resume',
+  },
+  {
     test: /offline|RLR_OFFLINE|not in the cache|no cached|could not (fetch|download)|fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED/i,
     exitCode: ExitCode.model,
     hint: 'pass local weights with --weights <path>, put them in the weight cache (see `rlr info`), or use --weights random to calibrate a randomly initialised backbone',

@@ -5,7 +5,8 @@
 export { runCli, buildProgram, type CliIo } from './program.js';
 export { ExitCode, type ExitCodeValue } from './exit-codes.js';
 export { CliError, classifyError, formatError } from './errors.js';
-export { PRESETS, getPreset, paper, fast, demo, hiddenForIndex, type Preset, type ModelSettings, type TrainSettings } from './presets.js';
+export { PRESETS, getPreset, paper, fast, demo, presetWidths, type Preset, type ModelSettings, type TrainSettings } from './presets.js';
+export { PRESET_NAMES } from './preset-names.js';
 export { loadConfigFile, parseConfigObject } from './config-file.js';
 export { initBackend, probeBackends, BACKENDS, type BackendName, type BackendStatus } from './backend.js';
 export { validateMetricsReport, type MetricsReport, type CategoryMetrics, type ImageMetrics, type PixelMetrics } from './metrics-report.js';

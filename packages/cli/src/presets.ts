@@ -1,9 +1,14 @@
 /**
  * Presets are plain data: the model and training settings a run starts from before the config file
- * and flags override them. `paper` is the official configuration (SPEC section 3); `fast` trades a
- * little accuracy for a CPU-friendly run (chosen by measurement, see docs/presets.md); `demo` is
- * what `rlr demo` uses so the whole command fits in a few minutes on two cores.
+ * and flags override them. The model hyperparameters of each named preset come from `@rlr/core`'s
+ * `presets` (one source of truth: `paper` is the official configuration, SPEC section 3; `fast`
+ * trades a little accuracy for a CPU-friendly run, chosen by measurement, see docs/presets.md;
+ * `demo` is small enough for `rlr demo` on two cores); this module adds the backbone, the input
+ * size and the training settings, and resolves the widths for the backbone's levels.
  */
+import { backboneFeatureInfo } from '@rlr/backbones';
+import { presets as modelPresets, type PresetName } from '@rlr/core';
+import { PRESET_NAMES } from './preset-names.js';
 
 /** Model architecture and input settings. */
 export interface ModelSettings {
@@ -17,7 +22,7 @@ export interface ModelSettings {
   resize: number;
   /** Attention layers per level. */
   layers: number;
-  /** Hidden width d per level (SPEC: 128·2^(i−1) for out index i). */
+  /** Hidden width d per level (the preset's d = dPerStride × stride unless set). */
   hidden: number[];
   /** Attention heads. */
   heads: number;
@@ -27,6 +32,8 @@ export interface ModelSettings {
   alpha: number;
   /** Jitter scale s of the training input noise. */
   jitterScale: number;
+  /** Attention window per level (odd); unset: @rlr/core's default by grid size. */
+  window?: number[];
 }
 
 /** Optimisation settings. */
@@ -39,73 +46,78 @@ export interface TrainSettings {
 
 /** A named starting point for `rlr train`. */
 export interface Preset {
-  name: string;
+  name: PresetName;
   description: string;
   model: ModelSettings;
   train: TrainSettings;
 }
 
-/** Hidden width d for EfficientNet out index i (SPEC section 3): 1 → 128, 2 → 256, 3 → 512. */
-export function hiddenForIndex(outIndex: number): number {
-  return 128 * 2 ** Math.max(0, outIndex - 1);
+/**
+ * Widths d of a backbone's levels under preset `name`'s rule d = dPerStride × stride (the paper:
+ * 32 × stride, i.e. 256 and 512 at EfficientNet levels 2 and 3).
+ * @throws for an unknown backbone or out index (the message lists the valid ones)
+ */
+export function presetWidths(name: PresetName, backbone: string, outIndices: readonly number[]): number[] {
+  const perStride = (modelPresets[name] as { dPerStride?: number }).dPerStride ?? 32;
+  return backboneFeatureInfo(backbone, outIndices).reductions.map((r) => perStride * r);
+}
+
+/** A preset: core's model hyperparameters for `name`, plus input and training settings. */
+function preset(
+  name: PresetName,
+  description: string,
+  input: Pick<ModelSettings, 'backbone' | 'outIndices' | 'imageSize' | 'resize'>,
+  train: Omit<TrainSettings, 'seed'>,
+): Preset {
+  const m = modelPresets[name];
+  return {
+    name,
+    description,
+    model: {
+      ...input,
+      layers: m.layers,
+      hidden: presetWidths(name, input.backbone, input.outIndices),
+      heads: m.heads,
+      ffnRatio: m.ffnRatio,
+      alpha: m.alpha,
+      jitterScale: m.jitterScale,
+    },
+    train: { ...train, seed: m.seed },
+  };
 }
 
 /** The official configuration (SPEC section 3), unchanged. */
-export const paper: Preset = {
-  name: 'paper',
-  description: 'official RLR configuration: EfficientNet-B6 levels 2,3 at 256x256, 4 layers, 200 epochs',
-  model: {
-    backbone: 'tf_efficientnet_b6',
-    outIndices: [2, 3],
-    imageSize: [256, 256],
-    resize: 256,
-    layers: 4,
-    hidden: [256, 512],
-    heads: 8,
-    ffnRatio: 4,
-    alpha: 2,
-    jitterScale: 4,
-  },
-  train: { epochs: 200, batchSize: 4, lr: 1e-4, seed: 3407 },
-};
+export const paper: Preset = preset(
+  'paper',
+  'official RLR configuration: EfficientNet-B6 levels 2,3 at 256x256, 4 layers, 200 epochs',
+  { backbone: 'tf_efficientnet_b6', outIndices: [2, 3], imageSize: [256, 256], resize: 256 },
+  { epochs: 200, batchSize: 4, lr: 1e-4 },
+);
 
 /** CPU preset: see docs/presets.md for how it compares with `paper`. */
-export const fast: Preset = {
-  name: 'fast',
-  description: 'CPU preset: EfficientNet-B0 levels 2,3 at 256x256, 2 layers, half widths, 30 epochs',
-  model: {
-    ...paper.model,
-    backbone: 'tf_efficientnet_b0',
-    layers: 2,
-    hidden: [128, 256],
-  },
-  train: { ...paper.train, epochs: 30, lr: 3e-4 },
-};
+export const fast: Preset = preset(
+  'fast',
+  'CPU preset: EfficientNet-B0 levels 2,3 at 256x256, 2 layers, half widths, 30 epochs',
+  { backbone: 'tf_efficientnet_b0', outIndices: [2, 3], imageSize: [256, 256], resize: 256 },
+  { epochs: 30, batchSize: 4, lr: 3e-4 },
+);
 
 /**
  * What `rlr demo` trains: small input, one narrow layer, a few epochs. EfficientNet-B3 because the
  * demo usually runs without pretrained weights, and of B0, B3 and B6 with random calibrated
  * weights B3 gave the best image AUROC on the demo data for its cost (see the README).
  */
-export const demo: Preset = {
-  name: 'demo',
-  description: 'demo preset: EfficientNet-B3 levels 2,3 at 128x128, 1 layer of widths 32/64, 4 heads, 12 epochs',
-  model: {
-    ...paper.model,
-    backbone: 'tf_efficientnet_b3',
-    imageSize: [128, 128],
-    resize: 128,
-    layers: 1,
-    hidden: [32, 64],
-    heads: 4,
-  },
-  train: { epochs: 12, batchSize: 8, lr: 1e-3, seed: 3407 },
-};
+export const demo: Preset = preset(
+  'demo',
+  'demo preset: EfficientNet-B3 levels 2,3 at 128x128, 1 layer of widths 32/64, 4 heads, 12 epochs',
+  { backbone: 'tf_efficientnet_b3', outIndices: [2, 3], imageSize: [128, 128], resize: 128 },
+  { epochs: 12, batchSize: 8, lr: 1e-3 },
+);
 
 /** Every preset by name. */
-export const PRESETS: Readonly<Record<string, Preset>> = { paper, fast, demo };
+export const PRESETS: Readonly<Record<PresetName, Preset>> = { paper, fast, demo };
 
-/** The preset called `name`, or undefined. */
+/** The preset called `name` (a copy), or undefined. */
 export function getPreset(name: string): Preset | undefined {
-  return Object.hasOwn(PRESETS, name) ? structuredClone(PRESETS[name]) : undefined;
+  return (PRESET_NAMES as readonly string[]).includes(name) ? structuredClone(PRESETS[name as PresetName]) : undefined;
 }

@@ -4,7 +4,7 @@ import { classifyError, formatError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { Logger } from './log.js';
 import type { TextSink } from './progress.js';
-import { PRESETS } from './presets.js';
+import { PRESET_NAMES } from './preset-names.js';
 import { FORMATS } from './settings.js';
 import { VERSION } from './version.js';
 
@@ -144,7 +144,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   const train = program
     .command('train')
     .description('train one unified RLR model on the normal images of every category')
-    .addOption(new Option('--preset <name>', 'starting settings').choices(Object.keys(PRESETS)))
+    .addOption(new Option('--preset <name>', 'starting settings').choices([...PRESET_NAMES]))
     .option('--backbone <name>', 'feature extractor, e.g. tf_efficientnet_b6, tf_efficientnet_b0, mobilenet_v1_0.75')
     .option('--out-indices <list>', 'backbone stages used as levels, e.g. 2,3')
     .option('--image-size <size>', 'crop size: 256 or HxW such as 256x640')
@@ -154,6 +154,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--layers <n>', 'attention layers per level')
     .option('--hidden <list>', 'hidden width per level, e.g. 256,512')
     .option('--heads <n>', 'attention heads')
+    .option('--window <list>', 'attention window (odd), one for all levels or one per level, e.g. 5 or 7,5 (default: by grid size, 16→5, 32→7, 64→11, smaller grids less)')
     .option('--lr <x>', 'Adam learning rate')
     .option('--seed <n>', 'random seed (initialisation, jitter, shuffling)')
     .option('--out <run-dir>', 'run folder: model, checkpoints, feature cache, history (default: runs/<preset>-<time>)')

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { CHECKPOINT_INDEX } from '@rlr/core';
 import { writeJsonAtomic } from './atomic-write.js';
 import { modelError } from './errors.js';
 import type { RunSettings } from './run-settings.js';
@@ -90,4 +91,17 @@ export async function readHistory(dir: string): Promise<EpochRecord[]> {
 
 export function writeHistory(dir: string, h: EpochRecord[]): Promise<void> {
   return writeJsonAtomic(runPath(dir, 'history'), h);
+}
+
+/**
+ * After a new run failed: when it has no checkpoint (nothing to resume), remove the run.json and
+ * history.json it wrote, so that rerunning the same command does not find "a run" there. The
+ * feature cache stays (a complete one is reused by the rerun).
+ * @returns whether the files were removed
+ */
+export async function discardUnstartedRun(dir: string): Promise<boolean> {
+  if (existsSync(join(dir, RUN_FILES.checkpoint, CHECKPOINT_INDEX))) return false;
+  await rm(runPath(dir, 'manifest'), { force: true });
+  await rm(runPath(dir, 'history'), { force: true });
+  return true;
 }

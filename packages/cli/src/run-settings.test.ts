@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { flagSettings, resolveRunSettings } from './run-settings.js';
+import { flagSettings, resolveRunSettings, rlrConfig } from './run-settings.js';
 
 describe('run settings', () => {
   it('starts from the preset and lets later sources override', () => {
@@ -12,9 +12,26 @@ describe('run settings', () => {
     expect(s.data).toMatchObject({ root: '/d', format: 'mvtec' });
   });
 
-  it('derives hidden widths from out indices unless given', () => {
+  it("derives hidden widths from the preset's rule (d = dPerStride × stride) unless given", () => {
     expect(resolveRunSettings({ data: '/d', format: 'mvtec', outIndices: [1, 2, 3] }).model.hidden).toEqual([128, 256, 512]);
+    expect(resolveRunSettings({ data: '/d', format: 'mvtec', preset: 'fast', outIndices: [1, 2] }).model.hidden).toEqual([64, 128]);
     expect(resolveRunSettings({ data: '/d', format: 'mvtec', outIndices: [1, 2], hidden: [64, 64] }).model.hidden).toEqual([64, 64]);
+    expect(() => resolveRunSettings({ data: '/d', format: 'mvtec', backbone: 'resnet50' })).toThrow(/unknown backbone "resnet50"/);
+  });
+
+  it('takes --window for all levels or per level, and checks it against the grids before anything runs', () => {
+    const base = { data: '/d', format: 'mvtec' as const, preset: 'demo' };
+    expect(resolveRunSettings({ ...base, window: [3] }).model.window).toEqual([3]);
+    expect(rlrConfig(resolveRunSettings({ ...base, window: [7, 5] })).window).toEqual([7, 5]);
+    expect(rlrConfig(resolveRunSettings({ ...base, window: [3] })).window).toBe(3);
+    expect(rlrConfig(resolveRunSettings(base)).window).toBeUndefined();
+    // 64 px at strides 8 and 16: grids 8x8 and 4x4; the default windows (5, 3) fit.
+    expect(() => resolveRunSettings({ ...base, imageSize: [64, 64] })).not.toThrow();
+    expect(() => resolveRunSettings({ ...base, imageSize: [64, 64], window: [5] })).toThrow(
+      /do not fit the 8x8 and 4x4 feature grids of 64x64 images: RLR level 1 window: window 5 covers the whole 4x4 grid.*at most 3/,
+    );
+    expect(() => resolveRunSettings({ ...base, window: [4] })).toThrow(/--window 4 is not a positive odd number/);
+    expect(() => resolveRunSettings({ ...base, window: [5, 5, 5] })).toThrow(/--window has 3 values but --out-indices has 2 levels/);
   });
 
   it('rejects inconsistent settings with the fix', () => {

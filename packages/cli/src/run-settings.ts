@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { backboneFeatureInfo } from '@rlr/backbones';
+import { resolveLevels, specFromFeatureInfo, type RLRConfig } from '@rlr/core';
 import { loadConfigFile } from './config-file.js';
 import { usageError } from './errors.js';
-import { getPreset, hiddenForIndex, PRESETS, type ModelSettings, type TrainSettings } from './presets.js';
+import { PRESET_NAMES } from './preset-names.js';
+import { getPreset, presetWidths, type ModelSettings, type TrainSettings } from './presets.js';
 import { flagName, isSettingName, parseSetting, type DatasetFormat, type SettingValues } from './settings.js';
 
 /** Where the images come from (the dataset part of the settings). */
@@ -77,14 +80,20 @@ export function dataSettings(s: SettingValues, command: string): DataSettings {
 export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper'): RunSettings {
   const name = s.preset ?? defaultPreset;
   const preset = getPreset(name);
-  if (!preset) throw usageError(`unknown preset "${name}"`, `use one of ${Object.keys(PRESETS).join(', ')}`);
+  if (!preset) throw usageError(`unknown preset "${name}"`, `use one of ${PRESET_NAMES.join(', ')}`);
   const model: ModelSettings = { ...preset.model };
   if (s.backbone !== undefined) model.backbone = s.backbone;
-  if (s.outIndices !== undefined) {
-    model.outIndices = s.outIndices;
-    if (s.hidden === undefined) model.hidden = s.outIndices.map(hiddenForIndex);
-  }
+  if (s.outIndices !== undefined) model.outIndices = s.outIndices;
   if (s.hidden !== undefined) model.hidden = s.hidden;
+  else if (s.backbone !== undefined || s.outIndices !== undefined) {
+    // Other levels: the preset's widths for their strides (d = dPerStride × stride).
+    try {
+      model.hidden = presetWidths(preset.name, model.backbone, model.outIndices);
+    } catch (e) {
+      throw usageError((e as Error).message, 'pick a registered --backbone and --out-indices it has (see `rlr train --help`)');
+    }
+  }
+  if (s.window !== undefined) model.window = s.window;
   if (s.imageSize !== undefined) {
     model.imageSize = s.imageSize;
     if (s.resize === undefined) model.resize = Math.min(...s.imageSize);
@@ -98,7 +107,47 @@ export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper'): R
   if (s.lr !== undefined) train.lr = s.lr;
   if (s.seed !== undefined) train.seed = s.seed;
   checkModel(model, train);
-  return { preset: name, data: dataSettings(s, 'train'), model, train, weights: s.weights };
+  const settings: RunSettings = { preset: name, data: dataSettings(s, 'train'), model, train, weights: s.weights };
+  checkModelFits(settings);
+  return settings;
+}
+
+/** The @rlr/core model configuration of a run's settings. */
+export function rlrConfig(s: RunSettings): Partial<RLRConfig> {
+  const w = s.model.window;
+  return {
+    d: s.model.hidden,
+    heads: s.model.heads,
+    layers: s.model.layers,
+    ffnRatio: s.model.ffnRatio,
+    alpha: s.model.alpha,
+    jitterScale: s.model.jitterScale,
+    window: w === undefined ? undefined : w.length === 1 ? w[0] : w,
+    seed: s.train.seed,
+  };
+}
+
+/**
+ * Check that the model settings fit the backbone's feature grids at the crop size (widths, heads,
+ * windows), from the backbone's registry entry: no weights, no data, nothing written yet.
+ * @throws a usage error naming the level, its grid and the flag to change
+ */
+export function checkModelFits(s: RunSettings): void {
+  let info;
+  try {
+    info = backboneFeatureInfo(s.model.backbone, s.model.outIndices);
+  } catch (e) {
+    throw usageError((e as Error).message, 'pick a registered --backbone and --out-indices it has (see `rlr train --help`)');
+  }
+  const spec = specFromFeatureInfo(info, s.model.imageSize);
+  try {
+    resolveLevels(spec, rlrConfig(s));
+  } catch (e) {
+    throw usageError(
+      `the model settings do not fit the ${spec.levels.map((l) => l.grid.join('x')).join(' and ')} feature grids of ${s.model.imageSize.join('x')} images: ${(e as Error).message}`,
+      'use a larger --image-size, other --out-indices, or other --hidden/--heads/--window',
+    );
+  }
 }
 
 function checkModel(m: ModelSettings, t: TrainSettings): void {
@@ -109,6 +158,12 @@ function checkModel(m: ModelSettings, t: TrainSettings): void {
     if (d <= 0 || d % m.heads !== 0) throw usageError(`hidden width ${d} is not a positive multiple of ${m.heads} heads`, 'use widths divisible by --heads, e.g. 128 or 256');
   }
   if (m.layers < 1) throw usageError('--layers must be at least 1', 'use --layers 1 or more');
+  if (m.window !== undefined) {
+    if (m.window.length !== 1 && m.window.length !== m.outIndices.length) {
+      throw usageError(`--window has ${m.window.length} values but --out-indices has ${m.outIndices.length} levels`, 'give one window for all levels (--window 5) or one per level (--window 7,5)');
+    }
+    for (const w of m.window) if (w < 1 || w % 2 === 0) throw usageError(`--window ${w} is not a positive odd number`, 'use odd windows such as 3, 5 or 7, or leave --window out for the default by grid size');
+  }
   if (t.batchSize < 1) throw usageError('--batch-size must be at least 1', 'use --batch-size 1 or more');
   if (t.lr <= 0) throw usageError('--lr must be positive', 'e.g. --lr 1e-4');
   if (m.resize < Math.min(...m.imageSize)) {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { camelCase, flagName, parseImageSize, parseSetting } from './settings.js';
-import { fast, getPreset, hiddenForIndex, paper } from './presets.js';
+import { presets as modelPresets } from '@rlr/core';
+import { PRESET_NAMES } from './preset-names.js';
+import { demo, fast, getPreset, paper, PRESETS } from './presets.js';
 
 describe('settings', () => {
   it('parses sizes as HxW', () => {
@@ -32,7 +34,21 @@ describe('presets', () => {
   it('paper is SPEC section 3', () => {
     expect(paper.model).toMatchObject({ backbone: 'tf_efficientnet_b6', outIndices: [2, 3], imageSize: [256, 256], layers: 4, hidden: [256, 512], heads: 8, ffnRatio: 4, alpha: 2, jitterScale: 4 });
     expect(paper.train).toEqual({ epochs: 200, batchSize: 4, lr: 1e-4, seed: 3407 });
-    expect(paper.model.hidden).toEqual(paper.model.outIndices.map(hiddenForIndex));
+  });
+
+  it("take their model hyperparameters from @rlr/core's presets of the same name", () => {
+    expect([...PRESET_NAMES].sort()).toEqual(Object.keys(modelPresets).sort());
+    expect(Object.keys(PRESETS).sort()).toEqual(Object.keys(modelPresets).sort());
+    for (const p of Object.values(PRESETS)) {
+      const m = modelPresets[p.name];
+      expect([p.model.heads, p.model.layers, p.model.ffnRatio, p.model.alpha, p.model.jitterScale, p.train.seed], p.name).toEqual([m.heads, m.layers, m.ffnRatio, m.alpha, m.jitterScale, m.seed]);
+    }
+    // Widths: d = dPerStride × stride at the backbone's levels 2 and 3 (strides 8 and 16).
+    expect([paper.model.hidden, fast.model.hidden, demo.model.hidden]).toEqual([
+      [256, 512],
+      [128, 256],
+      [32, 64],
+    ]);
   });
 
   it('fast is cheaper than paper on every axis it changes', () => {

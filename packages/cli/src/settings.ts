@@ -31,6 +31,7 @@ export const SETTING_KINDS = {
   layers: 'int',
   hidden: 'intList',
   heads: 'int',
+  window: 'intList',
   lr: 'float',
   seed: 'int',
   backend: 'string',
@@ -61,6 +62,7 @@ export type SettingValues = Partial<{
   layers: number;
   hidden: number[];
   heads: number;
+  window: number[];
   lr: number;
   seed: number;
   backend: string;
@@ -153,6 +155,8 @@ function hintFor(name: SettingName): string {
     case 'outIndices':
     case 'hidden':
       return 'use a comma-separated list of integers, e.g. 2,3';
+    case 'window':
+      return 'use one odd window for all levels (5) or one per level (7,5)';
     default:
       return `see \`rlr train --help\` for ${flagName(name)}`;
   }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
@@ -233,6 +233,26 @@ describe.skipIf(!binBuilt)('bad input reaches the user as one line and a fix', (
     const r = await runBin(['train', '--data', mvtec, '--format', 'mvtec', '--hidden', '100', '--out', join(mvtec, '..', 'r4')]);
     expect(r.code, r.stderr.slice(-1500)).toBe(2);
     expectShortError(r.stderr);
+  });
+
+  it('a failed train leaves nothing that stops the same command from running again', async () => {
+    await rm(join(mvtec, 'grid', 'train', 'good', 'zz_broken.png'), { force: true }); // left by the test above
+    // Settings that do not fit the grids (64 px at levels 1, 2: 16x16 and 8x8) fail before anything is written.
+    const out = join(mvtec, '..', 'r5');
+    const bad = await runBin(['train', '--data', mvtec, '--format', 'mvtec', ...MODEL, '--window', '9', '--epochs', '1', '--out', out]);
+    expect(bad.code, bad.stderr.slice(-1500)).toBe(2);
+    expectShortError(bad.stderr);
+    expect(bad.stderr).toMatch(/RLR level 1 window: window 9 covers the whole 8x8 grid.*at most 7/);
+    expect(existsSync(out)).toBe(false);
+    // A run that fails after it started (diverging before its first checkpoint) removes its run.json.
+    const diverged = await runBin(['train', '--data', mvtec, '--format', 'mvtec', ...MODEL, '--epochs', '3', '--checkpoint-every', '0', '--lr', '1e30', '--out', out]);
+    expect(diverged.code, diverged.stderr.slice(-1500)).toBe(2);
+    expect(diverged.stderr).toMatch(/training diverged[\s\S]*fix: lower --lr/);
+    expect(existsSync(join(out, 'run.json'))).toBe(false);
+    const ok = await runBin(['train', '--data', mvtec, '--format', 'mvtec', ...MODEL, '--window', '5,3', '--epochs', '1', '--out', out, '--json']);
+    expect(ok.code, ok.stderr.slice(-1500)).toBe(0);
+    expect(jsonLines(ok.stdout).some((e) => e.event === 'progress' && e.task === 'extract features')).toBe(false); // the cache was kept
+    expect(JSON.parse(await readFile(join(out, 'model', 'config.json'), 'utf8')).levels.map((l: { window: number }) => l.window)).toEqual([5, 3]);
   });
 });
 

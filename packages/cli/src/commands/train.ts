@@ -12,8 +12,8 @@ import { trainingFeatures } from '../features.js';
 import { formatDuration, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
 import { saveModelDir } from '../model-io.js';
-import { readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
-import { fileAndFlagSettings, resolveRunSettings, type RunSettings } from '../run-settings.js';
+import { discardUnstartedRun, readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
+import { fileAndFlagSettings, resolveRunSettings, rlrConfig, type RunSettings } from '../run-settings.js';
 import { calibrationSamples, loadImages } from '../scorer.js';
 import type { SettingValues } from '../settings.js';
 import { packageVersion } from '../version.js';
@@ -101,19 +101,11 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
   const spec = specFromFeatureInfo(backbone.extractor.featureInfo, settings.model.imageSize);
   let model: RLRModel;
   try {
-    model = createRLR(spec, {
-      d: settings.model.hidden,
-      heads: settings.model.heads,
-      layers: settings.model.layers,
-      ffnRatio: settings.model.ffnRatio,
-      alpha: settings.model.alpha,
-      jitterScale: settings.model.jitterScale,
-      seed: settings.train.seed,
-    });
+    model = createRLR(spec, rlrConfig(settings));
   } catch (e) {
     throw usageError(
       `the model settings do not fit the ${spec.levels.map((l) => l.grid.join('x')).join(' and ')} feature grids: ${(e as Error).message}`,
-      'use a larger --image-size, other --out-indices, or other --hidden/--heads',
+      'use a larger --image-size, other --out-indices, or other --hidden/--heads/--window',
     );
   }
   const features = await trainingFeatures(train, backbone.extractor, g, fileStore(runPath(o.runDir, 'features')), {
@@ -240,17 +232,25 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     }
   }
   ctx.log.info(`run folder: ${runDir}`);
-  const outcome = await trainRun(settings, {
-    runDir,
-    resume,
-    backend: parseBackendName(given.backend),
-    offline: Boolean(opts.offline),
-    cacheDir: opts.cacheDir as string | undefined,
-    checkpointEvery: given.checkpointEvery ?? 1,
-    cwd: ctx.cwd,
-    log: ctx.log,
-    signal: ctx.signal,
-  });
+  let outcome: TrainOutcome;
+  try {
+    outcome = await trainRun(settings, {
+      runDir,
+      resume,
+      backend: parseBackendName(given.backend),
+      offline: Boolean(opts.offline),
+      cacheDir: opts.cacheDir as string | undefined,
+      checkpointEvery: given.checkpointEvery ?? 1,
+      cwd: ctx.cwd,
+      log: ctx.log,
+      signal: ctx.signal,
+    });
+  } catch (e) {
+    // A new run that failed before its first checkpoint leaves nothing to resume: remove its
+    // run.json so the same command can simply be run again (the feature cache is kept for it).
+    if (!resume) await discardUnstartedRun(runDir);
+    throw e;
+  }
   const last = outcome.history.at(-1);
   const text = [
     '',
