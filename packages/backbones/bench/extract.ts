@@ -1,12 +1,15 @@
 /**
- * Feature-extraction throughput of tf_efficientnet_b6 (outIndices [2, 3], RLR's levels).
+ * Feature-extraction throughput of tf_efficientnet_b6 (outIndices [2, 3], RLR's levels), in this
+ * thread (serial) and split over an `@rlr/core/node` worker pool (parallel), with the ratio.
  *
  *   npx tsx bench/extract.ts                       # wasm 256x256 batch 8, then cpu 128x128 batch 2
- *   npx tsx bench/extract.ts --backend wasm --size 256 --batch 8 --runs 5
+ *   npx tsx bench/extract.ts --backend wasm --size 256 --batch 8 --runs 5 --workers 2
+ *   npx tsx bench/extract.ts --backend wasm --no-serial
  *
  * Weights: the truncated B6 fixture from ../shared when present (real layout, calibrated values),
  * else seeded random weights; the numbers do not depend on the values. The reference is a PyTorch
- * CPU build of the same network on the same 2-core machine: 0.4–0.5 s per image.
+ * CPU build of the same network on the same 2-core machine: 0.4–0.5 s per image. On a shared
+ * machine compare serial and parallel within one run (check `uptime`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -15,8 +18,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
 import { parseSafetensors } from '@rlr/core';
+import { createWorkerPool } from '@rlr/core/node';
 import { EfficientNetExtractor, randomEfficientNetWeights, type TensorMap } from '../src/index.js';
+import { backboneRecipe } from '../src/node/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +31,9 @@ const { values } = parseArgs({
     batch: { type: 'string' },
     runs: { type: 'string', default: '3' },
     model: { type: 'string', default: 'tf_efficientnet_b6' },
+    workers: { type: 'string', default: 'auto' },
+    'no-serial': { type: 'boolean' },
+    'no-parallel': { type: 'boolean' },
   },
 });
 
@@ -41,37 +50,73 @@ function weights(model: string): { tensors: TensorMap; source: string } {
   return { tensors: randomEfficientNetWeights(model, { seed: 0 }), source: 'random' };
 }
 
+interface Run {
+  /** Seconds per batch of each timed run. */
+  times: number[];
+  /** Process CPU seconds (all threads) per batch. */
+  cpu: number[];
+}
+
+/** One untimed warm-up (kernel setup, memory growth), then `runs` timed batches. */
+async function time(runs: number, once: () => Promise<void>): Promise<Run> {
+  await once();
+  const r: Run = { times: [], cpu: [] };
+  for (let k = 0; k < runs; k++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await once();
+    const c = process.cpuUsage(c0);
+    r.times.push((performance.now() - t0) / 1000);
+    r.cpu.push((c.user + c.system) / 1e6);
+  }
+  return r;
+}
+
+function report(label: string, r: Run, batch: number): number {
+  const mean = r.times.reduce((a, b) => a + b, 0) / r.times.length;
+  const cpu = r.cpu.reduce((a, b) => a + b, 0) / r.cpu.length;
+  console.log(
+    `  ${label}: ${(batch / mean).toFixed(2)} images/s, ${(mean / batch).toFixed(3)} s/image mean, ` +
+      `${(Math.min(...r.times) / batch).toFixed(3)} s/image best of ${r.times.length}; CPU time (all threads) ${(cpu / batch).toFixed(3)} s/image`,
+  );
+  return batch / mean;
+}
+
 async function bench(backend: string, size: number, batch: number, runs: number, model: string): Promise<void> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} is not available`);
   await tf.ready();
   const { tensors, source } = weights(model);
   const net = new EfficientNetExtractor(model, tensors, { outIndices: [2, 3] });
   const images = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const once = () => {
-    const outs = net.extract(images);
-    outs[outs.length - 1].dataSync(); // wait for the work and read back like a caller would
-    tf.dispose(outs);
-  };
-  once(); // warm-up: kernel setup, memory growth
-  const times: number[] = [];
-  const cpuTimes: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    once();
-    const c = process.cpuUsage(c0);
-    times.push((performance.now() - t0) / 1000);
-    cpuTimes.push((c.user + c.system) / 1e6);
+  console.log(`${model} outIndices [2, 3] ${size}x${size} batch ${batch} on ${backend} (${source} weights), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}:`);
+  let serial: number | undefined;
+  if (!values['no-serial']) {
+    const r = await time(runs, async () => {
+      const outs = net.extract(images);
+      await Promise.all(outs.map((o) => o.data())); // wait for the work and read back like a caller would
+      tf.dispose(outs);
+    });
+    serial = report('serial (this thread)', r, batch);
   }
-  const cpu = cpuTimes.reduce((a, b) => a + b, 0) / cpuTimes.length;
-  const best = Math.min(...times);
-  const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  console.log(
-    `${model} outIndices [2, 3] ${size}x${size} batch ${batch} on ${backend} (${source} weights): ` +
-      `${(batch / mean).toFixed(2)} images/s, ${(mean / batch).toFixed(3)} s/image mean, ` +
-      `${(best / batch).toFixed(3)} s/image best of ${runs}; CPU time ${(cpu / batch).toFixed(3)} s/image ` +
-      `(on a shared machine CPU time is the steadier number)`,
-  );
+  if (!values['no-parallel']) {
+    const pool = await createWorkerPool({
+      backend,
+      backendModule: backend === 'cpu' ? '@tensorflow/tfjs-backend-cpu' : '@tensorflow/tfjs-backend-wasm',
+      workers: values.workers === 'auto' ? 'auto' : Number(values.workers),
+    });
+    try {
+      const remote = await pool.createExtractor(await backboneRecipe(net));
+      const data = (await images.data()) as Float32Array;
+      const r = await time(runs, async () => {
+        await remote.extract({ images: data, height: size, width: size });
+      });
+      const parallel = report(`parallel (${pool.size} workers)`, r, batch);
+      if (serial) console.log(`  speed-up: ${(parallel / serial).toFixed(2)}x`);
+      await remote.dispose();
+    } finally {
+      await pool.close();
+    }
+  }
   tf.dispose(images);
   net.dispose();
 }

@@ -16,6 +16,8 @@ import type { CacheOptions } from './weight-cache.js';
 export * from '../index.js';
 export { fileModelFiles, fileModelHandler } from './file-model-io.js';
 export { nodeSourceReader } from './node-source-reader.js';
+export { backboneRecipe } from './backbone-recipe.js';
+export { backboneFromWeights } from './backbone-worker.js';
 export {
   cachePathFor,
   defaultCacheDir,
