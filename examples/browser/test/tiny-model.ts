@@ -1,12 +1,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  calibrateBatchNorm,
-  createBackbone,
-  efficientNetArchitecture,
-  randomEfficientNetWeights,
-  saveBackboneWeights,
-} from '@rlr/backbones/node';
+import { createBackbone, saveBackboneWeights } from '@rlr/backbones/node';
 import {
   createRLR,
   extractFeatures,
@@ -40,19 +34,14 @@ export async function trainTinyModel(dir: string): Promise<TinyModel> {
   await generateDataset({ root, categories: ['disc'], trainCount: 12, testCount: 9, size: SIZE, seed: 5 });
   const data = await loadMvtec(root);
 
-  const arch = efficientNetArchitecture(BACKBONE);
-  const blockCount = Math.max(...OUT_INDICES.map((i) => arch.features[i].blockCount));
   let calibration: tf.Tensor4D | undefined;
   for await (const b of batches(data.train, { batchSize: data.train.length, resize: SIZE, crop: SIZE })) {
     calibration = tf.tensor4d(b.images, [b.samples.length, SIZE, SIZE, 3]);
   }
-  const weights = calibrateBatchNorm(BACKBONE, randomEfficientNetWeights(BACKBONE, { seed: 3, blockCount, head: false }), calibration!, {
-    blockCount,
-  }).weights;
+  const backbone = await createBackbone(BACKBONE, { weights: 'random', seed: 3, outIndices: OUT_INDICES, calibrationImages: calibration });
   calibration!.dispose();
-  const backbone = await createBackbone(BACKBONE, { weights, outIndices: OUT_INDICES });
 
-  const model = createRLR(specFromFeatureInfo(backbone.featureInfo, SIZE), { ...presets.fast, window: 3 });
+  const model = createRLR(specFromFeatureInfo(backbone.featureInfo, SIZE), presets.demo);
   const bank = new FeatureBank(extractorLevels(backbone, SIZE));
   await extractFeatures(backbone, batches(data.train, { batchSize: 6, resize: SIZE, crop: SIZE }), bank);
   const trainer = new Trainer(model, { epochs: 4, lr: 1e-3, batchSize: 4 });
@@ -62,7 +51,7 @@ export async function trainTinyModel(dir: string): Promise<TinyModel> {
   const modelDir = join(dir, 'model');
   const store = fileStore(modelDir);
   await saveModel(model, store, { backbone: backbone.toConfig(), preprocessing: { resize: SIZE, crop: SIZE } });
-  await saveBackboneWeights(store, backbone); // weights passed in memory: always written
+  await saveBackboneWeights(store, backbone); // random weights calibrated on the training images: always written
   model.dispose();
   backbone.dispose();
   return { modelDir, data };
