@@ -52,6 +52,14 @@ describe('checkScript', () => {
     expect(errors[7]).toMatch(/cannot check "curl"/);
   });
 
+  it('accepts variable assignments and repository scripts, and names a script that does not exist', () => {
+    const script = ['W=../shared/weights', 'G="--data d --format mvtec --weights $W"', 'FAST_FLAGS="--epochs 10" PAPER_FLAGS=\'--epochs 3\' packages/cli/bench/presets.sh generated /tmp/p $G'].join('\n');
+    const withScript = { ...ctx, exists: (p: string) => p === 'packages/cli/bench/presets.sh' || ctx.exists(p) };
+    expect(checkScript(script, withScript)).toEqual([]);
+    expect(checkScript('bench/nope.sh a b', withScript)).toEqual(['bench/nope.sh a b: no file bench/nope.sh']);
+    expect(words('A="x y" b \'c d\'')).toEqual(['A=x y', 'b', 'c d']);
+  });
+
   it('refuses commands it cannot check', () => {
     expect(checkScript('curl http://example', ctx)[0]).toMatch(/cannot check "curl"/);
   });

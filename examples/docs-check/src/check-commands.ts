@@ -1,8 +1,9 @@
 /**
  * Static checks for shell blocks that cannot run on a test machine (a GPU box, a real dataset,
  * a published package): every command must still name things that exist. Each line is split
- * into commands and each command must be one we know how to check; anything else is reported,
- * so a `check` block can never silently pass unchecked text.
+ * into commands and each command must be one we know how to check (rlr, npm, npx tsx, node, cd,
+ * a repository `.sh` script, variable assignments); anything else is reported, so a `check` block
+ * can never silently pass unchecked text.
  */
 
 export interface CommandContext {
@@ -39,11 +40,14 @@ export function logicalLines(script: string): string[] {
   return out;
 }
 
-/** Shell-ish word splitting with single and double quotes (no expansions). */
+/**
+ * Shell-ish word splitting with single and double quotes (no expansions); an assignment with a
+ * quoted value (`FLAGS="--epochs 3"`) is one word.
+ */
 export function words(command: string): string[] {
   const out: string[] = [];
-  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(command); m; m = re.exec(command)) out.push(m[1] ?? m[2] ?? m[3]);
+  const re = /([A-Za-z_][A-Za-z0-9_]*=)(?:"([^"]*)"|'([^']*)')|"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(command); m; m = re.exec(command)) out.push(m[1] !== undefined ? m[1] + (m[2] ?? m[3]) : (m[4] ?? m[5] ?? m[6]));
   return out;
 }
 
@@ -152,6 +156,9 @@ export function checkScript(script: string, ctx: CommandContext): string[] {
           if (!ctx.exists(next)) say([`no folder ${next}`]);
           cwd = next;
         }
+      } else if (cmd.endsWith('.sh')) {
+        // A script of the repository (its own arguments are its business).
+        if (!ctx.exists(joinPath(cwd, cmd))) say([`no file ${joinPath(cwd, cmd)}`]);
       } else if (cmd === 'export' || cmd === 'mkdir' || cmd === 'nvidia-smi') continue;
       else say([`cannot check "${cmd}": make the block runnable, or quote a tested file`]);
     }
