@@ -13,7 +13,7 @@ import type { GalleryEntry, ReportData } from './report-data.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';
 import type { EpochRecord } from './run-dir.js';
-import { scoreImages, type Scorer } from './scorer.js';
+import type { Scorer } from './scorer.js';
 
 /** Options of {@link evaluateRun}. */
 export interface EvaluateOptions {
@@ -62,7 +62,6 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   const groups = testByCategory(ds);
   if (groups.size === 0) throw dataError(`${ds.root}: the dataset has no test images`, 'evaluate on a dataset with a test split (folder format: --abnormal-dir and --normal-test-dir or a hold-out)');
   const total = [...groups.values()].reduce((n, l) => n + l.length, 0);
-  const { extractor } = scorer.backbone;
   const { resize, crop } = scorer.geometry;
   const task = o.log.progress('evaluate', total, 'img');
   const scored: ScoredItem[] = [];
@@ -79,7 +78,7 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
         throw new InterruptedError('evaluation interrupted; nothing was written', 'rerun rlr eval');
       }
       const ts = performance.now();
-      const r = await scoreImages(extractor, scorer.model, b);
+      const r = await scorer.score(b);
       scoringS += (performance.now() - ts) / 1000;
       const labels = Uint8Array.from(b.samples, (s) => s.label);
       const tm = performance.now();
@@ -175,7 +174,7 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
   const raw: { sample: Sample; reason: string; image: Float32Array; mask?: Uint8Array; map: Float32Array; score: number }[] = [];
   const reasonOf = new Map(picks.map((p) => [p.sample.path, p.reason]));
   for await (const b of batches(picks.map((p) => p.sample), { batchSize, resize, crop })) {
-    const r = await scoreImages(scorer.backbone.extractor, scorer.model, b);
+    const r = await scorer.score(b);
     const px = b.height * b.width;
     b.samples.forEach((s, i) => {
       raw.push({
@@ -221,7 +220,7 @@ async function writeAllHeatmaps(scorer: Scorer, samples: Sample[], outDir: strin
   const { resize, crop } = scorer.geometry;
   const task = o.log.progress('heatmaps', samples.length, 'img');
   for await (const b of batches(samples, { batchSize: o.batchSize, resize, crop })) {
-    const r = await scoreImages(scorer.backbone.extractor, scorer.model, b);
+    const r = await scorer.score(b);
     const px = b.height * b.width;
     for (const [i, s] of b.samples.entries()) {
       const map = r.maps.subarray(i * px, (i + 1) * px);

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { extractFeatures, extractorLevels, FeatureCache, type BlobStore, type FeatureExtractor, type FeatureSource } from '@rlr/core';
+import type { WorkerPool } from '@rlr/core/node';
+import { backboneRecipe } from '@rlr/backbones/node';
 import type { ImageBatch, Sample } from '@rlr/data';
 import { batches } from '@rlr/data/node';
 import { InterruptedError } from './errors.js';
@@ -23,14 +25,15 @@ const IN_MEMORY_BYTES = 3e9;
  * The training features of `samples`, extracted once into `store` (the run's `features/`
  * folder, @rlr/core's FeatureCache). A complete cache made with the same backbone, geometry and
  * image list is reused (a rerun or `--resume` skips the backbone); anything else is re-extracted.
- * `signal` stops extraction between batches (the partial cache is not committed).
+ * `signal` stops extraction between batches (the partial cache is not committed). With `pool`,
+ * each batch's images are split over the worker threads (each runs an exact copy of `extractor`).
  */
 export async function trainingFeatures(
   samples: Sample[],
   extractor: FeatureExtractor,
   g: ImageGeometry,
   store: BlobStore,
-  opts: { batchSize: number; log: Logger; signal?: AbortSignal },
+  opts: { batchSize: number; log: Logger; signal?: AbortSignal; pool?: WorkerPool },
 ): Promise<{ source: FeatureSource; cached: boolean; seconds: number }> {
   const levels = extractorLevels(extractor, g.crop);
   const meta = { backbone: extractor.toConfig(), resize: g.resize, crop: g.crop, images: samples.map((s) => s.path) };
@@ -64,10 +67,20 @@ export async function trainingFeatures(
     }
   }
   let seen = 0;
-  await extractFeatures(extractor, stopping(), writer, (done) => {
+  const progress = (done: number) => {
     task.tick(done - seen);
     seen = done;
-  });
+  };
+  if (opts.pool) {
+    const remote = await opts.pool.createExtractor(await backboneRecipe(extractor));
+    try {
+      await remote.extractFeatures(stopping(), writer, progress);
+    } finally {
+      await remote.dispose();
+    }
+  } else {
+    await extractFeatures(extractor, stopping(), writer, progress);
+  }
   const source = await writer.finish();
   const seconds = task.done();
   opts.log.event('features', { images: samples.length, seconds, store: store.location });

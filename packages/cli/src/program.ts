@@ -30,6 +30,10 @@ function backendOption(cmd: Command): Command {
   return cmd.addOption(new Option('--backend <name>', 'tfjs backend: auto (fastest installed), tensorflow, wasm, cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']));
 }
 
+function workersOption(cmd: Command): Command {
+  return cmd.option('--workers <n>', 'worker threads for feature extraction, training steps and inference: auto (one per core, the default) or a number; 1 computes in the main thread');
+}
+
 function dataOptions(cmd: Command): Command {
   return cmd
     .option('--data <root>', 'dataset root folder')
@@ -164,6 +168,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   dataOptions(train);
   weightsOptions(train);
   backendOption(train);
+  workersOption(train);
   outputOptions(train).addHelpText('after', EXAMPLES.train).action(wrap(() => import('./commands/train.js')));
 
   const evalCmd = program
@@ -177,6 +182,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   dataOptions(evalCmd);
   weightsOptions(evalCmd);
   backendOption(evalCmd);
+  workersOption(evalCmd);
   outputOptions(evalCmd).addHelpText('after', EXAMPLES.eval).action(wrap(() => import('./commands/eval.js')));
   cmds.push(evalCmd);
 
@@ -191,6 +197,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--no-heatmaps', 'do not write overlay PNGs');
   weightsOptions(predict);
   backendOption(predict);
+  workersOption(predict);
   outputOptions(predict).addHelpText('after', EXAMPLES.predict).action(wrap(() => import('./commands/predict.js')));
   cmds.push(predict);
 
@@ -207,6 +214,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--json <file>', 'also write the results as a JSON array to this file')
     .addOption(new Option('--child').hideHelp());
   weightsOptions(bench);
+  workersOption(bench);
   bench
     .option('-q, --quiet', 'print only the result and errors')
     .option('-v, --verbose', 'show stack traces and extra detail')
@@ -221,6 +229,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--epochs <n>', 'override the demo preset\'s epochs');
   weightsOptions(demo);
   backendOption(demo);
+  workersOption(demo);
   outputOptions(demo).addHelpText('after', EXAMPLES.demo).action(wrap(() => import('./commands/demo.js')));
   cmds.push(demo);
 

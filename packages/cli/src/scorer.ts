@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureExtractor, RLRModel } from '@rlr/core';
+import type { ParallelPredictor, RemoteExtractor, WorkerPool } from '@rlr/core/node';
+import { backboneRecipe } from '@rlr/backbones/node';
 import type { ImageBatch, Sample } from '@rlr/data';
 import { batches } from '@rlr/data/node';
 import { openRunBackbone, type LoadedBackbone } from './backbone.js';
@@ -25,7 +27,10 @@ export interface Scorer {
   backbone: LoadedBackbone;
   model: RLRModel;
   geometry: ImageGeometry;
-  dispose(): void;
+  /** Extract and score a batch (split over the worker threads when opened with a pool). */
+  score(b: ImageBatch): Promise<BatchScores>;
+  /** Release the model, the backbone and their copies in the workers (the pool stays open). */
+  dispose(): Promise<void>;
 }
 
 /** Options for rebuilding the backbone of a run. */
@@ -35,6 +40,8 @@ export interface OpenOptions {
   cacheDir?: string;
   cwd: string;
   log: Logger;
+  /** Worker threads to score on (see `startWorkers`); without it scoring runs in this thread. */
+  pool?: WorkerPool;
 }
 
 /** The geometry a run was trained at. */
@@ -83,14 +90,34 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     model.dispose();
     throw e;
   }
+  let parallel: { predictor: ParallelPredictor; extractor: RemoteExtractor } | undefined;
+  if (o.pool) {
+    // The workers get the exact weights the backbone runs with, and a replica of the model.
+    let extractor: RemoteExtractor | undefined;
+    try {
+      extractor = await o.pool.createExtractor(await backboneRecipe(backbone.extractor));
+      parallel = { extractor, predictor: await o.pool.predictor(model) };
+    } catch (e) {
+      await extractor?.dispose().catch(() => undefined);
+      model.dispose();
+      backbone.extractor.dispose();
+      throw e;
+    }
+  }
   return {
     manifest,
     backbone,
     model,
     geometry,
-    dispose() {
+    async score(b) {
+      if (!parallel) return scoreImages(backbone.extractor, model, b);
+      const p = await parallel.predictor.scoreImages(parallel.extractor, b.images, b.height, b.width, { batchSize: b.samples.length });
+      return { scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] };
+    },
+    async dispose() {
       model.dispose();
       backbone.extractor.dispose();
+      if (parallel) await Promise.all([parallel.predictor.close(), parallel.extractor.dispose()]);
     },
   };
 }

@@ -124,6 +124,27 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     }
   });
 
+  it('trains and scores the same with 1 and 2 worker threads (up to float rounding)', async () => {
+    const history = async (workers: number) => {
+      const dir = join(root, `workers-${workers}`);
+      const r = await runBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '2', '--out', dir, '--workers', String(workers), '--quiet']);
+      expect(r.code, r.stderr.slice(-1500)).toBe(0);
+      return { dir, losses: (JSON.parse(await readFile(join(dir, 'history.json'), 'utf8')) as { loss: number }[]).map((h) => h.loss) };
+    };
+    const serial = await history(1);
+    const parallel = await history(2);
+    parallel.losses.forEach((l, i) => expect(Math.abs(l - serial.losses[i]) / serial.losses[i], `epoch ${i + 1}`).toBeLessThan(1e-5));
+    const scores = async (workers: number) => {
+      const r = await runBin(['predict', '--model', parallel.dir, join(data, 'grid', 'test'), '--out', join(root, `pred-workers-${workers}`), '--no-heatmaps', '--workers', String(workers), '--json']);
+      expect(r.code, r.stderr.slice(-1500)).toBe(0);
+      return jsonLines(r.stdout).filter((e) => e.event === 'prediction').map((e) => e.score as number);
+    };
+    const one = await scores(1);
+    const two = await scores(2);
+    expect(two).toHaveLength(6);
+    two.forEach((s, i) => expect(Math.abs(s - one[i]) / Math.abs(one[i]), `image ${i}`).toBeLessThanOrEqual(1e-5));
+  });
+
   it('resumes a killed training from its last checkpoint', async () => {
     const dir = join(root, 'killed');
     const child = spawnBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '200', '--out', dir, '--json']);
@@ -259,15 +280,15 @@ describe.skipIf(!binBuilt)('bad input reaches the user as one line and a fix', (
 describe.skipIf(!binBuilt)('rlr bench', () => {
   it('measures a backend × preset in a child process and writes the JSON rows', async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'rlr-bench-')), 'bench.json');
-    const r = await runBin(['bench', '--backends', 'wasm', '--presets', 'demo', '--iterations', '1', '--warmup', '0', '--batch-size', '2', '--json', file]);
+    const r = await runBin(['bench', '--backends', 'wasm', '--presets', 'demo', '--iterations', '1', '--warmup', '0', '--batch-size', '2', '--workers', '2', '--json', file]);
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     expect(r.stdout).toMatch(/extract ms\/img/);
     const rows = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>[];
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ backend: 'wasm', preset: 'demo', backbone: 'tf_efficientnet_b3', image_size: [128, 128], batch: 2 });
+    expect(rows[0]).toMatchObject({ backend: 'wasm', workers: 2, preset: 'demo', backbone: 'tf_efficientnet_b3', image_size: [128, 128], batch: 2 });
     for (const k of ['extract_ms_per_image', 'train_step_ms_per_image', 'infer_ms_per_image', 'peak_rss_mb']) {
       expect(rows[0][k], k).toBeGreaterThan(0);
     }
-    expect(Object.keys(rows[0]).sort()).toEqual(['backbone', 'backend', 'batch', 'extract_ms_per_image', 'image_size', 'infer_ms_per_image', 'peak_rss_mb', 'preset', 'train_step_ms_per_image']);
+    expect(Object.keys(rows[0]).sort()).toEqual(['backbone', 'backend', 'batch', 'extract_ms_per_image', 'image_size', 'infer_ms_per_image', 'peak_rss_mb', 'preset', 'train_step_ms_per_image', 'workers']);
   });
 });

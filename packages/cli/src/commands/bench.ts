@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRLR, extractorLevels, FeatureBank, specFromFeatureInfo, Trainer } from '@rlr/core';
+import { createRLR, extractorLevels, FeatureBank, specFromFeatureInfo, Trainer, type FeatureExtractor, type RLRModel } from '@rlr/core';
+import type { WorkerPool } from '@rlr/core/node';
+import { backboneRecipe } from '@rlr/backbones/node';
 import { BACKENDS, initBackend, probeBackends, type BackendName } from '../backend.js';
 import { loadBackbone } from '../backbone.js';
 import { writeJsonAtomic } from '../atomic-write.js';
@@ -11,6 +13,7 @@ import { usageError } from '../errors.js';
 import { formatTable } from '../format.js';
 import { getPreset, PRESETS, type Preset } from '../presets.js';
 import { parseCount, parseImageSize } from '../settings.js';
+import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 
 /** One measured configuration (the published JSON schema of `rlr bench --json`). */
 export interface BenchRow {
@@ -19,6 +22,8 @@ export interface BenchRow {
   backbone: string;
   image_size: [number, number];
   batch: number;
+  /** Worker threads each batch was split over (1: the main thread alone). */
+  workers: number;
   /** Backbone forward pass (with the 3x3 smoothing), per image. */
   extract_ms_per_image: number;
   /** One RLR training step (forward, backward, Adam, all levels), per image of the batch. */
@@ -35,6 +40,7 @@ interface BenchSpec {
   iterations: number;
   warmup: number;
   weights?: string;
+  workers: WorkersOption;
 }
 
 function median(xs: number[]): number {
@@ -67,7 +73,29 @@ export async function measure(spec: BenchSpec, ctx: CommandContext): Promise<Ben
     ctx.log,
     async () => images.clone(),
   );
+  const pool = await startWorkers(backend, spec.workers, ctx.log);
+  try {
+    return { ...(await timeSteps(spec, extractor, images, pool)), backend, workers: pool?.size ?? 1 };
+  } finally {
+    await pool?.close();
+    tf.dispose(images);
+    extractor.dispose();
+  }
+}
+
+/** Extraction, training step and inference times per image, in the main thread or split over `pool`. */
+async function timeSteps(spec: BenchSpec, extractor: FeatureExtractor, images: tf.Tensor4D, pool: WorkerPool | undefined): Promise<Omit<BenchRow, 'backend' | 'workers'>> {
+  const { preset } = spec;
+  const [H, W] = preset.model.imageSize;
+  const B = preset.train.batchSize;
+  const data = { images: (await images.data()) as Float32Array, height: H, width: W };
+  // Parallel: every worker holds an exact copy of the backbone and scores its part of the batch.
+  const remote = pool ? await pool.createExtractor(await backboneRecipe(extractor)) : undefined;
   const extractMs = await timeIt(spec.warmup, spec.iterations, async () => {
+    if (remote) {
+      await remote.extract(data);
+      return;
+    }
     const maps = extractor.extract(images);
     await Promise.all(maps.map((m) => m.data()));
     tf.dispose(maps);
@@ -75,7 +103,7 @@ export async function measure(spec: BenchSpec, ctx: CommandContext): Promise<Ben
 
   const levels = extractorLevels(extractor, [H, W]);
   const maps = extractor.extract(images);
-  const model = createRLR(specFromFeatureInfo(extractor.featureInfo, [H, W]), {
+  const model: RLRModel = createRLR(specFromFeatureInfo(extractor.featureInfo, [H, W]), {
     d: preset.model.hidden,
     heads: preset.model.heads,
     layers: preset.model.layers,
@@ -87,24 +115,29 @@ export async function measure(spec: BenchSpec, ctx: CommandContext): Promise<Ben
   // A bank of (warmup + iterations) batches of real backbone features; one epoch = the timed steps.
   const bank = new FeatureBank(levels);
   for (let i = 0; i < spec.warmup + spec.iterations; i++) await bank.append(maps);
+  tf.dispose(maps);
   const stepTimes: number[] = [];
-  const trainer = new Trainer(model, { epochs: 1, batchSize: B, lr: preset.train.lr, seed: preset.train.seed });
+  const trainer = new Trainer(model, { epochs: 1, batchSize: B, lr: preset.train.lr, seed: preset.train.seed, pool });
   trainer.options.onBatch = (r) => {
     if (r.batch > spec.warmup) stepTimes.push((1000 * B) / r.imagesPerSecond);
   };
   await trainer.fit(bank);
   trainer.dispose();
 
+  const predictor = pool ? await pool.predictor(model) : undefined;
   const inferMs = await timeIt(spec.warmup, spec.iterations, async () => {
+    if (predictor && remote) {
+      await predictor.scoreImages(remote, data.images, H, W, { batchSize: B });
+      return;
+    }
     const f = extractor.extract(images);
     await model.predict(f, { batchSize: B });
     tf.dispose(f);
   });
-  tf.dispose([...maps, images]);
+  await predictor?.close();
+  await remote?.dispose();
   model.dispose();
-  extractor.dispose();
   return {
-    backend,
     preset: preset.name,
     backbone: preset.model.backbone,
     image_size: [H, W],
@@ -150,9 +183,10 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   const warmup = opts.warmup === undefined ? 1 : parseCount(opts.warmup, '--warmup');
   const presets = String(opts.presets ?? 'paper,fast').split(',').map((s) => s.trim()).filter(Boolean);
   presets.forEach((p) => presetFor(p, opts));
+  const workers = parseWorkers(opts.workers);
   if (opts.child) {
     const backend = String(opts.backends) as BackendName;
-    const row = await measure({ backend, preset: presetFor(presets[0], opts), iterations, warmup, weights: opts.weights as string | undefined }, ctx);
+    const row = await measure({ backend, preset: presetFor(presets[0], opts), iterations, warmup, weights: opts.weights as string | undefined, workers }, ctx);
     ctx.stdout.write(`${JSON.stringify(row)}\n`);
     return;
   }
@@ -168,7 +202,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   for (const backend of backends) {
     for (const preset of presets) {
       ctx.log.info(`measuring ${preset} on ${backend} …`);
-      const args = ['--backends', backend, '--presets', preset, '--iterations', String(iterations), '--warmup', String(warmup), ...passOn('--backbone', opts.backbone), ...passOn('--image-size', opts.imageSize), ...passOn('--batch-size', opts.batchSize), ...passOn('--weights', opts.weights)];
+      const args = ['--backends', backend, '--presets', preset, '--iterations', String(iterations), '--warmup', String(warmup), ...passOn('--backbone', opts.backbone), ...passOn('--image-size', opts.imageSize), ...passOn('--batch-size', opts.batchSize), ...passOn('--weights', opts.weights), '--workers', String(workers)];
       const row = await measureInChild(args);
       rows.push(row);
       ctx.log.event('bench', { ...row });
@@ -176,8 +210,8 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   }
   if (opts.json) await writeJsonAtomic(resolve(ctx.cwd, String(opts.json)), rows);
   const text = formatTable(
-    ['backend', 'preset', 'backbone', 'size', 'batch', 'extract ms/img', 'train ms/img', 'infer ms/img', 'peak RSS MB'],
-    rows.map((r) => [r.backend, r.preset, r.backbone, r.image_size.join('x'), r.batch, r.extract_ms_per_image.toFixed(1), r.train_step_ms_per_image.toFixed(1), r.infer_ms_per_image.toFixed(1), r.peak_rss_mb.toFixed(0)]),
+    ['backend', 'workers', 'preset', 'backbone', 'size', 'batch', 'extract ms/img', 'train ms/img', 'infer ms/img', 'peak RSS MB'],
+    rows.map((r) => [r.backend, r.workers, r.preset, r.backbone, r.image_size.join('x'), r.batch, r.extract_ms_per_image.toFixed(1), r.train_step_ms_per_image.toFixed(1), r.infer_ms_per_image.toFixed(1), r.peak_rss_mb.toFixed(0)]),
   );
   ctx.log.result(`${text}${opts.json ? `\n\nwritten to ${resolve(ctx.cwd, String(opts.json))}` : ''}`, { rows });
   void cmd;

@@ -9,6 +9,7 @@ import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration, formatMetric } from '../format.js';
 import { getPreset } from '../presets.js';
 import { parseCount, parseSetting } from '../settings.js';
+import { parseWorkers } from '../workers.js';
 import { evalRun, metricsTable } from './eval.js';
 import { trainRun } from './train.js';
 
@@ -57,6 +58,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   const preset = getPreset('demo')!;
   if (opts.epochs !== undefined) preset.train.epochs = parseCount(opts.epochs, '--epochs');
   const weights = opts.weights as string | undefined;
+  const workers = parseWorkers(opts.workers);
   const outcome = await trainRun(
     { preset: 'demo', data: { root: dataDir, format: 'mvtec' }, model: preset.model, train: preset.train, weights: weights === undefined ? undefined : (parseSetting('weights', weights, '--weights', ctx.cwd) as string) },
     {
@@ -70,12 +72,13 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
       log,
       signal: ctx.signal,
       allowRandomFallback: true,
+      workers,
     },
   );
   outcome.model.dispose();
   outcome.backbone.extractor.dispose();
 
-  const result = await evalRun({ runDir, outDir: reportDir, offline: true, cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log, signal: ctx.signal, title: 'RLR demo: synthetic multi-category dataset' });
+  const result = await evalRun({ runDir, outDir: reportDir, offline: true, cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log, signal: ctx.signal, title: 'RLR demo: synthetic multi-category dataset', backend: outcome.backend, workers });
   const m = result.metrics;
   const totalS = (performance.now() - t0) / 1000;
   const auroc = m.mean.image.auroc;

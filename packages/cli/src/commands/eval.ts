@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { initBackend, parseBackendName } from '../backend.js';
+import type { WorkerPool } from '@rlr/core/node';
+import { initBackend, parseBackendName, type BackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { describeDataset, loadDataset } from '../dataset.js';
 import { evaluateRun } from '../evaluate.js';
@@ -11,6 +12,7 @@ import { readHistory, readManifest, runPath, writeManifest } from '../run-dir.js
 import { dataSettings, fileAndFlagSettings, type DataSettings } from '../run-settings.js';
 import { openScorer } from '../scorer.js';
 import { parseCount } from '../settings.js';
+import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 
 /** The per-category summary table printed after an evaluation. */
 export function metricsTable(m: MetricsReport): string {
@@ -44,11 +46,24 @@ export interface EvalRunOptions {
   log: Logger;
   signal?: AbortSignal;
   title?: string;
+  /** The backend in use (from `initBackend`): the workers run the same one. */
+  backend: BackendName;
+  /** Worker threads for extraction and scoring (`--workers`; default auto). */
+  workers?: WorkersOption;
 }
 
 /** Evaluate a run folder and write the reports; returns the metrics and file paths. */
 export async function evalRun(o: EvalRunOptions) {
-  const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log });
+  const pool = await startWorkers(o.backend, o.workers ?? 'auto', o.log);
+  try {
+    return await evalWith(o, pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
+  const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool });
   try {
     const data = o.data ?? scorer.manifest.data;
     const ds = await loadDataset(data, scorer.manifest.train.seed, o.log);
@@ -73,7 +88,7 @@ export async function evalRun(o: EvalRunOptions) {
     await writeManifest(o.runDir, { ...(await readManifest(o.runDir)), report: o.outDir });
     return result;
   } finally {
-    scorer.dispose();
+    await scorer.dispose();
   }
 }
 
@@ -98,6 +113,8 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     cwd: ctx.cwd,
     log: ctx.log,
     signal: ctx.signal,
+    backend,
+    workers: parseWorkers(opts.workers),
   });
   const m = result.metrics;
   const text = [

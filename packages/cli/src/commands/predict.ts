@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { WorkerPool } from '@rlr/core/node';
 import type { ImageBatch, Sample } from '@rlr/data';
 import { batches, isImageName } from '@rlr/data/node';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -14,7 +15,8 @@ import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
 import type { Logger } from '../log.js';
 import { validateMetricsReport, type MetricsReport } from '../metrics-report.js';
 import { readManifest, runPath } from '../run-dir.js';
-import { openScorer, scoreImages, type Scorer } from '../scorer.js';
+import { openScorer, type Scorer } from '../scorer.js';
+import { parseWorkers, startWorkers } from '../workers.js';
 import { parseCount } from '../settings.js';
 
 /** One line of predictions.jsonl. */
@@ -85,7 +87,7 @@ function overlayName(path: string, used: Set<string>): string {
 
 /** Score one decoded batch and write its lines (and overlays). */
 async function handleBatch(scorer: Scorer, b: ImageBatch, ctx: { outDir: string; heatmaps: boolean; threshold: number | null; used: Set<string> }): Promise<PredictionLine[]> {
-  const r = await scoreImages(scorer.backbone.extractor, scorer.model, b);
+  const r = await scorer.score(b);
   const px = b.height * b.width;
   const lines: PredictionLine[] = [];
   for (const [i, s] of b.samples.entries()) {
@@ -113,7 +115,18 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   if (files.length === 0) throw dataError(`no images found in ${args.join(', ')}`, 'pass image files (png, jpg, bmp, tif, webp) or folders holding them');
   const backend = await initBackend(parseBackendName(opts.backend as string | undefined));
   ctx.log.info(`backend: ${backend}; ${files.length} image(s)`);
-  const scorer = await openScorer(runDir, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log });
+  const workers = parseWorkers(opts.workers);
+  const pool = await startWorkers(backend, workers, ctx.log);
+  try {
+    return await predictWith(runDir, outDir, batchSize, files, opts, ctx, pool);
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** {@link run} once the backend and the workers (if any) are up. */
+async function predictWith(runDir: string, outDir: string, batchSize: number, files: string[], opts: Record<string, unknown>, ctx: CommandContext, pool: WorkerPool | undefined): Promise<ExitCodeValue> {
+  const scorer = await openScorer(runDir, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, pool });
   const lines: PredictionLine[] = [];
   let threshold: { value: number | null; source: string } = { value: null, source: 'none' };
   try {
@@ -147,7 +160,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
     }
     task.done();
   } finally {
-    scorer.dispose();
+    await scorer.dispose();
   }
   const jsonl = join(outDir, 'predictions.jsonl');
   await writeFileAtomic(jsonl, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');

@@ -17,6 +17,8 @@ import { fileAndFlagSettings, resolveRunSettings, rlrConfig, type RunSettings } 
 import { calibrationSamples, loadImages } from '../scorer.js';
 import type { SettingValues } from '../settings.js';
 import { packageVersion } from '../version.js';
+import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
+import type { WorkerPool } from '@rlr/core/node';
 
 /** Settings `--resume` may change; anything else must match the run being resumed. */
 const RESUMABLE = new Set(['out', 'epochs', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir']);
@@ -48,6 +50,8 @@ export interface TrainRunOptions {
   signal: AbortSignal;
   /** Fall back to a random backbone when no pretrained weights are available offline (demo). */
   allowRandomFallback?: boolean;
+  /** Worker threads for feature extraction and training steps (`--workers`; default auto). */
+  workers?: WorkersOption;
 }
 
 /**
@@ -57,8 +61,18 @@ export interface TrainRunOptions {
  */
 export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promise<TrainOutcome> {
   const t0 = performance.now();
-  const { log } = o;
   const backend = await initBackend(o.backend);
+  const pool = await startWorkers(backend, o.workers ?? 'auto', o.log);
+  try {
+    return await trainOn(backend, pool, settings, o, t0);
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** {@link trainRun} once the backend and the workers (if any) are up. */
+async function trainOn(backend: BackendName, pool: WorkerPool | undefined, settings: RunSettings, o: TrainRunOptions, t0: number): Promise<TrainOutcome> {
+  const { log } = o;
   const ds = await loadDataset(settings.data, settings.train.seed, log);
   const train = trainSamples(ds);
   log.info(`data: ${describeDataset(ds)}`);
@@ -112,6 +126,7 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
     batchSize: Math.max(settings.train.batchSize, 8),
     log,
     signal: o.signal,
+    pool,
   });
 
   const checkpointStore = fileStore(runPath(o.runDir, 'checkpoint'));
@@ -123,6 +138,7 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
     checkpointEvery: o.checkpointEvery,
     store: checkpointStore,
     signal: o.signal,
+    pool,
   });
   let history: EpochRecord[] = [];
   if (o.resume) {
@@ -140,12 +156,9 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
   const remaining = Math.max(0, settings.train.epochs - trainer.epochsCompleted) * batchesPerEpoch;
   const task = log.progress('train', remaining, 'step');
   const tTrain = performance.now();
-  trainer.options.onBatch = async (r: BatchReport) => {
+  trainer.options.onBatch = (r: BatchReport) => {
     const loss = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
     task.tick(1, { epoch: `${r.epoch}/${r.epochs}`, loss });
-    // A training step on wasm/cpu resolves its promises as microtasks only; without a macrotask
-    // turn here the event loop never polls, and Ctrl-C (SIGINT) would not be seen until the end.
-    await new Promise((resolve) => setImmediate(resolve));
   };
   trainer.options.onEpoch = async (r: EpochReport) => {
     history.push({ epoch: r.epoch, loss: r.loss, seconds: r.seconds });
@@ -244,6 +257,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
       cwd: ctx.cwd,
       log: ctx.log,
       signal: ctx.signal,
+      workers: parseWorkers(opts.workers),
     });
   } catch (e) {
     // A new run that failed before its first checkpoint leaves nothing to resume: remove its
