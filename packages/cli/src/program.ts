@@ -5,6 +5,7 @@ import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { Logger } from './log.js';
 import type { TextSink } from './progress.js';
 import { PRESET_NAMES } from './preset-names.js';
+import { THRESHOLD_MODES } from './thresholds.js';
 import { FORMATS } from './settings.js';
 import { VERSION } from './version.js';
 
@@ -90,7 +91,10 @@ Examples:
   $ rlr predict --model runs/mvtec ./incoming --threshold 0.8 --json > scores.jsonl
 
 The threshold defaults to the pooled F1-max threshold of the model's latest \`rlr eval\` report
-(its metrics.json, wherever --out put it); without one, use --threshold.
+(its metrics.json, wherever --out put it); without one, use --threshold. With
+--threshold-mode category each image gets its category's F1-max threshold instead:
+  $ rlr predict --model runs/mvtec ./mvtec_ad/screw/test --threshold-mode category
+  $ rlr predict --model runs/mvtec ./incoming --category screw
 `,
   bench: `
 Examples:
@@ -193,6 +197,8 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .requiredOption('--model <run-dir>', 'run folder written by rlr train')
     .option('--out <dir>', 'where overlays and predictions.jsonl go (default: ./predictions)')
     .option('--threshold <x>', 'anomaly score threshold (default: from the eval report)')
+    .addOption(new Option('--threshold-mode <mode>', "which eval-report threshold labels an image: pooled (one for all, the default) or category (its category's, from --category or the image's <category>/ folder; else pooled)").choices([...THRESHOLD_MODES]))
+    .option('--category <name>', 'the category of every input image (implies --threshold-mode category)')
     .option('--batch-size <n>', 'images per inference batch')
     .option('--no-heatmaps', 'do not write overlay PNGs');
   weightsOptions(predict);

@@ -110,6 +110,34 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     for (const p of good) predicted.set(relative(data, p.path as string), p.score as number);
   });
 
+  it("--threshold-mode category labels each image with its category's threshold, falling back to the pooled one", async () => {
+    const loose = join(root, 'loose');
+    await import('node:fs/promises').then(async (fs) => {
+      await fs.mkdir(loose, { recursive: true });
+      await fs.copyFile(join(data, 'disc', 'test', 'good', '000.png'), join(loose, 'unsorted.png'));
+    });
+    const r = await runBin(['predict', '--model', run, join(data, 'grid', 'test'), join(data, 'disc', 'test'), loose, '--threshold-mode', 'category', '--out', join(root, 'pred-cat'), '--json', '--no-heatmaps']);
+    expect(r.code, r.stderr.slice(-1500)).toBe(0);
+    const metrics = JSON.parse(await readFile(join(root, 'report', 'metrics.json'), 'utf8')) as MetricsReport;
+    const events = jsonLines(r.stdout);
+    const preds = events.filter((e) => e.event === 'prediction');
+    expect(preds).toHaveLength(13);
+    for (const p of preds) {
+      const cat = relative(data, p.path as string).split('/')[0];
+      if ((p.path as string).startsWith(loose)) expect([p.category, p.threshold]).toEqual([null, metrics.pooled.image.threshold]);
+      else expect([p.category, p.threshold], p.path as string).toEqual([cat, metrics.categories[cat].image.threshold]);
+      expect(p.label).toBe((p.score as number) >= (p.threshold as number) ? 1 : 0);
+    }
+    expect(events.find((e) => e.event === 'warning')?.message).toMatch(/1 image\(s\) are in no known category folder, so they got the pooled threshold/);
+    expect(events.at(-1)).toMatchObject({ event: 'result', threshold_mode: 'category', thresholds: { grid: metrics.categories.grid.image.threshold, disc: metrics.categories.disc.image.threshold } });
+    // --category names the category of every input; one the report lacks is a usage error.
+    const forced = await runBin(['predict', '--model', run, loose, '--category', 'grid', '--out', join(root, 'pred-cat2'), '--json', '--no-heatmaps']);
+    expect(jsonLines(forced.stdout).find((e) => e.event === 'prediction')).toMatchObject({ category: 'grid', threshold: metrics.categories.grid.image.threshold });
+    const wrong = await runBin(['predict', '--model', run, loose, '--category', 'bottle', '--out', join(root, 'pred-cat3')]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--category bottle: .*has no threshold for it\n {2}fix: use one of disc, grid/);
+  });
+
   it('scores the same after the training images moved: the random backbone comes from the model folder', async () => {
     const moved = join(root, 'data-moved');
     await rename(data, moved);

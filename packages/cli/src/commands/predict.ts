@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { WorkerPool } from '@rlr/core/node';
@@ -8,16 +7,15 @@ import { batches, isImageName } from '@rlr/data/node';
 import { writeFileAtomic } from '../atomic-write.js';
 import { initBackend, parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
-import { classifyError, dataError, usageError } from '../errors.js';
+import { classifyError, dataError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatTable } from '../format.js';
 import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
-import type { Logger } from '../log.js';
-import { validateMetricsReport, type MetricsReport } from '../metrics-report.js';
 import { readManifest, runPath } from '../run-dir.js';
 import { openScorer, type Scorer } from '../scorer.js';
 import { parseWorkers, startWorkers } from '../workers.js';
 import { parseCount } from '../settings.js';
+import { thresholdPicker, type ThresholdPicker } from '../thresholds.js';
 
 /** One line of predictions.jsonl. */
 export interface PredictionLine {
@@ -26,6 +24,8 @@ export interface PredictionLine {
   /** 1 anomalous, 0 normal, null without a threshold or when the image failed. */
   label: 0 | 1 | null;
   threshold: number | null;
+  /** `--threshold-mode category`: the category whose threshold labelled the image (null: the pooled one). */
+  category?: string | null;
   heatmap: string | null;
   error?: string;
 }
@@ -54,29 +54,6 @@ export async function collectImages(inputs: string[], cwd: string): Promise<stri
   return [...out].sort();
 }
 
-/** The threshold: `--threshold`, else the pooled F1-max threshold of the run's latest eval report. */
-async function findThreshold(flag: unknown, runDir: string, log: Logger): Promise<{ value: number | null; source: string }> {
-  if (flag !== undefined) {
-    const v = Number(flag);
-    if (!Number.isFinite(v)) throw usageError(`--threshold: "${String(flag)}" is not a number`, 'pass a score, e.g. --threshold 1.5');
-    return { value: v, source: '--threshold' };
-  }
-  const report = (await readManifest(runDir)).report ?? runPath(runDir, 'report');
-  const file = join(report, 'metrics.json');
-  if (!existsSync(file)) {
-    log.warn(`no threshold: ${file} does not exist, so images get a score but no label (run \`rlr eval --model ${runDir}\` first, or pass --threshold)`);
-    return { value: null, source: 'none' };
-  }
-  const doc = JSON.parse(await readFile(file, 'utf8')) as MetricsReport;
-  const problems = validateMetricsReport(doc);
-  const t = doc.pooled?.image?.threshold;
-  if (problems.length > 0 || typeof t !== 'number') {
-    log.warn(`ignoring ${file}: ${problems[0] ?? 'it has no pooled threshold'}; pass --threshold`);
-    return { value: null, source: 'none' };
-  }
-  return { value: t, source: file };
-}
-
 function overlayName(path: string, used: Set<string>): string {
   const stem = basename(path, extname(path)).replace(/[^a-zA-Z0-9._-]+/g, '_');
   let name = `${stem}_overlay.png`;
@@ -85,23 +62,34 @@ function overlayName(path: string, used: Set<string>): string {
   return name;
 }
 
+/** The threshold line of the summary. */
+function thresholdSummary(t: ThresholdPicker, uncategorised: number): string {
+  if (t.pooled === null) return 'threshold: none (scores only)';
+  if (t.mode === 'pooled' || t.source === '--threshold') return `threshold: ${t.pooled.toPrecision(4)} (${t.source})`;
+  const each = Object.entries(t.categories).map(([c, v]) => `${c} ${v.toPrecision(4)}`).join(', ');
+  return `thresholds: per category (${each}; pooled ${t.pooled.toPrecision(4)} for ${uncategorised} image(s) of no known category) from ${t.source}`;
+}
+
 /** Score one decoded batch and write its lines (and overlays). */
-async function handleBatch(scorer: Scorer, b: ImageBatch, ctx: { outDir: string; heatmaps: boolean; threshold: number | null; used: Set<string> }): Promise<PredictionLine[]> {
+async function handleBatch(scorer: Scorer, b: ImageBatch, ctx: { outDir: string; heatmaps: boolean; thresholds: ThresholdPicker; used: Set<string> }): Promise<PredictionLine[]> {
   const r = await scorer.score(b);
   const px = b.height * b.width;
   const lines: PredictionLine[] = [];
   for (const [i, s] of b.samples.entries()) {
     const score = r.scores[i];
+    const { value: threshold, category } = ctx.thresholds.pick(s.path);
     let heatmap: string | null = null;
     if (ctx.heatmaps) {
       const map = r.maps.subarray(i * px, (i + 1) * px);
       // With a threshold, one fixed scale for all images: below half the threshold stays clear,
       // 1.5x the threshold and above is full red. Without one, each image uses its own range.
-      const range: MapRange = ctx.threshold !== null ? { min: 0.5 * ctx.threshold, max: 1.5 * ctx.threshold } : rangeOf(map);
+      const range: MapRange = threshold !== null ? { min: 0.5 * threshold, max: 1.5 * threshold } : rangeOf(map);
       heatmap = join(ctx.outDir, overlayName(s.path, ctx.used));
       await writeFileAtomic(heatmap, await encodePng(overlay(b.images.subarray(i * px * 3, (i + 1) * px * 3), map, range), b.height, b.width));
     }
-    lines.push({ path: s.path, score, label: ctx.threshold === null ? null : score >= ctx.threshold ? 1 : 0, threshold: ctx.threshold, heatmap });
+    const line: PredictionLine = { path: s.path, score, label: threshold === null ? null : score >= threshold ? 1 : 0, threshold, heatmap };
+    if (ctx.thresholds.mode === 'category') line.category = category;
+    lines.push(line);
   }
   return lines;
 }
@@ -126,14 +114,23 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
 
 /** {@link run} once the backend and the workers (if any) are up. */
 async function predictWith(runDir: string, outDir: string, batchSize: number, files: string[], opts: Record<string, unknown>, ctx: CommandContext, pool: WorkerPool | undefined): Promise<ExitCodeValue> {
+  const manifest = await readManifest(runDir);
+  // Thresholds first: a bad --threshold / --threshold-mode / --category fails before any model loads.
+  const thresholds = await thresholdPicker({
+    flag: opts.threshold,
+    mode: opts.thresholdMode,
+    category: opts.category,
+    reportDir: manifest.report ?? runPath(runDir, 'report'),
+    datasetRoots: manifest.data.format !== 'folder' && manifest.data.root ? [manifest.data.root] : [],
+    runDir,
+    log: ctx.log,
+  });
   const scorer = await openScorer(runDir, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, pool });
   const lines: PredictionLine[] = [];
-  let threshold: { value: number | null; source: string } = { value: null, source: 'none' };
   try {
-    threshold = await findThreshold(opts.threshold, runDir, ctx.log);
     const { resize, crop } = scorer.geometry;
     const samples: Sample[] = files.map((path) => ({ path, category: 'predict', label: 0, defectType: 'unknown' }));
-    const hctx = { outDir, heatmaps: opts.heatmaps !== false, threshold: threshold.value, used: new Set<string>() };
+    const hctx = { outDir, heatmaps: opts.heatmaps !== false, thresholds, used: new Set<string>() };
     const task = ctx.log.progress('predict', samples.length, 'img');
     for (let start = 0; start < samples.length; start += batchSize) {
       const chunk = samples.slice(start, start + batchSize);
@@ -150,7 +147,7 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
           } catch (e) {
             const { message } = classifyError(e);
             ctx.log.warn(`cannot read ${s.path}: ${message}`);
-            got.push({ path: s.path, score: null, label: null, threshold: threshold.value, heatmap: null, error: message });
+            got.push({ path: s.path, score: null, label: null, threshold: thresholds.pick(s.path).value, heatmap: null, error: message });
           }
         }
       }
@@ -166,6 +163,10 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
   await writeFileAtomic(jsonl, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const failed = lines.filter((l) => l.error !== undefined);
   const anomalous = lines.filter((l) => l.label === 1).length;
+  const uncategorised = thresholds.mode === 'category' && thresholds.pooled !== null ? lines.filter((l) => l.category === null).length : 0;
+  if (uncategorised > 0) {
+    ctx.log.warn(`${uncategorised} image(s) are in no known category folder, so they got the pooled threshold ${thresholds.pooled!.toPrecision(4)}: pass --category <name>, or keep images in <category>/ folders (${Object.keys(thresholds.categories).join(', ')})`);
+  }
   const shown = lines.slice(0, 40);
   const text = [
     formatTable(
@@ -173,13 +174,22 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
       shown.map((l) => [l.path, l.score === null ? '-' : l.score.toPrecision(4), l.error ? 'unreadable' : l.label === null ? '?' : l.label ? 'ANOMALOUS' : 'normal']),
     ),
     lines.length > shown.length ? `… and ${lines.length - shown.length} more in ${jsonl}` : '',
-    threshold.value === null ? 'threshold: none (scores only)' : `threshold: ${threshold.value.toPrecision(4)} (${threshold.source})`,
+    thresholdSummary(thresholds, uncategorised),
     `${lines.length} image(s): ${anomalous} anomalous, ${lines.length - anomalous - failed.length} normal or unlabelled, ${failed.length} unreadable`,
     `predictions: ${jsonl}`,
   ]
     .filter(Boolean)
     .join('\n');
-  ctx.log.result(text, { predictions: jsonl, images: lines.length, anomalous, failed: failed.length, threshold: threshold.value, threshold_source: threshold.source });
+  ctx.log.result(text, {
+    predictions: jsonl,
+    images: lines.length,
+    anomalous,
+    failed: failed.length,
+    threshold: thresholds.pooled,
+    threshold_source: thresholds.source,
+    threshold_mode: thresholds.mode,
+    ...(thresholds.mode === 'category' ? { thresholds: thresholds.categories } : {}),
+  });
   if (failed.length > 0) {
     ctx.log.error(`error: ${failed.length} image(s) could not be read (listed in ${jsonl} with "error")\n  fix: replace or remove the unreadable files`);
     return ExitCode.data;
