@@ -62,7 +62,7 @@ const spec: RLRSpec = {
 const levels = spec.levels.map((l) => ({ grid: l.grid, channels: l.channels }));
 
 /** One epoch of warmup + iters batches; per-batch wall and process CPU time per image. */
-async function trainSteps(model: RLRModel, bank: FeatureBank, pool?: TrainingPool): Promise<Timing> {
+async function trainSteps(model: RLRModel, bank: FeatureBank, pool?: TrainingPool, phases?: () => string): Promise<Timing> {
   const t: Timing = { wall: [], cpu: [] };
   let cpu = process.cpuUsage();
   let wall = performance.now();
@@ -79,7 +79,7 @@ async function trainSteps(model: RLRModel, bank: FeatureBank, pool?: TrainingPoo
         t.wall.push(ms);
         t.cpu.push(cpuMs);
       }
-      console.log(`  train batch ${r.batch}/${r.batches}${r.batch <= warmup ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms/image wall, ${cpuMs.toFixed(0)} ms/image cpu (losses ${r.losses.map((x) => x.toFixed(4)).join(', ')})`);
+      console.log(`  train batch ${r.batch}/${r.batches}${r.batch <= warmup ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms/image wall, ${cpuMs.toFixed(0)} ms/image cpu (losses ${r.losses.map((x) => x.toFixed(4)).join(', ')})${phases ? `; ${phases()}` : ''}`);
       cpu = process.cpuUsage();
       wall = performance.now();
     },
@@ -170,12 +170,16 @@ async function main() {
     try {
       const model = createRLR(spec, modelConfig);
       const timed = timedPool(pool);
-      const train = await trainSteps(model, bank, timed.pool);
-      const s = timed.sessions[0].timings;
-      console.log(
-        `  per step (all ${s.steps} batches): gradients in the workers ${(s.gradients / s.steps).toFixed(0)} ms, ` +
-          `summing them here ${(s.reduce / s.steps).toFixed(0)} ms, Adam in every worker ${(s.apply / s.steps).toFixed(0)} ms`,
-      );
+      let seen = { steps: 0, gradients: 0, apply: 0 };
+      // Phases of the batch just done: the workers' gradients, then the sum and Adam step in every worker.
+      const phases = () => {
+        const now = { ...timed.sessions[0].timings };
+        const d = (k: 'gradients' | 'apply') => (now[k] - seen[k]).toFixed(0);
+        const text = `gradients ${d('gradients')} ms, sum + Adam ${d('apply')} ms per batch`;
+        seen = now;
+        return text;
+      };
+      const train = await trainSteps(model, bank, timed.pool, phases);
       let inferT: Timing | undefined;
       if (infer) {
         const predictor = await pool.predictor(model);

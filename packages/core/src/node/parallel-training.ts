@@ -18,47 +18,42 @@ export async function modelPayload(model: RLRModel): Promise<ModelPayload> {
 /** Time spent in each phase of the session's steps, in milliseconds (summed over steps). */
 export interface SessionTimings {
   steps: number;
-  /** Until the last worker returned its gradients (compute + transfer). */
+  /** Until the last worker had written its gradients (split, compute, copy into shared memory). */
   gradients: number;
-  /** Summing the workers' gradients in this thread. */
-  reduce: number;
-  /** Until every worker applied the Adam step. */
+  /** Until every worker had summed the gradients and applied the Adam step. */
   apply: number;
 }
 
 /**
  * The main-thread side of data-parallel training over a {@link WorkerPool}: splits each batch's
- * images over the workers, sums their image-weighted gradients in worker order (the same order
- * every step, so a rerun with the same worker count repeats bit for bit) into shared memory, and
- * lets every worker apply the same Adam step to its replica.
+ * images over the workers, which write their image-weighted gradients into their slot of shared
+ * memory; then every worker sums the slots in slot order (the same every step, so a rerun with
+ * the same worker count repeats bit for bit) and applies the same Adam step to its replica
+ * (`hostAdamStep`). No gradients or parameters travel between threads during training.
  */
 export class ParallelTrainingSession implements TrainingSession {
   /** Phase timings of the steps so far (benchmarks print them). */
-  readonly timings: SessionTimings = { steps: 0, gradients: 0, reduce: 0, apply: 0 };
+  readonly timings: SessionTimings = { steps: 0, gradients: 0, apply: 0 };
   private closed = false;
+  private parts = 0;
 
   private constructor(
     private readonly pool: WorkerPool,
     private readonly key: string,
     private readonly model: RLRModel,
     private readonly levels: number[],
-    /** Summed gradients per trained level; the workers read the same memory. */
-    private readonly sums: Float32Array[],
   ) {}
 
   static async start(pool: WorkerPool, model: RLRModel, setup: TrainingSetup): Promise<ParallelTrainingSession> {
     const key = pool.newKey('train');
-    const sums = setup.levels.map((level) => {
-      const { total } = packedLayout(model.levels[level].config);
-      return new Float32Array(new SharedArrayBuffer(total * 4));
-    });
+    const slots = setup.levels.map((level) => new SharedArrayBuffer(pool.size * packedLayout(model.levels[level].config).total * 4));
     const optimizers = setup.levels.map((level, k) => {
       const cfg = model.levels[level].config;
       const s = setup.optimizers[k];
       return { step: s.step, m: packValues(cfg, s.m, `optimizer of level ${level}`), v: packValues(cfg, s.v, `optimizer of level ${level}`) };
     });
-    const payload = { session: key, model: await modelPayload(model), levels: setup.levels, adam: setup.adam, optimizers, sums: sums.map((s) => s.buffer) };
-    const session = new ParallelTrainingSession(pool, key, model, setup.levels.slice(), sums);
+    const payload = { session: key, model: await modelPayload(model), levels: setup.levels, adam: setup.adam, optimizers, slots };
+    const session = new ParallelTrainingSession(pool, key, model, setup.levels.slice());
     try {
       await pool.broadcast('train.begin', payload);
     } catch (e) {
@@ -78,33 +73,21 @@ export class ParallelTrainingSession implements TrainingSession {
           const per = levelElements({ grid: this.model.levels[level].config.grid, channels: this.model.levels[level].config.channels });
           return features[level].slice(part.first * per, (part.first + part.images) * per);
         });
-        return this.pool.call<TrainGradsResult>(w, 'train.grads', { session: this.key, part, at, features: mine }, mine.map((m) => m.buffer as ArrayBuffer));
+        const payload = { session: this.key, part, at, features: mine, slot: w };
+        return this.pool.call<TrainGradsResult>(w, 'train.grads', payload, mine.map((m) => m.buffer as ArrayBuffer));
       }),
     );
-    const t1 = performance.now();
-    const losses = this.levels.map((_, k) => {
-      // Worker order, every step: the sum does not depend on which worker answered first.
-      const sum = this.sums[k];
-      sum.set(results[0].grads[k]);
-      for (let w = 1; w < results.length; w++) {
-        const g = results[w].grads[k];
-        for (let i = 0; i < sum.length; i++) sum[i] += g[i];
-      }
-      let loss = 0;
-      for (const r of results) loss += r.losses[k];
-      return loss;
-    });
-    const t2 = performance.now();
+    this.parts = parts.length;
     this.timings.steps += 1;
-    this.timings.gradients += t1 - t0;
-    this.timings.reduce += t2 - t1;
-    return losses;
+    this.timings.gradients += performance.now() - t0;
+    // The batch loss is the sum of the parts' weighted losses (in part order).
+    return this.levels.map((_, k) => results.reduce((sum, r) => sum + r.losses[k], 0));
   }
 
   async apply(levels: number[]): Promise<void> {
     if (levels.length === 0) return;
     const t0 = performance.now();
-    await this.pool.broadcast('train.apply', { session: this.key, levels });
+    await this.pool.broadcast('train.apply', { session: this.key, levels, parts: this.parts });
     this.timings.apply += performance.now() - t0;
   }
 

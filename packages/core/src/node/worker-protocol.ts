@@ -58,8 +58,8 @@ export interface TrainBeginPayload {
   levels: number[];
   adam: AdamOptions;
   optimizers: PackedAdamState[];
-  /** Per trained level: where the main thread writes the summed gradients before each `train.apply`. */
-  sums: SharedArrayBuffer[];
+  /** Per trained level: one gradient slot per worker (`[workers, P]` float32), shared by all. */
+  slots: SharedArrayBuffer[];
 }
 
 export interface TrainGradsPayload {
@@ -68,19 +68,21 @@ export interface TrainGradsPayload {
   at: StepPosition;
   /** Per trained level, the part's images `[images, h, w, C]`. */
   features: Float32Array[];
+  /** The gradient slot this part's weighted gradients go to (its position in the batch split). */
+  slot: number;
 }
 
 export interface TrainGradsResult {
   /** Per trained level: the part's loss weighted by images / batchImages. */
   losses: number[];
-  /** Per trained level: the weighted gradients packed in `levelParamDefs` order. */
-  grads: Float32Array[];
 }
 
 export interface TrainApplyPayload {
   session: string;
   /** Model levels to step (a prefix of the trained levels, or all of them). */
   levels: number[];
+  /** Gradient slots filled by the last `train.grads` round (the parts of the batch). */
+  parts: number;
 }
 
 export interface TrainPullResult {

@@ -4,7 +4,7 @@
  * requests of the main thread on its own tfjs backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam } from '../adam.js';
+import type { AdamOptions } from '../adam.js';
 import type { FeatureExtractor } from '../feature-extractor.js';
 import { disposeGradients, type GradientMap } from '../gradients.js';
 import { levelParamsFromValues } from '../level-params.js';
@@ -12,7 +12,8 @@ import { RLRLevel } from '../rlr-level.js';
 import { RLRModel } from '../rlr-model.js';
 import type { Prediction } from '../scoring.js';
 import { batchPartGradients } from '../trainer-step.js';
-import { packedLayout, packTensors, packValues, unpackValues } from './param-packing.js';
+import { hostAdamStep, type HostAdamState } from './host-adam.js';
+import { packedLayout, packTensors, unpackValues } from './param-packing.js';
 import type {
   ExtractorInfo,
   ExtractorRecipe,
@@ -25,7 +26,6 @@ import type {
   TrainApplyPayload,
   TrainBeginPayload,
   TrainGradsPayload,
-  TrainGradsResult,
   TrainPullResult,
 } from './worker-protocol.js';
 
@@ -40,9 +40,11 @@ type Handler = (payload: never) => Promise<TaskResult | void>;
 interface Session {
   model: RLRModel;
   levels: number[];
-  optimizers: Adam[];
-  /** Summed gradients per trained level, written by the main thread. */
-  sums: Float32Array[];
+  adam: AdamOptions;
+  /** Per trained level: parameters and Adam moments as host arrays (the authoritative copy). */
+  state: HostAdamState[];
+  /** Per trained level: the workers' gradient slots, slot w at `w * P` (shared memory). */
+  slots: Float32Array[];
 }
 
 const models = new Map<string, RLRModel>();
@@ -119,34 +121,36 @@ const handlers: Record<string, Handler> = {
 
   async 'train.begin'(p: TrainBeginPayload) {
     const model = buildModel(p.model);
-    const optimizers = p.levels.map((level, k) => {
-      const lv = model.levels[level];
-      const opt = new Adam(lv.params, p.adam);
-      const s = p.optimizers[k];
-      opt.setState({ step: s.step, m: unpackValues(lv.config, s.m), v: unpackValues(lv.config, s.v) }, `optimizer state of level ${level}`);
-      return opt;
+    const state = p.levels.map((level, k) => {
+      const o = p.optimizers[k];
+      return { step: o.step, p: p.model.params[level].slice(), m: o.m, v: o.v };
     });
-    sessions.set(p.session, { model, levels: p.levels, optimizers, sums: p.sums.map((b) => new Float32Array(b)) });
+    sessions.set(p.session, { model, levels: p.levels, adam: p.adam, state, slots: p.slots.map((b) => new Float32Array(b)) });
   },
 
   async 'train.grads'(p: TrainGradsPayload) {
     const s = need(sessions, p.session, 'training session');
     const losses: number[] = [];
-    const grads: Float32Array[] = [];
     for (let k = 0; k < s.levels.length; k++) {
       const level = s.levels[k];
       const lv = s.model.levels[level];
       const r = batchPartGradients(lv, level, p.features[k], p.part, p.at);
       try {
         losses.push((await r.loss.data())[0]);
-        grads.push(await packTensors(lv.config, r.grads, `gradients of level ${level}`));
+        // Straight into this worker's slot of shared memory: nothing is sent back but the loss.
+        const n = s.state[k].p.length;
+        const slot = s.slots[k].subarray(p.slot * n, (p.slot + 1) * n);
+        for (const t of packedLayout(lv.config).slots) {
+          const g = r.grads.get(t.name);
+          if (!g || g.size !== t.size) throw new Error(`gradients of level ${level}: "${t.name}" is missing or has the wrong size`);
+          slot.set((await g.data()) as Float32Array, t.offset);
+        }
       } finally {
         r.loss.dispose();
         disposeGradients(r.grads);
       }
     }
-    const result: TrainGradsResult = { losses, grads };
-    return { result, transfer: buffersOf(grads) };
+    return { result: { losses } };
   },
 
   async 'train.apply'(p: TrainApplyPayload) {
@@ -154,45 +158,30 @@ const handlers: Record<string, Handler> = {
     for (const level of p.levels) {
       const k = s.levels.indexOf(level);
       if (k < 0) throw new Error(`train.apply: level ${level} is not trained in this session`);
-      const cfg = s.model.levels[level].config;
-      const grads: GradientMap = new Map();
-      try {
-        // Every worker reads the same sums in the same order: the replicas stay bit-identical.
-        for (const slot of packedLayout(cfg).slots) {
-          grads.set(slot.name, tf.tensor(s.sums[k].subarray(slot.offset, slot.offset + slot.size), slot.shape));
-        }
-        s.optimizers[k].apply(grads);
-      } finally {
-        disposeGradients(grads);
-      }
+      // Every worker sums the same slots in the same order and steps the same state: the
+      // replicas stay bit-identical without exchanging parameters.
+      hostAdamStep(s.state[k], s.slots[k], p.parts, s.adam);
+      const lv = s.model.levels[level];
+      const values = unpackValues(lv.config, s.state[k].p);
+      tf.tidy(() => {
+        for (const [name, v] of lv.params) v.assign(tf.tensor(values.get(name)!, v.shape));
+      });
     }
   },
 
   async 'train.pull'(p: { session: string; withOptimizers: boolean }) {
     const s = need(sessions, p.session, 'training session');
-    const params: Float32Array[] = [];
-    const optimizers: PackedAdamState[] = [];
-    for (let k = 0; k < s.levels.length; k++) {
-      const lv = s.model.levels[s.levels[k]];
-      params.push(await packTensors(lv.config, lv.params, `parameters of level ${s.levels[k]}`));
-      if (p.withOptimizers) {
-        const st = await s.optimizers[k].getState();
-        optimizers.push({
-          step: st.step,
-          m: packValues(lv.config, st.m, `Adam m of level ${s.levels[k]}`),
-          v: packValues(lv.config, st.v, `Adam v of level ${s.levels[k]}`),
-        });
-      }
-    }
-    const result: TrainPullResult = p.withOptimizers ? { params, optimizers } : { params };
-    return { result, transfer: buffersOf([...params, ...optimizers.flatMap((o) => [o.m, o.v])]) };
+    const result: TrainPullResult = {
+      params: s.state.map((st) => st.p.slice()),
+      optimizers: p.withOptimizers ? s.state.map((st) => ({ step: st.step, m: st.m.slice(), v: st.v.slice() })) : undefined,
+    };
+    return { result, transfer: buffersOf([...result.params, ...(result.optimizers ?? []).flatMap((o) => [o.m, o.v])]) };
   },
 
   async 'train.end'(p: { session: string }) {
     const s = sessions.get(p.session);
     if (!s) return;
     sessions.delete(p.session);
-    for (const o of s.optimizers) o.dispose();
     s.model.dispose();
   },
 
