@@ -1,4 +1,5 @@
-import type { ThresholdVisitor } from './threshold-sweep.js';
+import { checkBothClasses } from './input-checks.js';
+import type { ScoreSet, ThresholdVisitor } from './threshold-sweep.js';
 
 /**
  * The (fp, tp, threshold) points of a sweep, kept for plotting: all of them, or at most
@@ -73,4 +74,17 @@ export class CurveSampler implements ThresholdVisitor {
     this.thresholds[this.length] = threshold;
     this.length++;
   }
+}
+
+/**
+ * Sweep a score set once into a {@link CurveSampler}: what every curve function (ROC, PR) starts
+ * from.
+ * @param curve - the curve's name for the error when a class is absent, e.g. `the ROC curve`
+ * @throws when the set lacks normal or anomalous samples
+ */
+export function sampleCurve(name: string, curve: string, set: ScoreSet, maxPoints?: number): CurveSampler {
+  checkBothClasses(name, curve, set.negatives, set.positives);
+  const sampler = new CurveSampler(set.negatives, set.positives, maxPoints);
+  set.sweep(sampler);
+  return sampler;
 }

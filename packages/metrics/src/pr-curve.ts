@@ -1,5 +1,5 @@
-import { CurveSampler } from './curve-sampler.js';
-import { checkBothClasses, type LabelArray, type ScoreArray } from './input-checks.js';
+import { sampleCurve, type CurveSampler } from './curve-sampler.js';
+import type { LabelArray, ScoreArray } from './input-checks.js';
 import type { CurveOptions } from './roc-curve.js';
 import { splitByClass } from './score-set.js';
 import type { ScoreSet } from './threshold-sweep.js';
@@ -38,12 +38,7 @@ export function prCurve(labels: LabelArray, scores: ScoreArray, options: CurveOp
 
 /** PR curve of a score set. */
 export function prCurveOf(name: string, set: ScoreSet, maxPoints?: number): PrCurve {
-  const n = set.negatives;
-  const p = set.positives;
-  checkBothClasses(name, 'the precision-recall curve', n, p);
-  const sampler = new CurveSampler(n, p, maxPoints);
-  set.sweep(sampler);
-  return prFromSampler(sampler);
+  return prFromSampler(sampleCurve(name, 'the precision-recall curve', set, maxPoints));
 }
 
 /** Precision and recall from the counts a sampler kept. */

@@ -1,6 +1,6 @@
 import type { MetricOptions } from './auroc.js';
-import { CurveSampler } from './curve-sampler.js';
-import { checkBothClasses, type LabelArray, type ScoreArray } from './input-checks.js';
+import { sampleCurve, type CurveSampler } from './curve-sampler.js';
+import type { LabelArray, ScoreArray } from './input-checks.js';
 import { splitByClass } from './score-set.js';
 import type { ScoreSet } from './threshold-sweep.js';
 
@@ -46,12 +46,7 @@ export function rocCurve(labels: LabelArray, scores: ScoreArray, options: CurveO
 
 /** ROC curve of a score set. */
 export function rocCurveOf(name: string, set: ScoreSet, maxPoints?: number): RocCurve {
-  const n = set.negatives;
-  const p = set.positives;
-  checkBothClasses(name, 'the ROC curve', n, p);
-  const sampler = new CurveSampler(n, p, maxPoints);
-  set.sweep(sampler);
-  return rocFromSampler(sampler);
+  return rocFromSampler(sampleCurve(name, 'the ROC curve', set, maxPoints));
 }
 
 /** Rates from the counts a sampler kept. */
