@@ -2,8 +2,8 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireShared } from '@rlr/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../../test/helpers/data-error.js';
 import { tempDir } from '../../test/helpers/temp-dir.js';
-import { DataError } from '../errors.js';
 import { batches } from './batches.js';
 import { loadFolder } from './folder.js';
 import { generateDataset } from './generate-dataset.js';
@@ -17,16 +17,6 @@ const layout = { root: base, normalDir: 'train/good', abnormalDir: 'test/crack',
 beforeAll(async () => {
   await generateDataset({ root: gen, categories: ['wood'], trainCount: 20, testCount: 12, size: 40, seed: 9, defectTypes: ['crack'] });
 });
-
-async function errorOf(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
-}
 
 describe('loadFolder', () => {
   it('holds out a seeded fraction of the normals when there is no normal test folder', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { encodeBmp, encodeTiff16 } from '../../test/helpers/image-writers.js';
+import { errorOf } from '../../test/helpers/data-error.js';
 import { tempDir } from '../../test/helpers/temp-dir.js';
 import { DataError } from '../errors.js';
 import { transformGeometry } from '../geometry.js';
@@ -192,15 +193,6 @@ describe('readImage geometry', () => {
 });
 
 describe('bad image files', () => {
-  const errorOf = async (p: Promise<unknown>) => {
-    try {
-      await p;
-    } catch (e) {
-      return e as DataError;
-    }
-    throw new Error('expected an error');
-  };
-
   it('a truncated PNG or JPEG is corrupt, naming the file', async () => {
     const png = await raw(rgb8, 3).png().toBuffer();
     const big = await sharp(new Uint8Array(300 * 300 * 3).map((_, i) => (i * 13) % 256), { raw: { width: 300, height: 300, channels: 3 } }).jpeg().toBuffer();

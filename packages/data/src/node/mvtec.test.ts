@@ -2,8 +2,8 @@ import { cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../../test/helpers/data-error.js';
 import { tempDir } from '../../test/helpers/temp-dir.js';
-import { DataError } from '../errors.js';
 import { batches } from './batches.js';
 import { generateDataset, type SyntheticManifest } from './generate-dataset.js';
 import { readMask } from './image-transform.js';
@@ -24,16 +24,6 @@ function copy(): string {
   const dir = join(tmp, `copy${copies++}`);
   cpSync(pristine, dir, { recursive: true });
   return dir;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
 }
 
 describe('loadMvtec on a generated MVTec-layout dataset', () => {

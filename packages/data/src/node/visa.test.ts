@@ -1,8 +1,8 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../../test/helpers/data-error.js';
 import { tempDir } from '../../test/helpers/temp-dir.js';
-import { DataError } from '../errors.js';
 import { batches } from './batches.js';
 import { generateDataset, type SyntheticManifest } from './generate-dataset.js';
 import { loadVisa } from './visa.js';
@@ -24,16 +24,6 @@ function withCsv(edit: (lines: string[]) => string[]): string {
   const lines = readFileSync(csv(dir), 'utf8').trimEnd().split('\n');
   writeFileSync(csv(dir), `${edit(lines).join('\n')}\n`);
   return dir;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DataError);
-    return e as DataError;
-  }
-  throw new Error('expected a DataError');
 }
 
 describe('loadVisa on a generated VisA-layout dataset', () => {
