@@ -5,7 +5,8 @@ import type { RLRModel } from '../rlr-model.js';
 import type { PulledState, StepPosition, TrainingSession, TrainingSetup } from '../trainer-pool.js';
 import { splitBatch } from '../trainer-step.js';
 import { packedLayout, packValues, unpackValues } from './param-packing.js';
-import type { ModelPayload, TrainGradsResult, TrainPullResult } from './worker-protocol.js';
+import { shardRanges } from './host-adam.js';
+import type { ModelPayload, TrainBeginPayload, TrainGradsResult, TrainMomentsResult } from './worker-protocol.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /** Everything a worker needs to rebuild `model` exactly. */
@@ -20,16 +21,18 @@ export interface SessionTimings {
   steps: number;
   /** Until the last worker had written its gradients (split, compute, copy into shared memory). */
   gradients: number;
-  /** Until every worker had summed the gradients and applied the Adam step. */
+  /** Until every worker had summed the gradients of its share of the parameters and stepped Adam on it. */
   apply: number;
 }
 
 /**
  * The main-thread side of data-parallel training over a {@link WorkerPool}: splits each batch's
  * images over the workers, which write their image-weighted gradients into their slot of shared
- * memory; then every worker sums the slots in slot order (the same every step, so a rerun with
- * the same worker count repeats bit for bit) and applies the same Adam step to its replica
- * (`hostAdamStep`). No gradients or parameters travel between threads during training.
+ * memory; then each worker sums the slots (in slot order, the same every step, so a rerun with
+ * the same worker count repeats bit for bit) for its share of the parameters and applies Adam to
+ * that share, in the parameters' shared memory (`hostAdamStep`); every worker copies the complete
+ * new parameters into its replica before its next gradients. No gradients or parameters are sent
+ * between threads during training.
  */
 export class ParallelTrainingSession implements TrainingSession {
   /** Phase timings of the steps so far (benchmarks print them). */
@@ -42,20 +45,37 @@ export class ParallelTrainingSession implements TrainingSession {
     private readonly key: string,
     private readonly model: RLRModel,
     private readonly levels: number[],
+    /** Per trained level: the packed parameters in shared memory (the workers update them). */
+    private readonly params: Float32Array[],
   ) {}
 
   static async start(pool: WorkerPool, model: RLRModel, setup: TrainingSetup): Promise<ParallelTrainingSession> {
     const key = pool.newKey('train');
-    const slots = setup.levels.map((level) => new SharedArrayBuffer(pool.size * packedLayout(model.levels[level].config).total * 4));
-    const optimizers = setup.levels.map((level, k) => {
+    const replica = await modelPayload(model);
+    const params = setup.levels.map((level) => {
+      const shared = new Float32Array(new SharedArrayBuffer(replica.params[level].length * 4));
+      shared.set(replica.params[level]);
+      replica.params[level] = shared;
+      return shared;
+    });
+    const slots = params.map((p) => new SharedArrayBuffer(pool.size * p.length * 4));
+    const moments = setup.levels.map((level, k) => {
       const cfg = model.levels[level].config;
       const s = setup.optimizers[k];
-      return { step: s.step, m: packValues(cfg, s.m, `optimizer of level ${level}`), v: packValues(cfg, s.v, `optimizer of level ${level}`) };
+      return { step: s.step, m: packValues(cfg, s.m, `optimizer of level ${level}`), v: packValues(cfg, s.v, `optimizer of level ${level}`), ranges: shardRanges(params[k].length, pool.size) };
     });
-    const payload = { session: key, model: await modelPayload(model), levels: setup.levels, adam: setup.adam, optimizers, slots };
-    const session = new ParallelTrainingSession(pool, key, model, setup.levels.slice());
+    const session = new ParallelTrainingSession(pool, key, model, setup.levels.slice(), params);
     try {
-      await pool.broadcast('train.begin', payload);
+      await Promise.all(
+        Array.from({ length: pool.size }, (_, w) => {
+          const shards = moments.map((o) => {
+            const [lo, hi] = o.ranges[w];
+            return { lo, hi, step: o.step, m: o.m.slice(lo, hi), v: o.v.slice(lo, hi) };
+          });
+          const payload: TrainBeginPayload = { session: key, model: replica, levels: setup.levels, adam: setup.adam, shards, slots };
+          return pool.call(w, 'train.begin', payload, shards.flatMap((sh) => [sh.m.buffer as ArrayBuffer, sh.v.buffer as ArrayBuffer]));
+        }),
+      );
     } catch (e) {
       await session.close().catch(() => undefined);
       throw e;
@@ -92,11 +112,22 @@ export class ParallelTrainingSession implements TrainingSession {
   }
 
   async pull(withOptimizers: boolean): Promise<PulledState> {
-    const r = await this.pool.call<TrainPullResult>(0, 'train.pull', { session: this.key, withOptimizers });
+    // Between steps nobody writes the shared parameters: read them here, no request needed.
     const configs = this.levels.map((level) => this.model.levels[level].config);
-    const params = r.params.map((p, k) => unpackValues(configs[k], p));
-    if (!withOptimizers || !r.optimizers) return { params };
-    const optimizers: AdamState[] = r.optimizers.map((o, k) => ({ step: o.step, m: unpackValues(configs[k], o.m), v: unpackValues(configs[k], o.v) }));
+    const params = this.params.map((p, k) => unpackValues(configs[k], p.slice()));
+    if (!withOptimizers) return { params };
+    const parts = await this.pool.broadcast<TrainMomentsResult>('train.moments', { session: this.key });
+    const optimizers: AdamState[] = this.levels.map((_, k) => {
+      const n = this.params[k].length;
+      const m = new Float32Array(n);
+      const v = new Float32Array(n);
+      for (const r of parts) {
+        const sh = r.shards[k];
+        m.set(sh.m, sh.lo);
+        v.set(sh.v, sh.lo);
+      }
+      return { step: parts[0].shards[k].step, m: unpackValues(configs[k], m), v: unpackValues(configs[k], v) };
+    });
     return { params, optimizers };
   }
 

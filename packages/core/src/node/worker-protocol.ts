@@ -45,8 +45,10 @@ export interface ModelPayload {
   params: Float32Array[];
 }
 
-/** Adam state of one level, moments packed in `levelParamDefs` order. */
-export interface PackedAdamState {
+/** The share of a level's Adam state one worker owns: moments of parameters `[lo, hi)` (packed order). */
+export interface PackedAdamShard {
+  lo: number;
+  hi: number;
   step: number;
   m: Float32Array;
   v: Float32Array;
@@ -54,10 +56,12 @@ export interface PackedAdamState {
 
 export interface TrainBeginPayload {
   session: string;
+  /** The replica; the trained levels' parameters are views of shared memory, updated in place by the workers' Adam shards. */
   model: ModelPayload;
   levels: number[];
   adam: AdamOptions;
-  optimizers: PackedAdamState[];
+  /** Per trained level: this worker's share of the optimizer state. */
+  shards: PackedAdamShard[];
   /** Per trained level: one gradient slot per worker (`[workers, P]` float32), shared by all. */
   slots: SharedArrayBuffer[];
 }
@@ -85,9 +89,9 @@ export interface TrainApplyPayload {
   parts: number;
 }
 
-export interface TrainPullResult {
-  params: Float32Array[];
-  optimizers?: PackedAdamState[];
+export interface TrainMomentsResult {
+  /** Per trained level: this worker's share of the optimizer state (copies). */
+  shards: PackedAdamShard[];
 }
 
 export interface PredictPayload {

@@ -12,21 +12,20 @@ import { RLRLevel } from '../rlr-level.js';
 import { RLRModel } from '../rlr-model.js';
 import type { Prediction } from '../scoring.js';
 import { batchPartGradients } from '../trainer-step.js';
-import { hostAdamStep, type HostAdamState } from './host-adam.js';
-import { packedLayout, packTensors, unpackValues } from './param-packing.js';
+import { hostAdamStep, type AdamShard } from './host-adam.js';
+import { packedLayout, unpackValues } from './param-packing.js';
 import type {
   ExtractorInfo,
   ExtractorRecipe,
   ExtractPayload,
   ExtractResult,
   ModelPayload,
-  PackedAdamState,
   PredictPayload,
   ScoreImagesPayload,
   TrainApplyPayload,
   TrainBeginPayload,
   TrainGradsPayload,
-  TrainPullResult,
+  TrainMomentsResult,
 } from './worker-protocol.js';
 
 /** A task's result and the buffers to transfer (not copy) with it. */
@@ -41,10 +40,14 @@ interface Session {
   model: RLRModel;
   levels: number[];
   adam: AdamOptions;
-  /** Per trained level: parameters and Adam moments as host arrays (the authoritative copy). */
-  state: HostAdamState[];
+  /** Per trained level: the parameters, packed, in memory shared by all workers and the main thread. */
+  params: Float32Array[];
+  /** Per trained level: the part of the optimizer this worker steps. */
+  shards: AdamShard[];
   /** Per trained level: the workers' gradient slots, slot w at `w * P` (shared memory). */
   slots: Float32Array[];
+  /** Per trained level: whether `params` changed since they were copied into the replica's variables. */
+  stale: boolean[];
 }
 
 const models = new Map<string, RLRModel>();
@@ -121,11 +124,15 @@ const handlers: Record<string, Handler> = {
 
   async 'train.begin'(p: TrainBeginPayload) {
     const model = buildModel(p.model);
-    const state = p.levels.map((level, k) => {
-      const o = p.optimizers[k];
-      return { step: o.step, p: p.model.params[level].slice(), m: o.m, v: o.v };
+    sessions.set(p.session, {
+      model,
+      levels: p.levels,
+      adam: p.adam,
+      params: p.levels.map((level) => p.model.params[level]),
+      shards: p.shards.map((s) => ({ ...s })),
+      slots: p.slots.map((b) => new Float32Array(b)),
+      stale: p.levels.map(() => false),
     });
-    sessions.set(p.session, { model, levels: p.levels, adam: p.adam, state, slots: p.slots.map((b) => new Float32Array(b)) });
   },
 
   async 'train.grads'(p: TrainGradsPayload) {
@@ -134,11 +141,19 @@ const handlers: Record<string, Handler> = {
     for (let k = 0; k < s.levels.length; k++) {
       const level = s.levels[k];
       const lv = s.model.levels[level];
+      if (s.stale[k]) {
+        // The last step's parameters, which every worker's Adam shard wrote into shared memory.
+        const values = unpackValues(lv.config, s.params[k]);
+        tf.tidy(() => {
+          for (const [name, v] of lv.params) v.assign(tf.tensor(values.get(name)!, v.shape));
+        });
+        s.stale[k] = false;
+      }
       const r = batchPartGradients(lv, level, p.features[k], p.part, p.at);
       try {
         losses.push((await r.loss.data())[0]);
         // Straight into this worker's slot of shared memory: nothing is sent back but the loss.
-        const n = s.state[k].p.length;
+        const n = s.params[k].length;
         const slot = s.slots[k].subarray(p.slot * n, (p.slot + 1) * n);
         for (const t of packedLayout(lv.config).slots) {
           const g = r.grads.get(t.name);
@@ -158,24 +173,17 @@ const handlers: Record<string, Handler> = {
     for (const level of p.levels) {
       const k = s.levels.indexOf(level);
       if (k < 0) throw new Error(`train.apply: level ${level} is not trained in this session`);
-      // Every worker sums the same slots in the same order and steps the same state: the
-      // replicas stay bit-identical without exchanging parameters.
-      hostAdamStep(s.state[k], s.slots[k], p.parts, s.adam);
-      const lv = s.model.levels[level];
-      const values = unpackValues(lv.config, s.state[k].p);
-      tf.tidy(() => {
-        for (const [name, v] of lv.params) v.assign(tf.tensor(values.get(name)!, v.shape));
-      });
+      // This worker's share of the parameters; the others step theirs at the same time. Every
+      // worker copies the complete result into its variables before its next gradients.
+      hostAdamStep(s.params[k], s.shards[k], s.slots[k], p.parts, s.adam);
+      s.stale[k] = true;
     }
   },
 
-  async 'train.pull'(p: { session: string; withOptimizers: boolean }) {
+  async 'train.moments'(p: { session: string }) {
     const s = need(sessions, p.session, 'training session');
-    const result: TrainPullResult = {
-      params: s.state.map((st) => st.p.slice()),
-      optimizers: p.withOptimizers ? s.state.map((st) => ({ step: st.step, m: st.m.slice(), v: st.v.slice() })) : undefined,
-    };
-    return { result, transfer: buffersOf([...result.params, ...(result.optimizers ?? []).flatMap((o) => [o.m, o.v])]) };
+    const result: TrainMomentsResult = { shards: s.shards.map((sh) => ({ lo: sh.lo, hi: sh.hi, step: sh.step, m: sh.m.slice(), v: sh.v.slice() })) };
+    return { result, transfer: buffersOf(result.shards.flatMap((sh) => [sh.m, sh.v])) };
   },
 
   async 'train.end'(p: { session: string }) {
