@@ -135,6 +135,7 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
       epochs: scorer.manifest.epochsDone,
       ...o.modelInfo,
     },
+    data: { root: ds.root, format: ds.format, categories: [...ds.categories], test_images: total, skipped: ds.skipped.length },
     timing: {
       evaluate_s: evalS,
       extract_and_score_s: scoringS,

@@ -34,6 +34,8 @@ export interface MetricsReport {
   pooled: { image: ImageMetrics; counts: { normal: number; anomalous: number } };
   /** What was evaluated: backbone, preset, image size, run directory, weights source. */
   model: Record<string, unknown>;
+  /** The test data: where it was read from, its format and categories, and the test images counted. */
+  data?: { root: string; format: string; categories: string[]; test_images: number; skipped: number };
   /** Seconds per phase and throughput. */
   timing: Record<string, number>;
 }

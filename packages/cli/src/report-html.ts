@@ -34,6 +34,11 @@ export function renderHtml(r: ReportData): string {
   parts.push('<h2>Model</h2><dl>');
   for (const [k, v] of Object.entries(m.model)) parts.push(`<dt>${esc(k)}</dt><dd>${esc(typeof v === 'object' ? JSON.stringify(v) : String(v))}</dd>`);
   parts.push('</dl>');
+  if (m.data) {
+    const d = m.data;
+    parts.push(`<h2>Data</h2><dl><dt>root</dt><dd>${esc(d.root)}</dd><dt>format</dt><dd>${esc(d.format)}</dd><dt>categories</dt><dd>${esc(d.categories.join(', '))}</dd>`);
+    parts.push(`<dt>test images</dt><dd>${d.test_images}${d.skipped ? ` (${d.skipped} stray entries skipped)` : ''}</dd></dl>`);
+  }
 
   parts.push('<h2>Results</h2><table><thead><tr><th>category</th><th>normal</th><th>anomalous</th><th>image AUROC</th><th>image AP</th><th>image F1-max</th><th>threshold</th><th>pixel AUROC</th><th>pixel AP</th><th>pixel F1-max</th><th>AU-PRO</th></tr></thead><tbody>');
   for (const [name, c] of Object.entries(m.categories)) {

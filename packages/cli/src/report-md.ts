@@ -15,6 +15,7 @@ export function renderMarkdown(r: ReportData): string {
   for (const n of r.notes) lines.push(`> **Note:** ${n}`, '');
   lines.push('## Model', '');
   for (const [k, v] of Object.entries(m.model)) lines.push(`- **${k}**: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  if (m.data) lines.push('', '## Data', '', `- **root**: ${m.data.root}`, `- **format**: ${m.data.format}`, `- **categories**: ${m.data.categories.join(', ')}`, `- **test images**: ${m.data.test_images}${m.data.skipped ? ` (${m.data.skipped} stray entries skipped)` : ''}`);
   lines.push('', '## Results', '');
   lines.push(row(['category', 'normal', 'anomalous', 'image AUROC', 'image AP', 'image F1-max', 'threshold', 'pixel AUROC', 'pixel AP', 'pixel F1-max', 'AU-PRO']));
   lines.push(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));

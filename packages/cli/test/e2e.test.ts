@@ -70,11 +70,13 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     expect(metrics.mean.pixel).not.toBeNull();
     const manifest = JSON.parse(await readFile(join(run, 'run.json'), 'utf8'));
     expect(metrics.model).toMatchObject({ backbone: manifest.model.backbone, pretrained: false, epochs: 2 });
+    expect(metrics.data).toEqual({ root: data, format: 'mvtec', categories: ['disc', 'grid'], test_images: 12, skipped: 0 });
     expect(metrics.timing.total_s).toBeGreaterThan(0);
 
     const md = await readFile(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/\| disc \| 2 \| 4 \|/);
     expect(md).toMatch(/randomly initialised/);
+    expect(md).toContain(`- **root**: ${data}`);
     const html = await readFile(join(out, 'report.html'), 'utf8');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect((html.match(/<svg /g) ?? []).length).toBe(3); // ROC, PR, loss

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { generateDataset } from '@rlr/data/node';
 import { parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
+import { InterruptedError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration, formatMetric } from '../format.js';
 import { getPreset } from '../presets.js';
@@ -59,7 +60,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   if (opts.epochs !== undefined) preset.train.epochs = parseCount(opts.epochs, '--epochs');
   const weights = opts.weights as string | undefined;
   const workers = parseWorkers(opts.workers);
-  const outcome = await trainRun(
+  const outcome = await demoTraining(() => trainRun(
     { preset: 'demo', data: { root: dataDir, format: 'mvtec' }, model: preset.model, train: preset.train, weights: weights === undefined ? undefined : (parseSetting('weights', weights, '--weights', ctx.cwd) as string) },
     {
       runDir,
@@ -74,7 +75,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
       allowRandomFallback: true,
       workers,
     },
-  );
+  ));
   outcome.model.dispose();
   outcome.backbone.extractor.dispose();
 
@@ -104,4 +105,14 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
     seconds: { total: totalS, generate: generateS, extract: outcome.seconds.extract, train: outcome.seconds.train, evaluate: m.timing.total_s },
   });
   return pass ? ExitCode.ok : ExitCode.quality;
+}
+
+/** The demo always starts afresh, so an interrupted demo points at `rlr demo`, not at `--resume`. */
+async function demoTraining<T>(train: () => Promise<T>): Promise<T> {
+  try {
+    return await train();
+  } catch (e) {
+    if (e instanceof InterruptedError) throw new InterruptedError('demo interrupted during training; nothing was evaluated', 'run rlr demo again (it reuses the generated data)');
+    throw e;
+  }
 }
