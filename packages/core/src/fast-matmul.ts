@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { columnSum as rowKernelColumnSum } from './row-kernels.js';
+import { columnSum as rowKernelColumnSum, concatColumns, transpose2d } from './row-kernels.js';
 import { tidy } from './tidy.js';
 
 /**
@@ -10,8 +10,8 @@ import { tidy } from './tidy.js';
  *   rank-3 batched products run at 0.7–3 GFLOP/s;
  * - the right operand is repacked by XNNPACK on every new tensor (~5 ns per element), so products
  *   are arranged with a small or reused right operand and many rows on the left;
- * - `transpose` costs ~10 ns per element, so transposes are explicit, counted and done on the
- *   smaller side;
+ * - `transpose` costs ~10 ns per element (RLR's own kernel, `transpose2d`, ~3 ns), so transposes
+ *   are explicit, counted and done on the smaller side;
  * - `slice` copies its whole input through JavaScript on every call, and reductions over a
  *   leading axis transpose first — so activations are kept per image and per head (never sliced
  *   by columns), and column sums are products with a row of ones.
@@ -40,8 +40,8 @@ export function mmNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const [M, K] = a.shape;
   const N = b.shape[0];
   // Either transpose b (N·K elements), or compute (b·aᵀ)ᵀ: transposes a (M·K) and the result (M·N).
-  if (N * K <= M * K + M * N) return tidy(() => tf.matMul(a, tf.transpose(b)) as tf.Tensor2D);
-  return tidy(() => tf.transpose(tf.matMul(b, tf.transpose(a))) as tf.Tensor2D);
+  if (N * K <= M * K + M * N) return tidy(() => tf.matMul(a, transpose2d(b)) as tf.Tensor2D);
+  return tidy(() => transpose2d(tf.matMul(b, transpose2d(a))) as tf.Tensor2D);
 }
 
 /** aᵀ·b for a [K, M], b [K, N] → [M, N]. */
@@ -50,8 +50,8 @@ export function mmTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const [K, M] = a.shape;
   const N = b.shape[1];
   // Either transpose a (K·M), or compute (bᵀ·a)ᵀ: transposes b (K·N) and the result (N·M).
-  if (K * M <= K * N + N * M) return tidy(() => tf.matMul(tf.transpose(a), b) as tf.Tensor2D);
-  return tidy(() => tf.transpose(tf.matMul(tf.transpose(b), a)) as tf.Tensor2D);
+  if (K * M <= K * N + N * M) return tidy(() => tf.matMul(transpose2d(a), b) as tf.Tensor2D);
+  return tidy(() => transpose2d(tf.matMul(transpose2d(b), a)) as tf.Tensor2D);
 }
 
 /** Σ over rows of x [M, N] → [N] (on wasm a heap-reading kernel: no leading-axis transpose). */
@@ -82,16 +82,13 @@ export function weightGradient(xs: tf.Tensor2D[], dys: tf.Tensor2D[], xT?: tf.Te
     const rows = n * xs.length;
     // xᵀ·dy transposes x (rows·in, unless given); (dyᵀ·x)ᵀ transposes dy (rows·out) and the result (in·out).
     if (xT || rows * inDim <= rows * outDim + inDim * outDim) {
-      const t = xT ?? xs.map((x) => tf.transpose(x) as tf.Tensor2D);
-      return tf.matMul(t.length === 1 ? t[0] : tf.concat(t, 1), dy) as tf.Tensor2D;
+      const t = xT ?? xs.map((x) => transpose2d(x));
+      return tf.matMul(concatColumns(t), dy) as tf.Tensor2D;
     }
-    const dyT = dys.map((d) => tf.transpose(d));
-    const x = xs.length === 1 ? xs[0] : tf.concat(xs, 0);
-    return tf.transpose(tf.matMul(dyT.length === 1 ? dyT[0] : tf.concat(dyT, 1), x)) as tf.Tensor2D;
+    const dyT = dys.map((d) => transpose2d(d));
+    const x = xs.length === 1 ? xs[0] : (tf.concat(xs, 0) as tf.Tensor2D);
+    return transpose2d(tf.matMul(concatColumns(dyT), x));
   });
 }
 
-/** Transpose of a 2-D tensor. */
-export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.transpose(x) as tf.Tensor2D;
-}
+export { transpose2d };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { maskedSoftmax, rowDot, softmaxBackward, sumAll } from './attention-core.js';
 import { mm, mmTN } from './fast-matmul.js';
-import { gatherRows } from './row-kernels.js';
+import { gatherRows, transpose2d } from './row-kernels.js';
 import { tidy } from './tidy.js';
 import { MASKED } from './window-mask.js';
 
@@ -87,11 +87,11 @@ export function lcaHeadReference(k: tf.Tensor2D, v: tf.Tensor2D, tiles: LcaTileT
     for (const t of tiles) {
       const kt = gatherRows(k, [[t.k0, t.k1 - t.k0]]);
       const vt = gatherRows(v, [[t.k0, t.k1 - t.k0]]);
-      out.kT.push(tf.transpose(kt));
+      out.kT.push(transpose2d(kt));
       out.v.push(vt);
       if (train) {
         out.k!.push(kt);
-        out.vT!.push(tf.transpose(vt));
+        out.vT!.push(transpose2d(vt));
       }
     }
     return out;
@@ -159,7 +159,9 @@ export function lcaForward(
 
 /**
  * Backward of {@link lcaForward} given the head's output gradient dOut [B·N, dh].
- * @returns dq [B·N, dh]; dkT = ∂/∂(K_h/√dh)ᵀ [dh, N] and dv = ∂/∂V_h [N, dh]
+ * @returns dq [B·N, dh]; per tile t, the transposed gradients of its key range (key tokens
+ *   t.k0 … t.k1 − 1): dkT[t] = ∂/∂(K_h/√dh)ᵀ and dvT[t] = (∂/∂V_h)ᵀ, both [dh, K_t] (the caller
+ *   adds them up, see `addBlocks`)
  */
 export function lcaBackward(
   dOut: tf.Tensor2D,
@@ -167,29 +169,20 @@ export function lcaBackward(
   ref: LcaHeadReference,
   tiles: LcaTileTensors[],
   n: number,
-): { dq: tf.Tensor2D; dkT: tf.Tensor2D; dv: tf.Tensor2D } {
+): { dq: tf.Tensor2D; dkT: tf.Tensor2D[]; dvT: tf.Tensor2D[] } {
   return tidy(() => {
     const batch = dOut.shape[0] / n;
-    const dh = dOut.shape[1];
     const dqs: tf.Tensor2D[] = [];
-    const dkTs: tf.Tensor2D[] = [];
-    const dvs: tf.Tensor2D[] = [];
+    const dkT: tf.Tensor2D[] = [];
+    const dvT: tf.Tensor2D[] = [];
     tiles.forEach((t, i) => {
       const dOt = gatherRows(dOut, tileRuns(t, batch, n));
       const ds = softmaxBackward(saved.p[i], mm(dOt, ref.vT![i]), rowDot(dOt, saved.o[i]));
       dqs.push(mm(ds, ref.k![i]));
-      // Gradients of this tile's key range, padded with zeros to all N keys.
-      const dkT = mmTN(saved.q[i], ds); // [dh, K_t]
-      const dv = mmTN(saved.p[i], dOt); // [K_t, dh]
-      const [before, after] = [t.k0, n - t.k1];
-      const colPad = (x: tf.Tensor2D) =>
-        before || after ? (tf.concat([...(before ? [tf.zeros([dh, before])] : []), x, ...(after ? [tf.zeros([dh, after])] : [])], 1) as tf.Tensor2D) : x;
-      const rowPad = (x: tf.Tensor2D) =>
-        before || after ? (tf.concat([...(before ? [tf.zeros([before, dh])] : []), x, ...(after ? [tf.zeros([after, dh])] : [])], 0) as tf.Tensor2D) : x;
-      dkTs.push(colPad(dkT));
-      dvs.push(rowPad(dv));
+      dkT.push(mmTN(saved.q[i], ds)); // [dh, K_t]
+      dvT.push(mmTN(dOt, saved.p[i])); // [dh, K_t]
     });
     const dq = tiles.length === 1 ? dqs[0] : gatherRows(tf.concat(dqs, 0) as tf.Tensor2D, untileRuns(tiles, batch));
-    return { dq, dkT: sumAll(dkTs), dv: sumAll(dvs) };
+    return { dq, dkT, dvT };
   });
 }

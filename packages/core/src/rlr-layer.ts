@@ -13,7 +13,7 @@ import {
   type LcaTileTensors,
 } from './local-cross-attention.js';
 import { mlkaBackward, mlkaForward, type MlkaSaved } from './mlka.js';
-import { gatherRows, splitColumns } from './row-kernels.js';
+import { addBlocks, concatColumns, gatherRows, splitColumns, transpose2d, type Block } from './row-kernels.js';
 import { tidy } from './tidy.js';
 
 /**
@@ -84,19 +84,19 @@ export function layerForward(
     const scale = 1 / Math.sqrt(dh);
     const heads = (k: number) => new Array(k * H).fill(dh);
     // Reference side, once per batch: [K_lca·s | V_lca | K_mlka·s] = Rₕ·W_ref + b_ref, [N, 3d].
-    const wRef = tf.concat([tf.mul(p('lca.wk'), scale), p('lca.wv'), tf.mul(p('mlka.wk'), scale)], 1) as P2;
+    const wRef = concatColumns([tf.mul(p('lca.wk'), scale) as P2, p('lca.wv') as P2, tf.mul(p('mlka.wk'), scale) as P2]);
     const bRef = tf.concat([tf.mul(p('lca.bk'), scale), p('lca.bv'), tf.mul(p('mlka.bk'), scale)]) as P1;
     const refHeads = splitColumns(linear(rh, wRef, bRef), heads(3));
     const lcaRef = Array.from({ length: H }, (_, h) => lcaHeadReference(refHeads[h], refHeads[H + h], s.tiles, train));
     const kM = refHeads.slice(2 * H);
     // Token side: [Q_lca | Q_mlka | V_mlka] = Y·W_tok + b_tok, [B·N, 3d].
-    const wTok = tf.concat([p('lca.wq'), p('mlka.wq'), p('mlka.wv')], 1) as P2;
+    const wTok = concatColumns([p('lca.wq') as P2, p('mlka.wq') as P2, p('mlka.wv') as P2]);
     const bTok = tf.concat([p('lca.bq'), p('mlka.bq'), p('mlka.bv')]) as P1;
     const tokHeads = splitColumns(linear(y, wTok, bTok), heads(3));
     const lca = tokHeads.slice(0, H).map((q, h) => lcaForward(q, lcaRef[h], s.tiles, s.tokens, train));
-    const mlka = tokHeads.slice(H, 2 * H).map((q, h) => mlkaForward(q, tokHeads[2 * H + h], tf.transpose(kM[h]), s.maskOutside, train));
+    const mlka = tokHeads.slice(H, 2 * H).map((q, h) => mlkaForward(q, tokHeads[2 * H + h], transpose2d(kM[h]), s.maskOutside, train));
     // Output projections: [O_lca | O_mlka]·[α·W_o^lca; W_o^mlka] + α·b_o^lca + b_o^mlka.
-    const attn = tf.concat([...lca.map((a) => a.out), ...mlka.map((a) => a.out)], 1) as P2;
+    const attn = concatColumns([...lca.map((a) => a.out), ...mlka.map((a) => a.out)]);
     const wOut = tf.concat([tf.mul(p('lca.wo'), s.alpha), p('mlka.wo')], 0) as P2;
     const bOut = tf.add(tf.mul(p('lca.bo'), s.alpha), p('mlka.bo')) as P1;
     const ln1 = layerNorm(linear(attn, wOut, bOut), p('norm1.g') as P1, p('norm1.b') as P1);
@@ -183,7 +183,7 @@ export function layerBackward(
     const lca = saved.lca.map((sv, h) => lcaBackward(dAttn[h], sv, saved.lcaRef[h], s.tiles, s.tokens));
     const mlka = saved.mlka.map((sv, h) => mlkaBackward(dAttn[H + h], sv, saved.kM[h]));
     // Token-side projections.
-    const dTok = tf.concat([...lca.map((a) => a.dq), ...mlka.map((a) => a.dq), ...mlka.map((a) => a.dv)], 1) as P2;
+    const dTok = concatColumns([...lca.map((a) => a.dq), ...mlka.map((a) => a.dq), ...mlka.map((a) => a.dv)]);
     const [dwq, dwqm, dwvm] = splitColumns(weightGradient([saved.y], [dTok]), [d, d, d]);
     g('lca.wq', dwq);
     g('mlka.wq', dwqm);
@@ -194,10 +194,17 @@ export function layerBackward(
     g('mlka.bv', part1(dbTok, 2 * d, d));
     const dy = mmNT(dTok, saved.wTok);
     // Reference-side projections (keys were scaled by 1/√dh inside W_ref).
-    const dRef = tf.concat(
-      [tf.transpose(tf.concat(lca.map((a) => a.dkT), 0)), ...lca.map((a) => a.dv), tf.transpose(tf.concat(mlka.map((a) => a.dkT), 0))],
-      1,
-    ) as P2; // [N, 3d]
+    // dRef [N, 3d] = [dK_lca | dV_lca | dK_mlka], head h in columns h·dh…; LCA tiles add into
+    // their key rows (tiles overlap); the attentions' gradients are [dh, keys], added transposed.
+    const blocks: Block[] = [];
+    lca.forEach((a, h) =>
+      s.tiles.forEach((t, i) => {
+        blocks.push({ x: a.dkT[i], row: t.k0, col: h * dh, transposed: true });
+        blocks.push({ x: a.dvT[i], row: t.k0, col: d + h * dh, transposed: true });
+      }),
+    );
+    mlka.forEach((a, h) => blocks.push({ x: a.dkT, row: 0, col: 2 * d + h * dh, transposed: true }));
+    const dRef = addBlocks(s.tokens, 3 * d, blocks);
     const [dwk, dwv, dwkm] = splitColumns(weightGradient([rh], [dRef]), [d, d, d]);
     g('lca.wk', tf.mul(dwk, scale));
     g('lca.wv', dwv);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, useBackend } from '@rlr/testing';
-import { columnSum, gatherRows, splitColumns } from './row-kernels.js';
+import { addBlocks, columnSum, concatColumns, gatherRows, splitColumns, transpose2d } from './row-kernels.js';
 
 describe.each(TEST_BACKENDS)('row kernels on %s', (backend) => {
   it('gatherRows concatenates the requested row ranges exactly like slice + concat', async () => {
@@ -36,6 +36,39 @@ describe.each(TEST_BACKENDS)('row kernels on %s', (backend) => {
     x.dispose();
   });
 
+  it('transpose2d and concatColumns match tf.transpose and tf.concat exactly', async () => {
+    await useBackend(backend);
+    const x = tf.randomNormal([37, 21], 0, 1, 'float32', 6) as tf.Tensor2D;
+    const parts = [x, tf.randomNormal([37, 1], 0, 1, 'float32', 7), tf.randomNormal([37, 5], 0, 1, 'float32', 8)] as tf.Tensor2D[];
+    const t = transpose2d(x);
+    expect(t.shape).toEqual([21, 37]);
+    expect(Array.from(t.dataSync())).toEqual(Array.from(tf.transpose(x).dataSync()));
+    const c = concatColumns(parts);
+    expect(c.shape).toEqual([37, 27]);
+    expect(Array.from(c.dataSync())).toEqual(Array.from(tf.concat(parts, 1).dataSync()));
+    expect(() => concatColumns([x, tf.zeros([3, 2]) as tf.Tensor2D])).toThrow(/matrices of 37 rows/);
+    tf.dispose([t, c, ...parts]);
+  });
+
+  it('addBlocks adds (transposed) blocks into zeros', async () => {
+    await useBackend(backend);
+    const a = tf.randomNormal([3, 4], 0, 1, 'float32', 9) as tf.Tensor2D;
+    const b = tf.randomNormal([2, 5], 0, 1, 'float32', 10) as tf.Tensor2D;
+    const got = addBlocks(6, 7, [
+      { x: a, row: 1, col: 2 },
+      { x: b, row: 1, col: 3, transposed: true },
+      { x: a, row: 0, col: 0 },
+    ]).arraySync();
+    const [av, bv] = [a.arraySync(), b.arraySync()];
+    const want = Array.from({ length: 6 }, () => new Array(7).fill(0));
+    av.forEach((row, i) => row.forEach((v, j) => (want[1 + i][2 + j] += v)));
+    bv.forEach((row, i) => row.forEach((v, j) => (want[1 + j][3 + i] += v)));
+    av.forEach((row, i) => row.forEach((v, j) => (want[i][j] += v)));
+    got.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - want[i][j])).toBeLessThan(1e-6)));
+    expect(() => addBlocks(6, 7, [{ x: b, row: 3, col: 3, transposed: true }])).toThrow(/outside \[6, 7\]/);
+    tf.dispose([a, b]);
+  });
+
   it('does not leak tensors', async () => {
     await useBackend(backend);
     const x = tf.randomNormal([16, 8]) as tf.Tensor2D;
@@ -43,6 +76,9 @@ describe.each(TEST_BACKENDS)('row kernels on %s', (backend) => {
     tf.tidy(() => {
       gatherRows(x, [[1, 2], [9, 4]]);
       splitColumns(x, [4, 4]);
+      transpose2d(x);
+      concatColumns([x, x]);
+      addBlocks(20, 20, [{ x, row: 1, col: 2, transposed: true }]);
     });
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();

@@ -17,6 +17,12 @@ import * as tf from '@tensorflow/tfjs-core';
 const GATHER_ROWS = 'RLRGatherRows';
 const SPLIT_COLUMNS = 'RLRSplitColumns';
 const COLUMN_SUM = 'RLRColumnSum';
+const TRANSPOSE = 'RLRTranspose2D';
+const CONCAT_COLUMNS = 'RLRConcatColumns';
+const ADD_BLOCKS = 'RLRAddBlocks';
+
+/** Block side of the transpose: a 16x16 block of source and destination stays in L1. */
+const TRANSPOSE_BLOCK = 16;
 
 /** The methods of tfjs-backend-wasm's backend object these kernels use (duck-typed, not imported). */
 interface HeapBackend {
@@ -35,6 +41,9 @@ function register(): void {
   if (registered) return;
   registered = true;
   registerColumnSum();
+  registerTranspose();
+  registerConcatColumns();
+  registerAddBlocks();
   if (!tf.getKernel(GATHER_ROWS, 'wasm')) {
     tf.registerKernel({
       kernelName: GATHER_ROWS,
@@ -110,6 +119,101 @@ function registerColumnSum(): void {
   });
 }
 
+function registerTranspose(): void {
+  if (tf.getKernel(TRANSPOSE, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: TRANSPOSE,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const be = backend as unknown as HeapBackend;
+      const [m, k] = x.shape;
+      const out = be.makeOutput([k, m], 'float32');
+      const src = be.typedArrayFromHeap(x);
+      const dst = be.typedArrayFromHeap(out);
+      // Cache-blocked: ~3x faster than wasm's Transpose on the activations here ([2048, 256]: 1.5 vs 5.5 ms).
+      const B = TRANSPOSE_BLOCK;
+      for (let r0 = 0; r0 < m; r0 += B) {
+        const r1 = Math.min(m, r0 + B);
+        for (let c0 = 0; c0 < k; c0 += B) {
+          const c1 = Math.min(k, c0 + B);
+          for (let r = r0; r < r1; r++) {
+            const so = r * k;
+            for (let c = c0; c < c1; c++) dst[c * m + r] = src[so + c];
+          }
+        }
+      }
+      return out;
+    },
+  });
+}
+
+function registerConcatColumns(): void {
+  if (tf.getKernel(CONCAT_COLUMNS, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: CONCAT_COLUMNS,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const xs = Object.keys(inputs)
+        .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))
+        .map((key) => inputs[key] as tf.TensorInfo);
+      const be = backend as unknown as HeapBackend;
+      const m = xs[0].shape[0];
+      const total = xs.reduce((sum, x) => sum + x.shape[1], 0);
+      const out = be.makeOutput([m, total], 'float32');
+      const dst = be.typedArrayFromHeap(out);
+      let c0 = 0;
+      for (const x of xs) {
+        const s = x.shape[1];
+        const src = be.typedArrayFromHeap(x);
+        for (let r = 0; r < m; r++) {
+          const so = r * s;
+          const d0 = r * total + c0;
+          for (let c = 0; c < s; c++) dst[d0 + c] = src[so + c];
+        }
+        c0 += s;
+      }
+      return out;
+    },
+  });
+}
+
+function registerAddBlocks(): void {
+  if (tf.getKernel(ADD_BLOCKS, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: ADD_BLOCKS,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { rows, cols, at } = attrs as unknown as { rows: number; cols: number; at: number[] };
+      const be = backend as unknown as HeapBackend;
+      const out = be.makeOutput([rows, cols], 'float32');
+      const dst = be.typedArrayFromHeap(out);
+      dst.fill(0);
+      for (let i = 0; 3 * i < at.length; i++) {
+        const x = inputs[`x${i}`] as tf.TensorInfo;
+        const [r0, c0, transposed] = [at[3 * i], at[3 * i + 1], at[3 * i + 2]];
+        const [m, k] = x.shape;
+        const src = be.typedArrayFromHeap(x);
+        if (!transposed) {
+          for (let r = 0; r < m; r++) {
+            const so = r * k;
+            const d0 = (r0 + r) * cols + c0;
+            for (let c = 0; c < k; c++) dst[d0 + c] += src[so + c];
+          }
+        } else {
+          // xᵀ [k, m] at (r0, c0): source row r is destination column c0 + r.
+          for (let r = 0; r < m; r++) {
+            const so = r * k;
+            const d0 = r0 * cols + c0 + r;
+            for (let c = 0; c < k; c++) dst[d0 + c * cols] += src[so + c];
+          }
+        }
+      }
+      return out;
+    },
+  });
+}
+
 function useHeapKernels(x: tf.Tensor): boolean {
   if (x.dtype !== 'float32' || tf.getBackend() !== 'wasm' || !isHeapBackend(tf.backend())) return false;
   register();
@@ -140,6 +244,63 @@ export function splitColumns(x: tf.Tensor2D, sizes: number[]): tf.Tensor2D[] {
   if (sizes.length === 1) return [x];
   if (useHeapKernels(x)) return tf.engine().runKernel(SPLIT_COLUMNS, { x }, { sizes }) as unknown as tf.Tensor2D[];
   return tf.split(x, sizes, 1) as tf.Tensor2D[];
+}
+
+/** Transpose of x [M, k] → [k, M]. */
+export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
+  if (useHeapKernels(x)) return tf.engine().runKernel(TRANSPOSE, { x }, {}) as tf.Tensor2D;
+  return tf.transpose(x) as tf.Tensor2D;
+}
+
+/** Concatenate [M, k_i] matrices along columns → [M, Σ k_i] (wasm's Concat on axis 1 copies row by row through JavaScript slices, ~10 ns per element). */
+export function concatColumns(xs: tf.Tensor2D[]): tf.Tensor2D {
+  if (xs.length === 1) return xs[0];
+  const m = xs[0].shape[0];
+  for (const x of xs) {
+    if (x.rank !== 2 || x.shape[0] !== m) throw new Error(`concatColumns: got [${x.shape}] among matrices of ${m} rows`);
+  }
+  if (xs.every((x) => x.dtype === 'float32') && useHeapKernels(xs[0])) {
+    const inputs: Record<string, tf.Tensor> = {};
+    xs.forEach((x, i) => (inputs[`x${i}`] = x));
+    return tf.engine().runKernel(CONCAT_COLUMNS, inputs, {}) as tf.Tensor2D;
+  }
+  return tf.concat(xs, 1) as tf.Tensor2D;
+}
+
+/** A matrix added into a larger one by {@link addBlocks}: x (or xᵀ) at row `row`, column `col`. */
+export interface Block {
+  x: tf.Tensor2D;
+  row: number;
+  col: number;
+  transposed?: boolean;
+}
+
+/**
+ * A [rows, cols] matrix of zeros with every block added at its place, in the order given
+ * (overlapping blocks are summed). One kernel instead of padding every block and adding them.
+ */
+export function addBlocks(rows: number, cols: number, blocks: Block[]): tf.Tensor2D {
+  for (const b of blocks) {
+    const [m, k] = b.transposed ? [b.x.shape[1], b.x.shape[0]] : b.x.shape;
+    if (!(b.row >= 0 && b.col >= 0 && b.row + m <= rows && b.col + k <= cols)) {
+      throw new Error(`addBlocks: a [${m}, ${k}] block at (${b.row}, ${b.col}) is outside [${rows}, ${cols}]`);
+    }
+  }
+  if (blocks.length > 0 && blocks.every((b) => b.x.dtype === 'float32') && useHeapKernels(blocks[0].x)) {
+    const inputs: Record<string, tf.Tensor> = {};
+    blocks.forEach((b, i) => (inputs[`x${i}`] = b.x));
+    const at = blocks.flatMap((b) => [b.row, b.col, b.transposed ? 1 : 0]);
+    return tf.engine().runKernel(ADD_BLOCKS, inputs, { rows, cols, at }) as tf.Tensor2D;
+  }
+  return tf.tidy(() => {
+    let sum = tf.zeros([rows, cols]) as tf.Tensor2D;
+    for (const b of blocks) {
+      const x = b.transposed ? (tf.transpose(b.x) as tf.Tensor2D) : b.x;
+      const [m, k] = x.shape;
+      sum = tf.add(sum, tf.pad(x, [[b.row, rows - b.row - m], [b.col, cols - b.col - k]])) as tf.Tensor2D;
+    }
+    return sum;
+  });
 }
 
 /** Σ over rows of x [M, k] → [k]. */
