@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Compare the `fast` and `paper` presets (accuracy and time) on one dataset, through the real
-# binary. Usage:
-#   bench/presets.sh <name> <out-dir> <train flags…>
+# binary. Usage, from the repository root (the shared data is ../shared beside the checkout):
+#   packages/cli/bench/presets.sh <name> <out-dir> <train flags…>
 # e.g. (KolektorSDD as a folder dataset, MobileNetV1 0.75 ImageNet weights, seeded 50 % hold-out):
-#   bench/presets.sh kolektor /tmp/presets --format folder \
+#   packages/cli/bench/presets.sh kolektor /tmp/presets --format folder \
 #     --normal-dir ../shared/data/kolektorsdd/good --abnormal-dir ../shared/data/kolektorsdd/defect \
 #     --mask-dir ../shared/data/kolektorsdd/masks --test-fraction 0.5 --seed 3407 \
 #     --backbone mobilenet_v1_0.75 --weights ../shared/weights/mobilenet_v1_0.75_224 --image-size 128x320

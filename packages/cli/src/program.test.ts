@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from './exit-codes.js';
+import { PRESETS } from './presets.js';
 import { runCli } from './program.js';
 
 function io() {
@@ -19,6 +20,14 @@ describe('rlr program', () => {
     expect(code).toBe(ExitCode.ok);
     expect(t.out()).toContain(`Usage: rlr ${name}`);
     expect(t.out()).toMatch(/Examples:\n(\s+#.*\n)?\s+\$ rlr /);
+  });
+
+  it("demo --help passes weights of the demo preset's backbone", async () => {
+    const t = io();
+    expect(await runCli(['demo', '--help'], t.io)).toBe(ExitCode.ok);
+    const files = [...t.out().matchAll(/--weights \S*?([\w.]+)\.safetensors/g)].map((m) => m[1]);
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(f).toBe(PRESETS.demo.model.backbone);
   });
 
   it('top-level help lists every command and the exit codes', async () => {

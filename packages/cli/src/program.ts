@@ -105,7 +105,7 @@ Examples:
   demo: `
 Examples:
   $ rlr demo                  # generate data, train, evaluate, print the report path
-  $ rlr demo --out /tmp/demo --weights ./tf_efficientnet_b0.safetensors
+  $ rlr demo --out /tmp/demo --weights ./tf_efficientnet_b3.safetensors  # the demo preset's backbone
 `,
   info: `
 Examples:
