@@ -63,10 +63,14 @@ export function runPath(dir: string, file: keyof typeof RUN_FILES): string {
 }
 
 /** Read `run.json`; a model error with a fix when `dir` is not a run folder. */
-export async function readManifest(dir: string): Promise<RunManifest> {
+export async function readManifest(dir: string, option: '--model' | '--out' = '--model'): Promise<RunManifest> {
   const p = runPath(resolve(dir), 'manifest');
   if (!existsSync(p)) {
-    throw modelError(`${resolve(dir)} is not a run folder (no ${RUN_FILES.manifest})`, 'pass the --out folder of a finished `rlr train` (e.g. --model runs/mvtec)');
+    const fix =
+      option === '--out'
+        ? 'to continue a run, pass the --out folder it was started with (e.g. --out runs/mvtec --resume); to start a new one, drop --resume'
+        : 'pass the --out folder of a finished `rlr train` (e.g. --model runs/mvtec)';
+    throw modelError(`${resolve(dir)} is not a run folder (no ${RUN_FILES.manifest})`, fix);
   }
   try {
     const m = JSON.parse(await readFile(p, 'utf8')) as RunManifest;

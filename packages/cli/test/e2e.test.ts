@@ -278,6 +278,12 @@ describe.skipIf(!binBuilt)('bad input reaches the user as one line and a fix', (
     expectShortError(r.stderr);
     const v = await runBin(['eval', '--model', join(mvtec, 'nope'), '--verbose']);
     expect(v.stderr).toMatch(/\n\s+at /);
+    // --resume of a folder that holds no run: the fix speaks of train's options, not eval's --model.
+    const resume = await runBin(['train', '--out', join(mvtec, 'nope'), '--resume']);
+    expect(resume.code, resume.stderr.slice(-1500)).toBe(4);
+    expectShortError(resume.stderr);
+    expect(resume.stderr).toMatch(/fix: .*--out .*--resume/);
+    expect(resume.stderr).not.toMatch(/--model/);
   });
 
   it('bad flag values: exit 2', async () => {

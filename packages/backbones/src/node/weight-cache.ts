@@ -262,7 +262,7 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
       if (attempt >= attempts) {
         const have = (await sizeOf(partial)) ?? 0;
         throw new Error(
-          `download of ${source} from ${url} failed after ${attempts} attempts (${(e as Error).message}); ` +
+          `download of ${source === url ? url : `${source} from ${url}`} failed after ${attempts} attempts (${(e as Error).message}); ` +
             `${have} bytes are kept in ${partial} and the next run resumes from there`,
         );
       }

@@ -236,7 +236,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   if (resume) {
     if (!given.out) throw usageError('--resume needs --out <run-dir> (the run to continue)', 'e.g. rlr train --out runs/mvtec --resume');
     runDir = given.out;
-    settings = resumedSettings(await readManifest(runDir), given);
+    settings = resumedSettings(await readManifest(runDir, '--out'), given);
   } else {
     settings = resolveRunSettings(given);
     runDir = given.out ?? defaultRunDir(ctx.cwd, settings.preset);
