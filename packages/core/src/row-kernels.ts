@@ -81,18 +81,25 @@ function register(): void {
         const src = be.typedArrayFromHeap(x);
         let c0 = 0;
         sizes.forEach((s, i) => {
-          const dst = be.typedArrayFromHeap(outs[i]);
-          // A plain element loop: V8 compiles it to tight code; per-row subarray objects cost more.
-          for (let r = 0; r < m; r++) {
-            const so = r * k + c0;
-            const d0 = r * s;
-            for (let c = 0; c < s; c++) dst[d0 + c] = src[so + c];
-          }
+          copyColumns(src, k, c0, be.typedArrayFromHeap(outs[i]), s, 0, m, s);
           c0 += s;
         });
         return outs;
       },
     });
+  }
+}
+
+/**
+ * Copy `width` columns of `rows` rows between row-major matrices: source columns from `srcCol`
+ * (row length `srcCols`) to destination columns from `dstCol` (row length `dstCols`). A plain
+ * element loop: V8 compiles it to tight code; per-row subarray objects cost more.
+ */
+function copyColumns(src: Float32Array, srcCols: number, srcCol: number, dst: Float32Array, dstCols: number, dstCol: number, rows: number, width: number): void {
+  for (let r = 0; r < rows; r++) {
+    const so = r * srcCols + srcCol;
+    const d0 = r * dstCols + dstCol;
+    for (let c = 0; c < width; c++) dst[d0 + c] = src[so + c];
   }
 }
 
@@ -165,12 +172,7 @@ function registerConcatColumns(): void {
       let c0 = 0;
       for (const x of xs) {
         const s = x.shape[1];
-        const src = be.typedArrayFromHeap(x);
-        for (let r = 0; r < m; r++) {
-          const so = r * s;
-          const d0 = r * total + c0;
-          for (let c = 0; c < s; c++) dst[d0 + c] = src[so + c];
-        }
+        copyColumns(be.typedArrayFromHeap(x), s, 0, dst, total, c0, m, s);
         c0 += s;
       }
       return out;
