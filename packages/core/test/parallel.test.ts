@@ -11,23 +11,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@rlr/testing';
 import { memoryStore } from '../src/blob-store.js';
-import type { RLRConfig, RLRSpec } from '../src/config.js';
 import { FeatureBank } from '../src/feature-bank.js';
 import { readLevelValues } from '../src/level-params.js';
 import { createRLR, type RLRModel } from '../src/rlr-model.js';
 import { Trainer, TrainingDivergedError, type BatchReport, type TrainerOptions } from '../src/trainer.js';
 import { createWorkerPool, WorkerTaskError, type WorkerPool } from '../src/node/index.js';
-import { syntheticFeatures } from './synthetic-features.js';
+import { syntheticFeatures, tinyConfig as config, tinyLevels as levels, tinySpec as spec } from './synthetic-features.js';
 
-const spec: RLRSpec = {
-  imageSize: [32, 32],
-  levels: [
-    { grid: [8, 8], channels: 12 },
-    { grid: [4, 4], channels: 16 },
-  ],
-};
-const config: Partial<RLRConfig> = { d: [32, 32], heads: 4, layers: 1, window: [3, 3], seed: 7 };
-const levels = spec.levels.map((l) => ({ grid: l.grid, channels: l.channels }));
 const fixtures = new URL('./fixtures/worker-extractors.ts', import.meta.url).href;
 const wasm = { backend: 'wasm', backendModule: '@tensorflow/tfjs-backend-wasm' } as const;
 

@@ -5,6 +5,18 @@
  */
 import { Rng } from '../src/rng.js';
 import type { FeatureLevelShape } from '../src/feature-source.js';
+import type { RLRConfig, RLRSpec } from '../src/config.js';
+
+/** The small two-level model the trainer and worker-pool tests train (fast on one core). */
+export const tinySpec: RLRSpec = {
+  imageSize: [32, 32],
+  levels: [
+    { grid: [8, 8], channels: 12 },
+    { grid: [4, 4], channels: 16 },
+  ],
+};
+export const tinyConfig: Partial<RLRConfig> = { d: [32, 32], heads: 4, layers: 1, window: [3, 3], seed: 7 };
+export const tinyLevels: FeatureLevelShape[] = tinySpec.levels.map((l) => ({ grid: l.grid, channels: l.channels }));
 
 export interface SyntheticSet {
   levels: FeatureLevelShape[];

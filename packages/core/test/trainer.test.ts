@@ -7,25 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@rlr/testing';
 import { memoryStore } from '../src/blob-store.js';
-import type { RLRConfig, RLRSpec } from '../src/config.js';
 import { FeatureBank } from '../src/feature-bank.js';
 import { FeatureCache } from '../src/feature-cache.js';
 import { createRLR } from '../src/rlr-model.js';
 import { Trainer, TrainingDivergedError, type BatchReport, type TrainerOptions } from '../src/trainer.js';
 import { hasTrainerCheckpoint } from '../src/trainer-checkpoint.js';
-import { auroc, syntheticFeatures } from './synthetic-features.js';
+import { auroc, syntheticFeatures, tinyConfig as config, tinyLevels as levels, tinySpec as spec } from './synthetic-features.js';
 import { readLevelValues } from '../src/level-params.js';
 import { mergeLevels } from '../src/model-io.js';
 
-const spec: RLRSpec = {
-  imageSize: [32, 32],
-  levels: [
-    { grid: [8, 8], channels: 12 },
-    { grid: [4, 4], channels: 16 },
-  ],
-};
-const config: Partial<RLRConfig> = { d: [32, 32], heads: 4, layers: 1, window: [3, 3], seed: 7 };
-const levels = spec.levels.map((l) => ({ grid: l.grid, channels: l.channels }));
 
 function bankOf(count: number, anomalous: boolean[], seed: number): FeatureBank {
   const set = syntheticFeatures(levels, count, anomalous, seed);
