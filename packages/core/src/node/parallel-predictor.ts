@@ -3,6 +3,7 @@ import { levelElements } from '../feature-source.js';
 import type { PredictOptions, RLRModel } from '../rlr-model.js';
 import type { Prediction } from '../scoring.js';
 import { splitBatch } from '../trainer-step.js';
+import { concatFloat32, imageParts } from './image-parts.js';
 import { modelPayload } from './parallel-training.js';
 import type { RemoteExtractor } from './remote-extractor.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -10,15 +11,7 @@ import type { WorkerPool } from './worker-pool.js';
 /** Join the predictions of consecutive image ranges into one. */
 export function concatPredictions(parts: Prediction[]): Prediction {
   if (parts.length === 1) return parts[0];
-  const cat = (arrays: Float32Array[]) => {
-    const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-    let at = 0;
-    for (const a of arrays) {
-      out.set(a, at);
-      at += a.length;
-    }
-    return out;
-  };
+  const cat = concatFloat32;
   return {
     batch: parts.reduce((n, p) => n + p.batch, 0),
     size: parts[0].size,
@@ -101,15 +94,11 @@ export class ParallelPredictor {
    */
   async scoreImages(extractor: RemoteExtractor, images: Float32Array, height: number, width: number, options: PredictOptions = {}): Promise<Prediction> {
     this.check();
-    const per = height * width * 3;
-    const batch = images.length / per;
-    if (!Number.isInteger(batch) || batch < 1) throw new Error(`ParallelPredictor.scoreImages: ${images.length} values are not [B, ${height}, ${width}, 3]`);
-    const parts = splitBatch(batch, this.pool.size);
+    const parts = imageParts(images, height, width, this.pool.size, 'ParallelPredictor.scoreImages');
     const results = await Promise.all(
       parts.map((part, w) => {
-        const mine = images.slice(part.first * per, (part.first + part.images) * per);
-        const payload = { model: this.key, extractor: extractor.key, images: mine, shape: [part.images, height, width, 3], options };
-        return this.pool.call<Prediction>(w, 'model.scoreImages', payload, [mine.buffer]);
+        const payload = { model: this.key, extractor: extractor.key, images: part.images, shape: part.shape, options };
+        return this.pool.call<Prediction>(w, 'model.scoreImages', payload, [part.images.buffer]);
       }),
     );
     return concatPredictions(results);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureInfo } from '../feature-extractor.js';
 import type { ImagesLike } from '../feature-extraction.js';
-import { splitBatch } from '../trainer-step.js';
+import { concatFloat32, imageParts } from './image-parts.js';
 import type { ExtractorInfo, ExtractorRecipe, ExtractResult } from './worker-protocol.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -75,25 +75,16 @@ export class RemoteExtractor {
     if (this.disposed) throw new Error(`RemoteExtractor ${this.name}: disposed; create it again with pool.createExtractor()`);
     const { images: data, height, width }: ImagesLike =
       images instanceof tf.Tensor ? { images: (await images.data()) as Float32Array, height: images.shape[1], width: images.shape[2] } : images;
-    const per = height * width * 3;
-    const batch = data.length / per;
-    if (!Number.isInteger(batch) || batch < 1) throw new Error(`RemoteExtractor.extract: ${data.length} values are not [B, ${height}, ${width}, 3]`);
-    const parts = splitBatch(batch, this.pool.size);
+    const parts = imageParts(data, height, width, this.pool.size, 'RemoteExtractor.extract');
+    const batch = data.length / (height * width * 3);
     const results = await Promise.all(
-      parts.map((part, w) => {
-        const mine = data.slice(part.first * per, (part.first + part.images) * per);
-        return this.pool.call<ExtractResult>(w, 'extractor.extract', { extractor: this.key, images: mine, shape: [part.images, height, width, 3] }, [mine.buffer]);
-      }),
+      parts.map((part, w) =>
+        this.pool.call<ExtractResult>(w, 'extractor.extract', { extractor: this.key, images: part.images, shape: part.shape }, [part.images.buffer]),
+      ),
     );
     return results[0].maps.map((_, level) => {
       const [, h, w, c] = results[0].shapes[level];
-      const out = new Float32Array(batch * h * w * c);
-      let at = 0;
-      for (const r of results) {
-        out.set(r.maps[level], at);
-        at += r.maps[level].length;
-      }
-      return { data: out, shape: [batch, h, w, c] };
+      return { data: concatFloat32(results.map((r) => r.maps[level])), shape: [batch, h, w, c] };
     });
   }
 
