@@ -110,9 +110,13 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     model,
     geometry,
     async score(b) {
-      if (!parallel) return scoreImages(backbone.extractor, model, b);
-      const p = await parallel.predictor.scoreImages(parallel.extractor, b.images, b.height, b.width, { batchSize: b.samples.length });
-      return { scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] };
+      try {
+        if (!parallel) return checkScores(await scoreImages(backbone.extractor, model, b), b, runDir);
+        const p = await parallel.predictor.scoreImages(parallel.extractor, b.images, b.height, b.width, { batchSize: b.samples.length });
+        return checkScores({ scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] }, b, runDir);
+      } catch (e) {
+        throw /non-finite/i.test((e as Error).message) ? nonFiniteError(runDir, b, (e as Error).message, e) : e;
+      }
     },
     async dispose() {
       model.dispose();
@@ -120,6 +124,23 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
       if (parallel) await Promise.all([parallel.predictor.close(), parallel.extractor.dispose()]);
     },
   };
+}
+
+/** The model error for a NaN or infinite score: never reported as a score or a label. */
+function nonFiniteError(runDir: string, b: ImageBatch, detail: string, cause?: unknown): Error {
+  const names = b.samples.length === 1 ? b.samples[0].path : `a batch of ${b.samples.length} images starting with ${b.samples[0]?.path}`;
+  return modelError(
+    `${runDir}: the model gave a non-finite score (NaN/Infinity) for ${names}: ${detail.split('\n')[0]}`,
+    `the run's weights are damaged (model/weights.safetensors or model/backbone.safetensors, or --weights): restore the run folder from a backup or retrain it with rlr train`,
+    cause,
+  );
+}
+
+/** Refuse scores that are not finite numbers (a second guard behind @rlr/core's own check). */
+function checkScores(r: BatchScores, b: ImageBatch, runDir: string): BatchScores {
+  const bad = r.scores.findIndex((s) => !Number.isFinite(s));
+  if (bad >= 0) throw nonFiniteError(runDir, b, `image ${b.samples[bad]?.path} scored ${r.scores[bad]}`);
+  return r;
 }
 
 /** Extract and score one batch of images. */

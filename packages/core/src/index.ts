@@ -39,7 +39,7 @@ export { Adam, ADAM_DEFAULTS, type AdamOptions, type AdamState } from './adam.js
 export { applyJitter, jitterNoise } from './jitter.js';
 export { reconstructionLoss, reconstructionLossAndGrad, tokenScores, rowCosine } from './loss.js';
 export { disposeGradients, type GradientMap } from './gradients.js';
-export { scoreFromTokens, SCORING_DEFAULTS, type Prediction, type ScoringOptions } from './scoring.js';
+export { assertFiniteScores, scoreFromTokens, SCORING_DEFAULTS, type Prediction, type ScoringOptions } from './scoring.js';
 export { anomalyMap, upsampleBilinearAlignCorners, type LevelScores } from './anomaly-map.js';
 export { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex } from './gaussian-blur.js';
 export { sinCosPosition2D } from './sincos-position.js';
@@ -56,7 +56,7 @@ export {
 } from './trainer.js';
 export type { BatchPart, PulledState, StepPosition, TrainingPool, TrainingSession, TrainingSetup } from './trainer-pool.js';
 export { batchPartGradients, splitBatch } from './trainer-step.js';
-export { hasTrainerCheckpoint, readTrainerCheckpoint, writeTrainerCheckpoint, CHECKPOINT_INDEX, type TrainerCheckpoint } from './trainer-checkpoint.js';
+export { hasTrainerCheckpoint, readTrainerCheckpoint, writeTrainerCheckpoint, CHECKPOINT_INDEX, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
 export { checkLevelShapes, levelElements, type FeatureLevelShape, type FeatureSource } from './feature-source.js';
 export { FeatureBank } from './feature-bank.js';
 export { FeatureCache, FeatureCacheWriter, FEATURE_CACHE_INDEX, type FeatureCacheOptions } from './feature-cache.js';

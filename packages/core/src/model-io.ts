@@ -3,7 +3,9 @@ import type { BlobStore } from './blob-store.js';
 import { presets, resolveLevels, type LevelConfig, type RLRConfig, type RLRSpec } from './config.js';
 import { fromOfficial, levelParamsFromValues, readLevelValues, toOfficial, type OfficialTensor } from './level-params.js';
 import { modelFromParams, type RLRModel } from './rlr-model.js';
+import { assertFiniteTensors } from './finite-check.js';
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from './safetensors.js';
+import { sha256Hex, verifySha256 } from './sha256.js';
 import { VERSION } from './version.js';
 
 /**
@@ -29,6 +31,11 @@ export interface ModelManifest {
   /** Resolved per-level settings (informative; rebuilt from spec + config when loading). */
   levels: LevelConfig[];
   weights: string;
+  /**
+   * sha256 (hex) of each weights file, by blob name, taken when it was saved and verified when it
+   * is loaded. Absent in models saved before checksums were recorded (those load unverified).
+   */
+  checksums?: Record<string, string>;
   /** Anything the caller adds: backbone config, preprocessing, training summary, … */
   [extra: string]: unknown;
 }
@@ -72,6 +79,8 @@ export function assignOfficialTensors(model: RLRModel, tensors: Map<string, Offi
 export async function saveModel(model: RLRModel, store: BlobStore, extra: Record<string, unknown> = {}): Promise<ModelManifest> {
   const tensors = new Map<string, TensorToWrite>();
   for (const [name, t] of await modelToOfficialTensors(model)) tensors.set(name, { shape: t.shape, data: t.data });
+  assertFiniteTensors(tensors, `saveModel(${store.location})`, 'Training diverged or the parameters were overwritten; the model was not saved.');
+  const weightBytes = serializeSafetensors(tensors, { format: 'rlr-weights', library: `@rlr/core@${VERSION}` });
   const manifest: ModelManifest = {
     ...model.metadata,
     ...extra,
@@ -82,9 +91,10 @@ export async function saveModel(model: RLRModel, store: BlobStore, extra: Record
     config: model.config,
     levels: model.levelConfigs,
     weights: MODEL_WEIGHTS,
+    checksums: { [MODEL_WEIGHTS]: await sha256Hex(weightBytes) },
   };
   // Weights first, config last: a directory with a config.json always has matching weights.
-  await store.write(MODEL_WEIGHTS, serializeSafetensors(tensors, { format: 'rlr-weights', library: `@rlr/core@${VERSION}` }));
+  await store.write(MODEL_WEIGHTS, weightBytes);
   await store.write(MODEL_CONFIG, new TextEncoder().encode(JSON.stringify(manifest, null, 2)));
   return manifest;
 }
@@ -118,7 +128,11 @@ export async function loadModel(store: BlobStore): Promise<RLRModel> {
   const levels = resolveLevels(manifest.spec, config);
   const weightsName = manifest.weights ?? MODEL_WEIGHTS;
   const where = `${store.location}/${weightsName}`;
-  const file = parseSafetensors(await store.read(weightsName), where);
+  const bytes = await store.read(weightsName);
+  const expected = manifest.checksums?.[weightsName];
+  if (expected) await verifySha256(bytes, expected, where, `Restore ${weightsName} and ${MODEL_CONFIG} together from a backup, or retrain the model.`);
+  const file = parseSafetensors(bytes, where);
+  assertFiniteTensors(file.tensors, where, 'Restore the model folder from a backup or retrain it.');
   const official = new Map<string, OfficialTensor>();
   for (const [name, t] of file.tensors) official.set(name, { shape: t.shape, data: t.data as Float32Array });
   const byLevel = officialTensorsByLevel(official);
@@ -126,8 +140,8 @@ export async function loadModel(store: BlobStore): Promise<RLRModel> {
     levelParamsFromValues(cfg, fromOfficial(cfg, byLevel[i] ?? new Map(), `${where} level${i}`), `${where} level${i}`),
   );
   const model = modelFromParams(manifest.spec, config, params);
-  const { format, formatVersion, library, spec, config: _c, levels: _l, weights, ...extra } = manifest;
-  void format; void formatVersion; void library; void spec; void _c; void _l; void weights;
+  const { format, formatVersion, library, spec, config: _c, levels: _l, weights, checksums, ...extra } = manifest;
+  void format; void formatVersion; void library; void spec; void _c; void _l; void weights; void checksums;
   model.metadata = extra;
   return model;
 }

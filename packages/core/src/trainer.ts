@@ -5,7 +5,7 @@ import { checkLevelShapes, type FeatureSource } from './feature-source.js';
 import { disposeGradients, type GradientMap } from './gradients.js';
 import { Rng, deriveSeed, permutation } from './rng.js';
 import type { RLRModel } from './rlr-model.js';
-import { readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerCheckpoint } from './trainer-checkpoint.js';
+import { readTrainerCheckpoint, writeTrainerCheckpoint, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
 import type { StepPosition, TrainingPool, TrainingSession } from './trainer-pool.js';
 import { batchPartGradients } from './trainer-step.js';
 
@@ -196,9 +196,9 @@ export class Trainer {
    * Adam settings replace the options so the continuation matches the original run.
    * @returns the position training will continue from
    */
-  async resume(store: BlobStore | undefined = this.options.store): Promise<{ epoch: number; batch: number }> {
+  async resume(store: BlobStore | undefined = this.options.store, options: ReadCheckpointOptions = {}): Promise<{ epoch: number; batch: number }> {
     if (!store) throw new Error('Trainer.resume: no store given and options.store is not set');
-    const ckpt = await readTrainerCheckpoint(store, this.model);
+    const ckpt = await readTrainerCheckpoint(store, this.model, options);
     this.applyCheckpoint(ckpt, store.location);
     return { epoch: this.epoch, batch: this.batch };
   }

@@ -147,7 +147,7 @@ describe('Trainer (wasm)', () => {
     }
   });
 
-  it('checkpoints every N epochs keeping one tensor blob, and stops on an abort signal', async () => {
+  it('checkpoints every N epochs keeping the last two tensor blobs, and stops on an abort signal', async () => {
     const train = bankOf(8, new Array(8).fill(false), 8);
     const store = memoryStore();
     const model = createRLR(spec, config);
@@ -177,7 +177,9 @@ describe('Trainer (wasm)', () => {
     ]);
     const index = JSON.parse(new TextDecoder().decode(await store.read('checkpoint.json')));
     expect([index.epoch, index.batch]).toEqual([2, 1]);
-    expect([...store.blobs.keys()].filter((k) => k.endsWith('.safetensors'))).toEqual([index.tensors]);
+    // The newest tensor blob and the one before it (the fallback); nothing older.
+    expect(index.previous.tensors).toBe('checkpoint-e0002-b000000.safetensors');
+    expect([...store.blobs.keys()].filter((k) => k.endsWith('.safetensors')).sort()).toEqual([index.previous.tensors, index.tensors]);
     trainer.dispose();
     model.dispose();
   });

@@ -7,7 +7,7 @@ import { batches, isImageName } from '@rlr/data/node';
 import { writeFileAtomic } from '../atomic-write.js';
 import { initBackend, parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
-import { classifyError, dataError } from '../errors.js';
+import { classifyError, CliError, dataError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatTable } from '../format.js';
 import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
@@ -138,13 +138,16 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
       try {
         got = [];
         for await (const b of batches(chunk, { batchSize, resize, crop, prefetch: 0 })) got.push(...(await handleBatch(scorer, b, hctx)));
-      } catch {
+      } catch (e) {
+        // A model failure (e.g. a non-finite score) is not about one image: stop, score nothing.
+        if (e instanceof CliError && e.exitCode === ExitCode.model) throw e;
         // Find the unreadable image(s) of this batch one by one; the rest are still scored.
         got = [];
         for (const s of chunk) {
           try {
             for await (const b of batches([s], { batchSize: 1, resize, crop })) got.push(...(await handleBatch(scorer, b, hctx)));
           } catch (e) {
+            if (e instanceof CliError && e.exitCode === ExitCode.model) throw e;
             const { message } = classifyError(e);
             ctx.log.warn(`cannot read ${s.path}: ${message}`);
             got.push({ path: s.path, score: null, label: null, threshold: thresholds.pick(s.path).value, heatmap: null, error: message });

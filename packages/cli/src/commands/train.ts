@@ -7,7 +7,7 @@ import { initBackend, parseBackendName, type BackendName } from '../backend.js';
 import { loadBackbone, saveRunBackbone, type LoadedBackbone } from '../backbone.js';
 import type { CommandContext } from '../context.js';
 import { describeDataset, loadDataset, trainSamples } from '../dataset.js';
-import { InterruptedError, usageError } from '../errors.js';
+import { InterruptedError, modelError, usageError } from '../errors.js';
 import { trainingFeatures } from '../features.js';
 import { formatDuration, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
@@ -143,7 +143,13 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
   let history: EpochRecord[] = [];
   if (o.resume) {
     if (await hasTrainerCheckpoint(checkpointStore)) {
-      const at = await trainer.resume();
+      let at;
+      try {
+        at = await trainer.resume(undefined, { onWarning: (m) => log.warn(m) });
+      } catch (e) {
+        const dir = runPath(o.runDir, 'checkpoint');
+        throw modelError(`cannot resume from ${dir}: ${(e as Error).message.split('\n').join('; ')}`, `delete ${dir} and rerun the same rlr train command with --resume to train from the start`, e);
+      }
       history = (await readHistory(o.runDir)).filter((h) => h.epoch <= at.epoch);
       log.info(`resuming from the checkpoint at epoch ${at.epoch}${at.batch ? `, batch ${at.batch}` : ''}`);
       log.event('resume', { epoch: at.epoch, batch: at.batch });
