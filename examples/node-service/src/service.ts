@@ -89,6 +89,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     let best = 0;
     for (let i = 1; i < map.length; i++) if (map[i] > map[best]) best = i;
     const score = prediction.scores[0];
+    // @rlr/core already refuses non-finite scores; never answer "not anomalous" for one.
+    if (!Number.isFinite(score)) throw Object.assign(new Error(`the model gave a non-finite score (${score}); its weights are damaged`), { status: 500 });
     return {
       score,
       anomalous: threshold === null ? null : score >= threshold,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,5 +59,39 @@ describe('node-service: a model trained by the node-train-eval example, served o
     expect((await post(new Uint8Array())).status).toBe(400);
     expect((await fetch(`${service.url}score`)).status).toBe(405);
     expect((await fetch(`${service.url}nope`)).status).toBe(404);
+  });
+
+  /** A copy of the trained model folder with one float of `file` set to NaN. */
+  const poisonedCopy = (file: string): string => {
+    const dir = join(out, `poisoned-${file}`);
+    cpSync(trained.modelDir, dir, { recursive: true });
+    const path = join(dir, file);
+    const bytes = new Uint8Array(readFileSync(path));
+    const view = new DataView(bytes.buffer);
+    const headerLen = Number(view.getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+    const name = Object.keys(header).find((k) => k !== '__metadata__' && header[k].dtype === 'F32')!;
+    view.setFloat32(8 + headerLen + header[name].data_offsets[0], NaN, true);
+    writeFileSync(path, bytes);
+    return dir;
+  };
+
+  it('refuses to start on a model whose weights hold a NaN, naming the file', async () => {
+    const dir = poisonedCopy('weights.safetensors');
+    await expect(startService({ modelDir: dir })).rejects.toThrow(`${join(dir, 'weights.safetensors')}: checksum mismatch`);
+  });
+
+  it('answers 500 with a reason, never a score, when the backbone weights make the score NaN', async () => {
+    const broken = await startService({ modelDir: poisonedCopy('backbone.safetensors'), threshold: 5 });
+    try {
+      const res = await fetch(`${broken.url}score`, { method: 'POST', body: new Blob([new Uint8Array(readFileSync(testImages[0]))]) });
+      expect(res.status).toBe(500);
+      const body = await res.json();
+      expect(body.score).toBeUndefined();
+      expect(body.anomalous).toBeUndefined();
+      expect(body.error).toMatch(/non-finite anomaly score/);
+    } finally {
+      await broken.close();
+    }
   });
 });
