@@ -18,9 +18,12 @@ export { fileModelFiles, fileModelHandler } from './file-model-io.js';
 export { nodeSourceReader } from './node-source-reader.js';
 export { backboneRecipe } from './backbone-recipe.js';
 export { backboneFromWeights } from './backbone-worker.js';
+export { formatFromName, weightFileProblem, type WeightFormat } from './weight-file-check.js';
 export {
   cachePathFor,
+  DEFAULT_DOWNLOAD_TIMEOUT_MS,
   defaultCacheDir,
+  DownloadAbortedError,
   ensureCached,
   offlineFromEnv,
   readWeightsFile,

@@ -9,11 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { serializeSafetensors } from '@rlr/core';
 import { resolveSourceUrl } from '../weight-source.js';
 import { cachePathFor, defaultCacheDir, ensureCached, readWeightsFile } from './weight-cache.js';
 import type { DownloadProgress } from '../weight-source.js';
 
-const BODY = Buffer.from(Float32Array.from({ length: 75_000 }, (_, i) => Math.sin(i)).buffer); // 300 kB
+// A real safetensors file of ~300 kB: .safetensors downloads are checked to parse before caching.
+const BODY = Buffer.from(serializeSafetensors({ w: { shape: [75_000], data: Float32Array.from({ length: 75_000 }, (_, i) => Math.sin(i)) } }));
 const SHA = createHash('sha256').update(BODY).digest('hex');
 
 interface Seen {
@@ -26,10 +28,13 @@ let base: string;
 let seen: Seen[] = [];
 let dropsLeft = 0;
 
-/** Serve `body` honouring `Range: bytes=N-`. */
+const ETAG = `"${SHA.slice(0, 16)}"`;
+
+/** Serve `body` honouring `Range: bytes=N-` (and `If-Range`: a stale validator gets the whole file). */
 function serveRange(headers: IncomingHttpHeaders, res: import('node:http').ServerResponse, body: Buffer): void {
   const m = /^bytes=(\d+)-$/.exec(headers.range ?? '');
-  if (m) {
+  res.setHeader('ETag', ETAG);
+  if (m && (headers['if-range'] === undefined || headers['if-range'] === ETAG)) {
     const start = Number(m[1]);
     if (start >= body.length) {
       res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
@@ -67,7 +72,7 @@ beforeAll(async () => {
         // Promise the whole file, send about half of what was asked for, then cut the connection.
         const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
         const status = start > 0 ? 206 : 200;
-        const headers: Record<string, string | number> = { 'Content-Length': BODY.length - start };
+        const headers: Record<string, string | number> = { 'Content-Length': BODY.length - start, ETag: ETAG };
         if (start > 0) headers['Content-Range'] = `bytes ${start}-${BODY.length - 1}/${BODY.length}`;
         res.writeHead(status, headers);
         res.write(BODY.subarray(start, start + Math.floor((BODY.length - start) / 2)), () => res.destroy());
@@ -127,13 +132,25 @@ describe('weight download cache', () => {
     expect(progress.at(-1)?.loaded).toBe(BODY.length);
   });
 
-  it('resumes a partial file left by an earlier run', async () => {
+  it('resumes a partial file left by an earlier run, with If-Range on the ETag it recorded', async () => {
     const url = fresh('ok');
     const target = cachePathFor(url, cacheDir);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(`${target}.partial`, BODY.subarray(0, 1000));
+    writeFileSync(`${target}.partial.json`, JSON.stringify({ url, etag: ETAG, total: BODY.length }));
     await ensureCached(url, { cacheDir, sha256: SHA });
-    expect(seen.map((s) => s.headers.range)).toEqual(['bytes=1000-']);
+    expect(seen.map((s) => [s.headers.range, s.headers['if-range']])).toEqual([['bytes=1000-', ETAG]]);
+    expect(readFileSync(target).equals(BODY)).toBe(true);
+    expect(existsSync(`${target}.partial.json`)).toBe(false);
+  });
+
+  it('restarts from byte 0 when nothing recorded proves the partial file is the same version', async () => {
+    const url = fresh('ok');
+    const target = cachePathFor(url, cacheDir);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(`${target}.partial`, Buffer.alloc(1000, 9)); // no .partial.json beside it
+    await ensureCached(url, { cacheDir, sha256: SHA });
+    expect(seen.map((s) => s.headers.range)).toEqual([undefined]);
     expect(readFileSync(target).equals(BODY)).toBe(true);
   });
 
@@ -162,11 +179,11 @@ describe('weight download cache', () => {
     const url = fresh('ok');
     const wrong = '0'.repeat(64);
     await expect(ensureCached(url, { cacheDir, sha256: wrong })).rejects.toThrow(
-      new RegExp(`has sha256 ${SHA}, expected ${wrong}`),
+      new RegExp(`into ${cachePathFor(url, cacheDir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} has sha256 ${SHA}, expected ${wrong}.*nothing was cached`),
     );
     expect(existsSync(cachePathFor(url, cacheDir))).toBe(false);
     expect(existsSync(`${cachePathFor(url, cacheDir)}.partial`)).toBe(false);
-    await expect(ensureCached(url, { cacheDir, size: 123 })).rejects.toThrow(/gave 300000 bytes, expected 123/);
+    await expect(ensureCached(url, { cacheDir, size: 123 })).rejects.toThrow(new RegExp(`gave ${BODY.length} bytes, expected 123`));
   });
 
   it('reports an HTTP error without retrying', async () => {

@@ -3,9 +3,14 @@
  * downloaded once into the cache directory and read from disk afterwards.
  * - location: `RLR_CACHE`, else `$XDG_CACHE_HOME/rlr`, else the platform's user cache dir + `/rlr`;
  * - a download goes to `<file>.partial` and is renamed into place only when complete and checked
- *   (size, and sha256 when known), so readers never see half a file;
- * - an interrupted download resumes from the partial file with an HTTP Range request, both within
- *   one call (`retries`) and across runs;
+ *   (size, sha256 when known, and that it parses as its format: a safetensors header whose
+ *   tensors fit, a tfjs model.json), so neither readers nor later runs see half a file;
+ * - an interrupted download resumes from the partial file with an HTTP Range request guarded by
+ *   `If-Range` (the ETag, else Last-Modified, recorded in `<file>.partial.json`), both within one
+ *   call (`retries`) and across runs: a file that changed on the server meanwhile is downloaded
+ *   again from the start, never spliced; without either validator it restarts from byte 0;
+ * - every request has a connect and idle timeout (`timeoutMs`, 30 s) and an `AbortSignal` stops it
+ *   at once;
  * - offline mode (`RLR_OFFLINE=1` or `offline: true`) never touches the network and says which file
  *   is missing and how to provide it.
  */
@@ -15,6 +20,10 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseHubId, resolveSourceUrl, type DownloadProgress } from '../weight-source.js';
+import { formatFromName, weightFileProblem, type WeightFormat } from './weight-file-check.js';
+
+/** Default connect and idle timeout of a download request (ms). */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
 
 /** Options of {@link ensureCached}. */
 export interface CacheOptions {
@@ -27,8 +36,21 @@ export interface CacheOptions {
   /** Expected size in bytes. */
   size?: number;
   onProgress?: (p: DownloadProgress) => void;
-  /** Resume attempts after a dropped connection within one call (default 3). */
+  /** Resume attempts after a dropped or timed-out connection within one call (default 2). */
   retries?: number;
+  /**
+   * Connect and idle timeout in milliseconds (default {@link DEFAULT_DOWNLOAD_TIMEOUT_MS}): a
+   * request whose answer does not start, or whose body stalls, for this long is abandoned (and
+   * retried).
+   */
+  timeoutMs?: number;
+  /** Stops the download at once; the partial file is kept for a later resume. */
+  signal?: AbortSignal;
+  /**
+   * What the finished file must parse as before it is cached (default from its name:
+   * `.safetensors`, `*.json` = tfjs model.json; other names are checked for size and sha256 only).
+   */
+  format?: WeightFormat;
   /** `fetch` to use (default the global one). */
   fetch?: typeof fetch;
   /** Extra request headers. `HF_TOKEN` is sent to huggingface.co automatically when set. */
@@ -109,10 +131,38 @@ function requestHeaders(url: string, options: CacheOptions): Record<string, stri
 /** Thrown for HTTP answers that retrying cannot fix (404, 403, ...). */
 class PermanentDownloadError extends Error {}
 
+/** Thrown when {@link CacheOptions.signal} aborts a download. */
+export class DownloadAbortedError extends Error {
+  override readonly name = 'DownloadAbortedError';
+}
+
 /** What the Hugging Face hub says about an LFS file in its redirect: content sha256 and size. */
 interface LinkedFile {
   sha256?: string;
   size?: number;
+}
+
+/** Recorded beside a partial download: what a resume must match (`<file>.partial.json`). */
+interface PartialMeta {
+  url: string;
+  etag?: string;
+  lastModified?: string;
+  /** The whole file's size as the server announced it. */
+  total?: number;
+}
+
+async function readPartialMeta(path: string): Promise<PartialMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as PartialMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The If-Range value of a partial download: a strong ETag, else Last-Modified (RFC 9110 13.1.5). */
+function ifRangeOf(meta: PartialMeta | undefined): string | undefined {
+  if (meta?.etag && !meta.etag.startsWith('W/')) return meta.etag;
+  return meta?.lastModified;
 }
 
 /**
@@ -124,12 +174,13 @@ async function fetchRecordingHubLinks(
   headers: Record<string, string>,
   fetchImpl: typeof fetch,
   linked: LinkedFile,
+  signal: AbortSignal,
 ): Promise<Response> {
-  if (new URL(url).hostname !== 'huggingface.co') return fetchImpl(url, { headers });
+  if (new URL(url).hostname !== 'huggingface.co') return fetchImpl(url, { headers, signal });
   let current = url;
   let h = headers;
   for (let hop = 0; ; hop++) {
-    const res = await fetchImpl(current, { headers: h, redirect: 'manual' });
+    const res = await fetchImpl(current, { headers: h, redirect: 'manual', signal });
     const etag = /^(?:W\/)?"?([0-9a-f]{64})"?$/i.exec(res.headers.get('x-linked-etag') ?? '');
     if (etag) linked.sha256 = etag[1].toLowerCase();
     const size = Number(res.headers.get('x-linked-size'));
@@ -146,10 +197,17 @@ async function fetchRecordingHubLinks(
   }
 }
 
+/** Remove a partial download and what is recorded about it. */
+async function discardPartial(partial: string): Promise<void> {
+  await rm(partial, { force: true });
+  await rm(`${partial}.json`, { force: true });
+}
+
 /**
- * One download attempt into `partial`, resuming from its current size.
+ * One download attempt into `partial`, resuming from its current size when the recorded
+ * validator allows (`If-Range`), else from byte 0.
  * @param linked filled with the hub's sha256 and size when the source is on huggingface.co
- * @returns the total size of the file when complete
+ * @returns the total size of the file as the server announced it, else the bytes received
  */
 async function downloadOnce(
   source: string,
@@ -159,62 +217,135 @@ async function downloadOnce(
   linked: LinkedFile,
 ): Promise<number | undefined> {
   const fetchImpl = options.fetch ?? globalThis.fetch;
+  const metaPath = `${partial}.json`;
+  const meta = await readPartialMeta(metaPath);
   let start = (await sizeOf(partial)) ?? 0;
+  const ifRange = ifRangeOf(meta);
+  if (start > 0 && (!ifRange || meta?.url !== url)) {
+    // Nothing proves the server still has the same file: a resume could splice two versions.
+    await discardPartial(partial);
+    start = 0;
+  }
   const headers = requestHeaders(url, options);
-  if (start > 0) headers.Range = `bytes=${start}-`;
-  const res = await fetchRecordingHubLinks(url, headers, fetchImpl, linked);
-  let total: number | undefined;
-  if (res.status === 206) {
-    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
-    if (!m || Number(m[1]) !== start) {
-      // The server resumed somewhere else: start over rather than corrupt the file.
-      await res.body?.cancel();
-      await rm(partial, { force: true });
-      throw new Error(`${url} answered a resume request with an unexpected range (${res.headers.get('content-range')})`);
-    }
-    total = m[3] === '*' ? undefined : Number(m[3]);
-  } else if (res.status === 416 && start > 0) {
-    // Nothing left to fetch: the partial file may already be whole. The caller checks it.
-    await res.body?.cancel();
-    const m = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
-    if (m && Number(m[1]) === start) return start;
-    await rm(partial, { force: true });
-    throw new Error(`${url} refused to resume at byte ${start}; the partial download was discarded`);
-  } else if (res.ok) {
-    start = 0; // the server ignored the Range header: take the whole body
-    const len = Number(res.headers.get('content-length'));
-    total = Number.isFinite(len) && len > 0 ? len : undefined;
-  } else {
-    await res.body?.cancel();
-    const hint =
-      res.status === 401 || res.status === 403
-        ? ' (a gated or private repo needs HF_TOKEN)'
-        : res.status === 404
-        ? ' (check the name)'
-        : '';
-    throw new PermanentDownloadError(`could not download ${source}: HTTP ${res.status} ${res.statusText} from ${url}${hint}`);
+  if (start > 0) {
+    headers.Range = `bytes=${start}-`;
+    headers['If-Range'] = ifRange!;
   }
-  const file = await open(partial, start > 0 ? 'a' : 'w');
-  let loaded = start;
+  // One controller per attempt: the caller's signal, and a timer re-armed whenever bytes arrive.
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no data from ${url} for ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  };
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  const stalled = (e: unknown) =>
+    timedOut ? new Error(`no data from ${url} for ${timeoutMs / 1000} s (connect/idle timeout)`, { cause: e }) : e;
+  arm();
   try {
-    if (res.body) {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        await file.write(chunk);
-        loaded += chunk.byteLength;
-        options.onProgress?.({ source, loaded, total });
-      }
+    let res: Response;
+    try {
+      res = await fetchRecordingHubLinks(url, headers, fetchImpl, linked, controller.signal);
+    } catch (e) {
+      throw stalled(e);
     }
+    let total: number | undefined;
+    const etag = res.headers.get('etag') ?? undefined;
+    if (res.status === 206 && start > 0) {
+      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
+      const changed =
+        !m || Number(m[1]) !== start || (meta?.etag && etag && etag !== meta.etag) || (meta?.total !== undefined && m[3] !== '*' && Number(m[3]) !== meta.total);
+      if (changed) {
+        // The server resumed somewhere else, or another version: start over rather than splice.
+        await res.body?.cancel();
+        await discardPartial(partial);
+        throw new Error(`${url} answered a resume request with another range or version (${res.headers.get('content-range')}, ETag ${etag}); starting over`);
+      }
+      total = m[3] === '*' ? meta?.total : Number(m[3]);
+    } else if (res.status === 416 && start > 0) {
+      // Nothing left to fetch: the partial file may already be whole. The caller checks it.
+      await res.body?.cancel();
+      const m = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+      if (m && Number(m[1]) === start) return start;
+      await discardPartial(partial);
+      throw new Error(`${url} refused to resume at byte ${start}; the partial download was discarded`);
+    } else if (res.status === 200 || (res.ok && res.status !== 206)) {
+      // A whole body: the first request, a server without ranges, or a file that changed
+      // (If-Range did not match). Whatever was kept is replaced.
+      start = 0;
+      const len = Number(res.headers.get('content-length'));
+      total = Number.isFinite(len) && len > 0 ? len : undefined;
+      const record: PartialMeta = { url, etag, lastModified: res.headers.get('last-modified') ?? undefined, total };
+      await writeAtomic(metaPath, JSON.stringify(record));
+    } else if (res.ok) {
+      // 206 to a request without Range: not something to build a file from.
+      await res.body?.cancel();
+      throw new Error(`${url} answered HTTP 206 to a request for the whole file`);
+    } else {
+      await res.body?.cancel();
+      const hint =
+        res.status === 401 || res.status === 403
+          ? ' (a gated or private repo needs HF_TOKEN)'
+          : res.status === 404
+          ? ' (check the name)'
+          : '';
+      throw new PermanentDownloadError(`could not download ${source}: HTTP ${res.status} ${res.statusText} from ${url}${hint}`);
+    }
+    const file = await open(partial, start > 0 ? 'a' : 'w');
+    let loaded = start;
+    options.onProgress?.({ source, loaded, total });
+    try {
+      if (res.body) {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          arm();
+          await file.write(chunk);
+          loaded += chunk.byteLength;
+          options.onProgress?.({ source, loaded, total });
+        }
+      }
+    } catch (e) {
+      throw stalled(e);
+    } finally {
+      await file.close();
+    }
+    return total ?? loaded;
   } finally {
-    await file.close();
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
   }
-  return total ?? loaded;
+}
+
+/** Wait `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The fix for a cache file that is bad: where it is and how to get rid of it. */
+function cacheFix(target: string): string {
+  return `delete ${target} (and ${target}.sha256) to download it again, or use another cache folder (--cache-dir, RLR_CACHE)`;
 }
 
 /**
  * Make sure a remote source is in the cache and return its local path. Local paths are returned
  * unchanged (after checking that they exist).
  * @throws in offline mode when the file is not cached; when the download fails after `retries`
- *   resumes; when the size or sha256 do not match (the bad file is removed)
+ *   resumes (the partial file is kept); when the size, sha256 or format do not match (the bad file
+ *   is removed, never cached); {@link DownloadAbortedError} when `options.signal` aborts
  */
 export async function ensureCached(source: string, options: CacheOptions = {}): Promise<string> {
   if (!/^(hf|https?):\/\//i.test(source)) {
@@ -224,17 +355,21 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const target = cachePathFor(source, cacheDir);
   const checksumFile = `${target}.sha256`;
+  const format = options.format ?? formatFromName(target);
   const cachedSize = await sizeOf(target);
   if (cachedSize !== undefined) {
     if (options.size !== undefined && cachedSize !== options.size) {
-      throw new Error(`cached ${target} has ${cachedSize} bytes but ${options.size} were expected; delete it to download again`);
+      throw new Error(`cached ${target} has ${cachedSize} bytes but ${options.size} were expected; ${cacheFix(target)}`);
     }
     if (options.sha256) {
       const recorded = (await readFile(checksumFile, 'utf8').catch(() => '')).trim() || (await sha256File(target));
       if (recorded.toLowerCase() !== options.sha256.toLowerCase()) {
-        throw new Error(`cached ${target} has sha256 ${recorded}, expected ${options.sha256}; delete it to download again`);
+        throw new Error(`cached ${target} has sha256 ${recorded}, expected ${options.sha256}; ${cacheFix(target)}`);
       }
     }
+    // Cheap (header only): catches a bad file cached by an older version.
+    const problem = await weightFileProblem(target, format);
+    if (problem) throw new Error(`cached ${target} (from ${source}) is damaged: ${problem}; ${cacheFix(target)}`);
     return target;
   }
   const offline = options.offline ?? offlineFromEnv();
@@ -250,42 +385,46 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
   const url = resolveSourceUrl(source);
   const partial = `${target}.partial`;
   await mkdir(dirname(target), { recursive: true });
-  const attempts = (options.retries ?? 3) + 1;
+  const attempts = (options.retries ?? 2) + 1;
   let total: number | undefined;
   const linked: LinkedFile = {};
+  const interrupted = async () =>
+    new DownloadAbortedError(`download of ${source} was interrupted; ${(await sizeOf(partial)) ?? 0} bytes are kept in ${partial} and the next run resumes from there`);
   for (let attempt = 1; ; attempt++) {
+    if (options.signal?.aborted) throw await interrupted();
     try {
       total = await downloadOnce(source, url, partial, options, linked);
       break;
     } catch (e) {
+      if (options.signal?.aborted) throw await interrupted();
       if (e instanceof PermanentDownloadError) throw e;
       if (attempt >= attempts) {
         const have = (await sizeOf(partial)) ?? 0;
         throw new Error(
           `download of ${source === url ? url : `${source} from ${url}`} failed after ${attempts} attempts (${(e as Error).message}); ` +
             `${have} bytes are kept in ${partial} and the next run resumes from there`,
+          { cause: e },
         );
       }
+      await pause(500 * attempt, options.signal);
     }
   }
   const size = (await sizeOf(partial)) ?? 0;
   const expectedSize = options.size ?? linked.size ?? total;
-  if (expectedSize !== undefined && size !== expectedSize) {
-    await rm(partial, { force: true });
-    throw new Error(
-      `download of ${source} gave ${size} bytes, expected ${expectedSize}; the partial file was removed, try again`,
-    );
-  }
+  const refuse = async (problem: string) => {
+    await discardPartial(partial);
+    return new Error(`download of ${source} into ${target} ${problem}; nothing was cached, rerun to download it again (or pass a local file as the weights)`);
+  };
+  if (expectedSize !== undefined && size !== expectedSize) throw await refuse(`gave ${size} bytes, expected ${expectedSize}`);
   const digest = await sha256File(partial);
   const expectedSha = options.sha256?.toLowerCase() ?? linked.sha256;
   if (expectedSha && digest !== expectedSha) {
-    await rm(partial, { force: true });
-    throw new Error(
-      `download of ${source} has sha256 ${digest}, expected ${expectedSha}` +
-        `${options.sha256 ? '' : ' (from the hub)'}; the file was removed (corrupt download or wrong checksum)`,
-    );
+    throw await refuse(`has sha256 ${digest}, expected ${expectedSha}${options.sha256 ? '' : ' (from the hub)'} (corrupt download or wrong checksum)`);
   }
+  const problem = await weightFileProblem(partial, format);
+  if (problem) throw await refuse(`is not a valid ${format} file: ${problem}`);
   await rename(partial, target);
+  await rm(`${partial}.json`, { force: true });
   await writeAtomic(checksumFile, `${digest}\n`);
   return target;
 }
