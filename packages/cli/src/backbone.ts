@@ -8,10 +8,13 @@ import {
   getBackboneEntry,
   loadBackboneFromStore,
   saveBackboneWeights,
+  cachePathFor,
+  DEFAULT_DOWNLOAD_TIMEOUT_MS,
+  isRemoteSource,
   type DownloadProgress,
 } from '@rlr/backbones/node';
 import { fileStore } from '@rlr/data/node';
-import { modelError, usageError } from './errors.js';
+import { InterruptedError, modelError, usageError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ProgressTask } from './progress.js';
 import type { RunManifest } from './run-dir.js';
@@ -28,6 +31,10 @@ export interface BackboneRequest {
   offline: boolean;
   cacheDir?: string;
   cwd: string;
+  /** Connect and idle timeout of a weights download (ms; `--download-timeout`). */
+  downloadTimeoutMs?: number;
+  /** Aborts a weights download (Ctrl-C / SIGTERM). */
+  signal?: AbortSignal;
   /**
    * With no weights available offline: fall back to a random, BatchNorm-calibrated backbone
    * instead of failing (the demo does this; training asks for `--weights random` explicitly).
@@ -84,20 +91,45 @@ export async function loadBackbone(
     }
   }
   const download = downloadProgress(log, req.name);
+  announceDownload(log, weights ?? entry.defaultWeights, cacheDir, offline, req.downloadTimeoutMs);
   try {
     const extractor = await createBackbone(req.name, {
       weights,
       outIndices: req.outIndices,
       onProgress: download.onProgress,
-      cache: { cacheDir, offline },
+      cache: { cacheDir, offline, timeoutMs: req.downloadTimeoutMs, signal: req.signal },
     });
     download.done();
     return { extractor, pretrained: true, weightsDescription: weights ?? entry.defaultWeights };
   } catch (e) {
     download.done();
+    throwIfInterrupted(e, req.signal);
     const msg = (e as Error).message;
+    if (/download of|no data from|cached .* is damaged/.test(msg)) throw downloadError(msg, cacheDir, e);
     throw modelError(`cannot load ${req.name} weights: ${msg.split('\n')[0]}`, 'check --weights (a .safetensors file, a model.json or its folder, a URL or hf:// id); offline, the weights must be a local file or already cached; or use --weights random', e);
   }
+}
+
+/** Say that a download starts (and where it goes) before the first byte: a slow server is visible at once. */
+function announceDownload(log: Logger, source: string, cacheDir: string, offline: boolean, timeoutMs = DEFAULT_DOWNLOAD_TIMEOUT_MS): void {
+  if (offline || !isRemoteSource(source) || existsSync(cachePathFor(source, cacheDir))) return;
+  log.info(`downloading ${source} into ${cachePathFor(source, cacheDir)} (gives up after ${timeoutMs / 1000} s without data, --download-timeout; Ctrl-C stops it and a rerun resumes)`);
+}
+
+/** A download stopped by Ctrl-C / SIGTERM: exit with the interrupt code, nothing else to save. */
+function throwIfInterrupted(e: unknown, signal: AbortSignal | undefined): void {
+  if (signal?.aborted || (e as Error)?.name === 'DownloadAbortedError') {
+    throw new InterruptedError(`interrupted: ${(e as Error).message.split('\n')[0]}`, 'rerun the same command: the download resumes from the partial file');
+  }
+}
+
+/** A failed, timed-out or refused download: name the cache and the flags that help. */
+function downloadError(msg: string, cacheDir: string, cause: unknown): Error {
+  return modelError(
+    msg.split('\n')[0],
+    `rerun to try again (a partial download resumes); on a slow connection raise --download-timeout; a damaged cached file: delete it or use another --cache-dir (now ${cacheDir}); or pass a local file with --weights`,
+    cause,
+  );
 }
 
 /** A progress bar in MB for a weights download, shown once bytes arrive. */
@@ -132,6 +164,10 @@ export interface RunBackboneOptions {
   cacheDir?: string;
   cwd: string;
   log: Logger;
+  /** Connect and idle timeout of a weights download (ms; `--download-timeout`). */
+  downloadTimeoutMs?: number;
+  /** Aborts a weights download (Ctrl-C / SIGTERM). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -162,16 +198,22 @@ export async function openRunBackbone(
         offline: o.offline,
         cacheDir: o.cacheDir,
         cwd: o.cwd,
+        downloadTimeoutMs: o.downloadTimeoutMs,
+        signal: o.signal,
       },
       o.log,
       legacyCalibration,
     );
   }
   const download = downloadProgress(o.log, manifest.model.backbone);
+  const cacheDir = weightCacheDir(o.cacheDir, o.cwd);
+  if (!existsSync(join(modelDir, BACKBONE_WEIGHTS)) && typeof saved?.weights === 'string') {
+    announceDownload(o.log, saved.weights, cacheDir, isOffline(o.offline), o.downloadTimeoutMs);
+  }
   try {
     const extractor = await loadBackboneFromStore(fileStore(modelDir), saved, {
       onProgress: download.onProgress,
-      cache: { cacheDir: weightCacheDir(o.cacheDir, o.cwd), offline: isOffline(o.offline) },
+      cache: { cacheDir, offline: isOffline(o.offline), timeoutMs: o.downloadTimeoutMs, signal: o.signal },
     });
     return {
       extractor,
@@ -179,6 +221,9 @@ export async function openRunBackbone(
       weightsDescription: manifest.backboneWeights ?? String(saved?.weights ?? 'unknown'),
     };
   } catch (e) {
+    throwIfInterrupted(e, o.signal);
+    const msg = (e as Error).message;
+    if (/download of|no data from|cached .* is damaged/.test(msg)) throw downloadError(msg, cacheDir, e);
     throw modelError(
       `cannot rebuild the backbone of ${modelDir}: ${(e as Error).message.split('\n')[0]}`,
       `pass the weights it was trained with (--weights <file|url|hf://…>), or retrain the run: rlr train saves the backbone as ${BACKBONE_WEIGHTS} in the model folder`,

@@ -55,6 +55,11 @@ function weightsOptions(cmd: Command): Command {
     .option('--cache-dir <dir>', 'weight cache folder (default: RLR_CACHE or ~/.cache/rlr)');
 }
 
+/** `--download-timeout` on the commands that may download weights. */
+function downloadOptions(cmd: Command): Command {
+  return cmd.option('--download-timeout <s>', 'seconds a weights download waits for the server to answer or send more data before retrying (default 30)');
+}
+
 const EXAMPLES = {
   train: `
 Examples:
@@ -171,6 +176,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   cmds.push(train);
   dataOptions(train);
   weightsOptions(train);
+  downloadOptions(train);
   backendOption(train);
   workersOption(train);
   outputOptions(train).addHelpText('after', EXAMPLES.train).action(wrap(() => import('./commands/train.js')));
@@ -185,6 +191,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--save-heatmaps', 'also write an overlay PNG for every test image');
   dataOptions(evalCmd);
   weightsOptions(evalCmd);
+  downloadOptions(evalCmd);
   backendOption(evalCmd);
   workersOption(evalCmd);
   outputOptions(evalCmd).addHelpText('after', EXAMPLES.eval).action(wrap(() => import('./commands/eval.js')));
@@ -202,6 +209,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--batch-size <n>', 'images per inference batch')
     .option('--no-heatmaps', 'do not write overlay PNGs');
   weightsOptions(predict);
+  downloadOptions(predict);
   backendOption(predict);
   workersOption(predict);
   outputOptions(predict).addHelpText('after', EXAMPLES.predict).action(wrap(() => import('./commands/predict.js')));

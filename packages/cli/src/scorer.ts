@@ -42,6 +42,10 @@ export interface OpenOptions {
   log: Logger;
   /** Worker threads to score on (see `startWorkers`); without it scoring runs in this thread. */
   pool?: WorkerPool;
+  /** Connect and idle timeout of a weights download (ms; `--download-timeout`). */
+  downloadTimeoutMs?: number;
+  /** Aborts a weights download (Ctrl-C / SIGTERM). */
+  signal?: AbortSignal;
 }
 
 /** The geometry a run was trained at. */

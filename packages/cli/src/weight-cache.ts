@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { cachePathFor, defaultCacheDir, getBackboneEntry, isRemoteSource, offlineFromEnv } from '@rlr/backbones/node';
+import { cachePathFor, DEFAULT_DOWNLOAD_TIMEOUT_MS, defaultCacheDir, getBackboneEntry, isRemoteSource, offlineFromEnv } from '@rlr/backbones/node';
+import { usageError } from './errors.js';
 
 /** The weight cache folder: `--cache-dir`, else the backbones package's default (RLR_CACHE, XDG, ~/.cache/rlr). */
 export function weightCacheDir(flag: string | undefined, cwd: string): string {
@@ -37,4 +38,17 @@ export async function listWeightCache(dir: string): Promise<{ name: string; byte
   }
   await walk(dir);
   return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * `--download-timeout <s>` in milliseconds (default 30 s): how long a weights download waits for
+ * the server to answer, or to send more bytes, before it gives up on the attempt.
+ */
+export function parseDownloadTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const s = Number(value);
+  if (!Number.isFinite(s) || s <= 0 || s > 86_400) {
+    throw usageError(`--download-timeout must be a number of seconds between 0 and 86400, got ${JSON.stringify(value)}`, 'e.g. --download-timeout 120 for a slow connection');
+  }
+  return Math.round(s * 1000);
 }

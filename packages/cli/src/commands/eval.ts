@@ -11,6 +11,7 @@ import type { MetricsReport } from '../metrics-report.js';
 import { readHistory, readManifest, runPath, writeManifest } from '../run-dir.js';
 import { dataSettings, fileAndFlagSettings, type DataSettings } from '../run-settings.js';
 import { openScorer } from '../scorer.js';
+import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseCount } from '../settings.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 
@@ -42,6 +43,8 @@ export interface EvalRunOptions {
   weights?: string;
   offline: boolean;
   cacheDir?: string;
+  /** Connect and idle timeout of a weights download (ms; `--download-timeout`). */
+  downloadTimeoutMs?: number;
   cwd: string;
   log: Logger;
   signal?: AbortSignal;
@@ -63,7 +66,7 @@ export async function evalRun(o: EvalRunOptions) {
 }
 
 async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
-  const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool });
+  const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
   try {
     const data = o.data ?? scorer.manifest.data;
     const ds = await loadDataset(data, scorer.manifest.train.seed, o.log);
@@ -110,6 +113,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     weights: given.weights,
     offline: Boolean(opts.offline),
     cacheDir: opts.cacheDir as string | undefined,
+    downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
     cwd: ctx.cwd,
     log: ctx.log,
     signal: ctx.signal,

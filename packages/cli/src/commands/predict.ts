@@ -15,6 +15,7 @@ import { readManifest, runPath } from '../run-dir.js';
 import { openScorer, type Scorer } from '../scorer.js';
 import { parseWorkers, startWorkers } from '../workers.js';
 import { parseCount } from '../settings.js';
+import { parseDownloadTimeout } from '../weight-cache.js';
 import { thresholdPicker, type ThresholdPicker } from '../thresholds.js';
 
 /** One line of predictions.jsonl. */
@@ -125,7 +126,7 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
     runDir,
     log: ctx.log,
   });
-  const scorer = await openScorer(runDir, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, pool });
+  const scorer = await openScorer(runDir, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, pool, downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout), signal: ctx.signal });
   const lines: PredictionLine[] = [];
   try {
     const { resize, crop } = scorer.geometry;

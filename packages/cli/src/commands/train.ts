@@ -17,6 +17,7 @@ import { fileAndFlagSettings, resolveRunSettings, rlrConfig, type RunSettings } 
 import { calibrationSamples, loadImages } from '../scorer.js';
 import type { SettingValues } from '../settings.js';
 import { packageVersion } from '../version.js';
+import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 import type { WorkerPool } from '@rlr/core/node';
 
@@ -44,6 +45,8 @@ export interface TrainRunOptions {
   backend: BackendName | 'auto';
   offline: boolean;
   cacheDir?: string;
+  /** Connect and idle timeout of a weights download (ms; `--download-timeout`). */
+  downloadTimeoutMs?: number;
   checkpointEvery: number;
   cwd: string;
   log: Logger;
@@ -88,6 +91,8 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
       cacheDir: o.cacheDir,
       cwd: o.cwd,
       allowRandomFallback: o.allowRandomFallback,
+      downloadTimeoutMs: o.downloadTimeoutMs,
+      signal: o.signal,
     },
     log,
     () => loadImages(calibration, g),
@@ -259,6 +264,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
       backend: parseBackendName(given.backend),
       offline: Boolean(opts.offline),
       cacheDir: opts.cacheDir as string | undefined,
+      downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
       checkpointEvery: given.checkpointEvery ?? 1,
       cwd: ctx.cwd,
       log: ctx.log,
