@@ -5,6 +5,7 @@ import { backboneRecipe } from '@rlr/backbones/node';
 import type { ImageBatch, Sample } from '@rlr/data';
 import { batches } from '@rlr/data/node';
 import { InterruptedError } from './errors.js';
+import { fingerprintChange, fingerprintImages } from './image-fingerprints.js';
 import type { Logger } from './log.js';
 
 /** How images are fed to the backbone. */
@@ -24,7 +25,7 @@ const IN_MEMORY_BYTES = 3e9;
 /**
  * The training features of `samples`, extracted once into `store` (the run's `features/`
  * folder, @rlr/core's FeatureCache). A complete cache made with the same backbone, geometry and
- * image list is reused (a rerun or `--resume` skips the backbone); anything else is re-extracted.
+ * images (path, size, mtime and sha256 of each file) is reused (a rerun or `--resume` skips the backbone); anything else is re-extracted.
  * `signal` stops extraction between batches (the partial cache is not committed). With `pool`,
  * each batch's images are split over the worker threads (each runs an exact copy of `extractor`).
  */
@@ -36,7 +37,10 @@ export async function trainingFeatures(
   opts: { batchSize: number; log: Logger; signal?: AbortSignal; pool?: WorkerPool },
 ): Promise<{ source: FeatureSource; cached: boolean; seconds: number }> {
   const levels = extractorLevels(extractor, g.crop);
-  const meta = { backbone: extractor.toConfig(), resize: g.resize, crop: g.crop, images: samples.map((s) => s.path) };
+  // The images are keyed on their content (size, mtime, sha256), not their paths alone: a file
+  // replaced in place is extracted again.
+  const files = await fingerprintImages(samples.map((s) => s.path));
+  const meta = { backbone: extractor.toConfig(), resize: g.resize, crop: g.crop, images: samples.map((s) => s.path), files };
   const bytes = samples.length * levels.reduce((n, l) => n + l.grid[0] * l.grid[1] * l.channels * 4, 0);
   const inMemory = bytes <= IN_MEMORY_BYTES;
   const tune = (c: FeatureCache) => {
@@ -46,7 +50,14 @@ export async function trainingFeatures(
   };
   let existing: FeatureCache | null = null;
   try {
-    existing = await FeatureCache.open(store, { levels, meta });
+    const { files: _files, ...rest } = meta;
+    void _files;
+    existing = await FeatureCache.open(store, { levels, meta: rest });
+    const change = existing ? fingerprintChange(existing.meta.files, files) : undefined;
+    if (change) {
+      existing = null;
+      opts.log.info(`feature cache in ${store.location} does not match this run (${change}): extracting again`);
+    }
   } catch (e) {
     opts.log.info(`feature cache in ${store.location} does not match this run (${(e as Error).message.split(';')[0]}): extracting again`);
   }

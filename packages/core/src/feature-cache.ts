@@ -37,6 +37,12 @@ interface CacheIndex {
   meta: Record<string, unknown>;
 }
 
+/** A value as JSON, shortened for messages (image lists can be long). */
+function brief(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'undefined';
+  return json.length > 160 ? `${json.slice(0, 150)}… (${json.length} characters)` : json;
+}
+
 const shardName = (k: number) => `features-${String(k).padStart(6, '0')}.safetensors`;
 
 /** Writes a feature cache batch by batch; {@link finish} commits it. */
@@ -169,7 +175,7 @@ export class FeatureCache implements FeatureSource {
     for (const [key, value] of Object.entries(expect?.meta ?? {})) {
       if (JSON.stringify(index.meta[key]) !== JSON.stringify(value)) {
         throw new Error(
-          `${where}: cached features were made with ${key} = ${JSON.stringify(index.meta[key])}, not ${JSON.stringify(value)}; ` +
+          `${where}: cached features were made with ${key} = ${brief(index.meta[key])}, not ${brief(value)}; ` +
             'delete the cache (or use another directory) to extract them again',
         );
       }
