@@ -7,7 +7,8 @@ export type DataErrorCode =
   | 'corrupt'
   | 'unsupported-format'
   | 'invalid-layout'
-  | 'invalid-option';
+  | 'invalid-option'
+  | 'too-large';
 
 /**
  * The error every loader throws for bad input. It names the file, folder or setting at fault

@@ -53,6 +53,42 @@ export interface OpenedImage {
   deep: boolean;
 }
 
+/** Default of {@link maxImagePixels}: 100 megapixels (e.g. 10,000 x 10,000; decoding needs ~4-8 bytes a pixel). */
+export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
+
+/**
+ * The most pixels (width x height) an image may have; larger ones are refused from their header,
+ * before any pixel is decoded. Every decoder (sharp's formats and BMP) uses it. Set by
+ * `RLR_MAX_IMAGE_PIXELS` (a positive integer), else {@link DEFAULT_MAX_IMAGE_PIXELS}.
+ */
+export function maxImagePixels(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.RLR_MAX_IMAGE_PIXELS);
+  return Number.isSafeInteger(v) && v > 0 ? v : DEFAULT_MAX_IMAGE_PIXELS;
+}
+
+/** The error for an image over the pixel limit (not a corrupt file: it is refused on purpose). */
+export function tooLarge(path: string, width: number, height: number, limit: number): DataError {
+  return new DataError(
+    'too-large',
+    path,
+    `is ${width} x ${height} = ${(width * height).toLocaleString('en-US')} pixels, over the limit of ${limit.toLocaleString('en-US')} pixels; it was not decoded`,
+    'Downscale it (the model sees it resized to a few hundred pixels anyway), or raise the limit with the environment variable RLR_MAX_IMAGE_PIXELS (e.g. RLR_MAX_IMAGE_PIXELS=200000000).',
+  );
+}
+
+/**
+ * Width and height from a BMP header (BITMAPCOREHEADER or BITMAPINFOHEADER and its successors),
+ * or undefined when the header is too short to say.
+ */
+export function bmpDimensions(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length < 26) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerSize = view.getUint32(14, true);
+  if (headerSize === 12) return { width: view.getUint16(18, true), height: view.getUint16(20, true) };
+  // Height is negative for top-down bitmaps.
+  return { width: Math.abs(view.getInt32(18, true)), height: Math.abs(view.getInt32(22, true)) };
+}
+
 /** The error for a file that does not decode. */
 export function corrupt(path: string, detail: string): DataError {
   return new DataError('corrupt', path, `could not be decoded (${detail}); the file is corrupt or truncated`, 'Replace it with an intact copy, or remove it from the dataset.');
@@ -75,6 +111,9 @@ async function readBytes(path: string): Promise<Buffer> {
  * palette images, and its RLE decoding misplaces pixels, so RLE files are refused up front.
  */
 function openBmp(path: string, bytes: Buffer): Sharp {
+  const size = bmpDimensions(bytes);
+  const limit = maxImagePixels();
+  if (size && size.width * size.height > limit) throw tooLarge(path, size.width, size.height, limit);
   const compression = bytes.length >= 34 ? bytes.readUInt32LE(30) : -1;
   if (compression === 1 || compression === 2) {
     throw new DataError('unsupported-format', path, `is an RLE-compressed BMP (RLE${compression === 1 ? 8 : 4}), which is not supported`, 'Re-save it as an uncompressed BMP or as PNG.');
@@ -144,11 +183,18 @@ export async function openImage(input: ImageInput, label?: string): Promise<Open
 async function openWithSharp(path: string, input: string | Buffer): Promise<OpenedImage> {
   // failOn 'error' stops on truncated or undecodable data but not on benign decoder warnings
   // (libpng's "iCCP: known incorrect sRGB profile" is common in real datasets).
-  const pipeline = sharp(input, { autoOrient: true, failOn: 'error' });
+  const limit = maxImagePixels();
+  const pipeline = sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: limit });
   let meta: Metadata;
   try {
     meta = await pipeline.metadata();
   } catch (e) {
+    if (/exceeds pixel limit/i.test((e as Error).message)) {
+      // Over the limit: read the size from the header alone, for a message that says so.
+      const m = await sharp(input, { autoOrient: true, limitInputPixels: false }).metadata().catch(() => undefined);
+      const { width = 0, height = 0 } = m?.autoOrient ?? m ?? {};
+      throw tooLarge(path, width, height, limit);
+    }
     const bytes = typeof input === 'string' ? await readBytes(input) : input; // throws not-found for a missing file
     const sniffed = sniffFormat(bytes);
     if ('format' in sniffed && sniffed.format === 'bmp') return openBmpFile(path, bytes);
@@ -156,6 +202,8 @@ async function openWithSharp(path: string, input: string | Buffer): Promise<Open
   }
   if (!SUPPORTED.has(meta.format)) throw unsupported(path, FORMAT_NAMES[meta.format] ?? meta.format);
   const { width, height } = meta.autoOrient ?? meta;
+  // From the header, before a pixel is decoded (sharp's own limit, passed above, backs it up).
+  if (width * height > limit) throw tooLarge(path, width, height, limit);
   return { path, format: meta.format as ImageFormat, pipeline, height, width, gray: meta.channels <= 2, deep: meta.depth === 'ushort' };
 }
 
@@ -175,6 +223,8 @@ export async function toRaw(opened: OpenedImage, pipeline: Sharp): Promise<RawPi
       .raw({ depth: deep ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (e) {
+    const limit = maxImagePixels();
+    if (/exceeds pixel limit/i.test((e as Error).message)) throw tooLarge(opened.path, opened.width, opened.height, limit);
     throw corrupt(opened.path, (e as Error).message);
   }
   const { data, info } = out;

@@ -7,7 +7,7 @@
  */
 export * from '../index.js';
 export { readImage, readImagePixels, readMask, loadSample, type DecodedImage, type DecodedMask, type ReadImageOptions, type ReadMaskOptions } from './image-transform.js';
-export { openImage, sniffFormat, type ImageFormat, type ImageInput, type OpenedImage } from './decode.js';
+export { DEFAULT_MAX_IMAGE_PIXELS, maxImagePixels, openImage, sniffFormat, type ImageFormat, type ImageInput, type OpenedImage } from './decode.js';
 export { batches, type BatchOptions } from './batches.js';
 export { loadMvtec, type MvtecOptions } from './mvtec.js';
 export { loadVisa, type VisaOptions } from './visa.js';
