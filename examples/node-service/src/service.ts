@@ -83,8 +83,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const image = await readImage(bytes, { ...transform, label: 'the uploaded image' }); // [H, W, 3] RGB in [0, 1], resized and cropped
     const input = tf.tensor4d(image.data, [1, image.height, image.width, 3]);
     const features = backbone.extract(input);
-    const prediction = await model.predict(features);
-    tf.dispose([input, ...features]);
+    // predict throws on a non-finite score (damaged weights): the request fails, tensors are freed.
+    const prediction = await model.predict(features).finally(() => tf.dispose([input, ...features]));
     const map = prediction.smoothedMaps; // [1, H, W]
     let best = 0;
     for (let i = 1; i < map.length; i++) if (map[i] > map[best]) best = i;
