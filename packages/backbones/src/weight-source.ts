@@ -58,34 +58,73 @@ export interface FetchBytesOptions {
   fetch?: typeof fetch;
   /** Extra request headers (e.g. an Authorization token). */
   headers?: Record<string, string>;
+  /** Connect and idle timeout in ms: no answer, or no new bytes, for this long fails the download (default 30 000). */
+  timeoutMs?: number;
+  /** Stops the download at once. */
+  signal?: AbortSignal;
 }
 
 /**
  * Download a remote source into memory (browsers and other environments without a disk cache).
- * @throws naming the URL and the HTTP status
+ * @throws naming the URL and the HTTP status, or the timeout
  */
 export async function fetchBytes(source: string, options: FetchBytesOptions = {}): Promise<Uint8Array> {
   const url = resolveSourceUrl(source);
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  let res: Response;
-  try {
-    res = await fetchImpl(url, { headers: options.headers });
-  } catch (e) {
-    throw new Error(`could not download ${source} from ${url}: ${(e as Error).message}`);
-  }
-  if (!res.ok) throw new Error(`could not download ${source}: HTTP ${res.status} ${res.statusText} from ${url}`);
-  const length = Number(res.headers.get('content-length'));
-  const total = Number.isFinite(length) && length > 0 ? length : undefined;
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no data for ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+  };
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  const failure = (e: unknown) =>
+    new Error(
+      `could not download ${source} from ${url}: ${
+        timedOut ? `no data for ${timeoutMs / 1000} s (connect/idle timeout)` : options.signal?.aborted ? 'aborted' : (e as Error).message
+      }`,
+      { cause: e },
+    );
+  arm();
   const chunks: Uint8Array[] = [];
   let loaded = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    options.onProgress?.({ source, loaded, total });
+  try {
+    let res: Response;
+    try {
+      res = await fetchImpl(url, { headers: options.headers, signal: controller.signal });
+    } catch (e) {
+      throw failure(e);
+    }
+    if (!res.ok) throw new Error(`could not download ${source}: HTTP ${res.status} ${res.statusText} from ${url}`);
+    const length = Number(res.headers.get('content-length'));
+    // With a Content-Encoding (gzip…) the length counts encoded bytes, not the ones read here.
+    const encoded = !/^(identity)?$/i.test(res.headers.get('content-encoding') ?? '');
+    const total = Number.isFinite(length) && length > 0 && !encoded ? length : undefined;
+    if (!res.body) return new Uint8Array(await res.arrayBuffer());
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        arm();
+        chunks.push(value);
+        loaded += value.byteLength;
+        options.onProgress?.({ source, loaded, total });
+      }
+    } catch (e) {
+      throw failure(e);
+    }
+    if (total !== undefined && loaded !== total) throw new Error(`could not download ${source} from ${url}: got ${loaded} of ${total} bytes (connection closed early)`);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
   }
   const out = new Uint8Array(loaded);
   let at = 0;

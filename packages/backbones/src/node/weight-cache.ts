@@ -281,7 +281,9 @@ async function downloadOnce(
       // (If-Range did not match). Whatever was kept is replaced.
       start = 0;
       const len = Number(res.headers.get('content-length'));
-      total = Number.isFinite(len) && len > 0 ? len : undefined;
+      // With a Content-Encoding (gzip…) the length counts encoded bytes, not the ones written here.
+      const encoded = !/^(identity)?$/i.test(res.headers.get('content-encoding') ?? '');
+      total = Number.isFinite(len) && len > 0 && !encoded ? len : undefined;
       const record: PartialMeta = { url, etag, lastModified: res.headers.get('last-modified') ?? undefined, total };
       await writeAtomic(metaPath, JSON.stringify(record));
     } else if (res.ok) {
