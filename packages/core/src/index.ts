@@ -72,6 +72,10 @@ export {
   MODEL_WEIGHTS,
   type ModelManifest,
 } from './model-io.js';
+export { KnnModel, buildKnnModel, resolveKnnConfig, KNN_DEFAULTS, type KnnBuildOptions, type KnnConfig } from './knn-model.js';
+export { isKnnModel, loadKnnModel, saveKnnModel, KNN_BANK, type KnnManifest } from './knn-model-io.js';
+export { NearestDistanceIndex, type NearestDistanceOptions } from './nearest-distance.js';
+export { coresetSize, greedyCoreset, randomProjection, type CoresetOptions } from './coreset.js';
 export { importOfficialCheckpoint, type ImportOptions } from './checkpoint-import.js';
 export { VERSION } from './version.js';
 export { extractFeatures, extractorLevels, type FeatureSink, type ImagesLike } from './feature-extraction.js';

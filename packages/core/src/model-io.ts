@@ -23,6 +23,8 @@ export const MODEL_WEIGHTS = 'weights.safetensors';
 export interface ModelManifest {
   format: 'rlr-model';
   formatVersion: 1;
+  /** Which model the folder holds: absent or `"rlr"` here; `"knn"` for `saveKnnModel`'s folders. */
+  kind?: 'rlr' | 'knn';
   library: { name: '@rlr/core'; version: string };
   /** Crop size and feature levels. */
   spec: RLRSpec;
@@ -124,6 +126,9 @@ export async function readModelManifest(store: BlobStore): Promise<ModelManifest
  */
 export async function loadModel(store: BlobStore): Promise<RLRModel> {
   const manifest = await readModelManifest(store);
+  if (manifest.kind === 'knn') {
+    throw new Error(`${store.location}/${MODEL_CONFIG}: holds a nearest-neighbour (knn) model, not an RLR one; load it with loadKnnModel`);
+  }
   const config = { ...presets.paper, ...manifest.config } as RLRConfig;
   const levels = resolveLevels(manifest.spec, config);
   const weightsName = manifest.weights ?? MODEL_WEIGHTS;
@@ -140,8 +145,8 @@ export async function loadModel(store: BlobStore): Promise<RLRModel> {
     levelParamsFromValues(cfg, fromOfficial(cfg, byLevel[i] ?? new Map(), `${where} level${i}`), `${where} level${i}`),
   );
   const model = modelFromParams(manifest.spec, config, params);
-  const { format, formatVersion, library, spec, config: _c, levels: _l, weights, checksums, ...extra } = manifest;
-  void format; void formatVersion; void library; void spec; void _c; void _l; void weights; void checksums;
+  const { format, formatVersion, kind, library, spec, config: _c, levels: _l, weights, checksums, ...extra } = manifest;
+  void format; void formatVersion; void kind; void library; void spec; void _c; void _l; void weights; void checksums;
   model.metadata = extra;
   return model;
 }
