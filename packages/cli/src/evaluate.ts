@@ -14,6 +14,7 @@ import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';
 import type { EpochRecord } from './run-dir.js';
 import type { Scorer } from './scorer.js';
+import { isKnn } from './model-io.js';
 
 /** Options of {@link evaluateRun}. */
 export interface EvaluateOptions {
@@ -130,9 +131,9 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
       preset: scorer.manifest.preset,
       out_indices: scorer.manifest.model.outIndices,
       image_size: scorer.manifest.model.imageSize,
-      layers: scorer.manifest.model.layers,
-      hidden: scorer.manifest.model.hidden,
-      epochs: scorer.manifest.epochsDone,
+      ...(isKnn(scorer.model)
+        ? { kind: 'knn', coreset: scorer.model.config.coreset, bank_tokens: scorer.model.bankSizes }
+        : { layers: scorer.manifest.model.layers, hidden: scorer.manifest.model.hidden, epochs: scorer.manifest.epochsDone }),
       ...o.modelInfo,
     },
     data: { root: ds.root, format: ds.format, categories: [...ds.categories], test_images: total, skipped: ds.skipped.length },
@@ -147,7 +148,7 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   };
 
   const report: ReportData = {
-    title: o.title ?? `RLR evaluation: ${ds.categories.join(', ')}`,
+    title: o.title ?? `${isKnn(scorer.model) ? 'Nearest-neighbour baseline' : 'RLR'} evaluation: ${ds.categories.join(', ')}`,
     generatedAt: new Date().toISOString(),
     metrics,
     curves: Object.fromEntries(

@@ -20,6 +20,11 @@ export interface CliIo {
 
 type Action = (opts: Record<string, unknown>, ctx: CommandContext, cmd: Command, args: string[]) => Promise<ExitCodeValue | void>;
 
+/** Commander parser of a repeatable option: every value, in order. */
+function collectValues(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 function outputOptions(cmd: Command): Command {
   return cmd
     .option('--json', 'machine-readable output: one JSON object per line on stdout')
@@ -87,6 +92,8 @@ Examples:
   # the data settings default to the ones the model was trained with
   $ rlr eval --model runs/mvtec
   $ rlr eval --model runs/parts --config my-data.yaml --json > eval.log
+  # two runs side by side on the same test images (e.g. RLR against the knn baseline)
+  $ rlr eval --model runs/parts --model runs/parts-knn --out reports/parts-vs-knn
 
 Writes metrics.json, report.md (with PNGs beside it) and a self-contained report.html.
 `,
@@ -156,7 +163,9 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   const cmds: Command[] = [];
   const train = program
     .command('train')
-    .description('train one unified RLR model on the normal images of every category')
+    .description('train one unified RLR model on the normal images of every category (or build the nearest-neighbour baseline)')
+    .addOption(new Option('--model <kind>', 'model to build: rlr (the default) or knn (nearest-neighbour baseline: a memory bank of training tokens, no epochs)').choices(['rlr', 'knn']))
+    .option('--coreset <fraction>', 'knn: fraction of the training tokens the memory bank keeps, in (0, 1] (default 0.1; 1 keeps all)')
     .addOption(new Option('--preset <name>', 'starting settings').choices([...PRESET_NAMES]))
     .option('--backbone <name>', 'feature extractor, e.g. tf_efficientnet_b6, tf_efficientnet_b0, mobilenet_v1_0.75')
     .option('--out-indices <list>', 'backbone stages used as levels, e.g. 2,3')
@@ -184,8 +193,8 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   const evalCmd = program
     .command('eval')
     .description('evaluate a trained model: metrics.json, report.md and report.html')
-    .requiredOption('--model <run-dir>', 'run folder written by rlr train')
-    .option('--out <report-dir>', 'report folder (default: <run-dir>/report)')
+    .requiredOption('--model <run-dir>', 'run folder written by rlr train (RLR or knn); repeat it to compare runs side by side on the same test images', collectValues)
+    .option('--out <report-dir>', 'report folder (default: <run-dir>/report; with several --model: <first run-dir>/compare)')
     .option('--batch-size <n>', 'images per inference batch')
     .option('--gallery <n>', 'heatmap gallery images per category (default 4)')
     .option('--save-heatmaps', 'also write an overlay PNG for every test image');
@@ -220,6 +229,8 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .description('throughput and peak memory of extraction, training and inference per backend and preset')
     .option('--backends <list>', 'backends to measure (default: every installed one)')
     .option('--presets <list>', 'presets to measure (default: paper,fast)')
+    .addOption(new Option('--model <kind>', 'model to measure: rlr (the default) or knn (nearest-neighbour baseline with the presets\' backbone and size)').choices(['rlr', 'knn']))
+    .option('--coreset <fraction>', 'knn: fraction of the bank\'s training tokens kept, in (0, 1] (default 0.1)')
     .option('--backbone <name>', 'override the presets\' backbone')
     .option('--image-size <size>', 'override the presets\' input size')
     .option('--batch-size <n>', 'override the presets\' batch size')

@@ -19,8 +19,25 @@ export interface DataSettings {
   testFraction?: number;
 }
 
+/** Models `rlr train --model` builds: the RLR model, or the nearest-neighbour baseline. */
+export const MODEL_KINDS = ['rlr', 'knn'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
+/** Default `--coreset`: the fraction of training tokens a knn bank keeps. */
+export const DEFAULT_CORESET = 0.1;
+
+/** Settings of the nearest-neighbour baseline (`--model knn`). */
+export interface KnnSettings {
+  /** Fraction of each level's training tokens the greedy coreset keeps, in (0, 1]. */
+  coreset: number;
+}
+
 /** Fully resolved settings of a training run. */
 export interface RunSettings {
+  /** Which model the run builds; absent (run folders from before `--model`) means `rlr`. */
+  kind?: ModelKind;
+  /** The knn model's settings (only with `kind: 'knn'`). */
+  knn?: KnnSettings;
   preset: string;
   data: DataSettings;
   model: ModelSettings;
@@ -77,7 +94,7 @@ export function dataSettings(s: SettingValues, command: string): DataSettings {
  * Resolve a run's settings: preset, then config file, then flags. Derived values follow the
  * SPEC unless set: hidden widths from the out indices, the resize side from the crop.
  */
-export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper'): RunSettings {
+export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper', kind: ModelKind = 'rlr'): RunSettings {
   const name = s.preset ?? defaultPreset;
   const preset = getPreset(name);
   if (!preset) throw usageError(`unknown preset "${name}"`, `use one of ${PRESET_NAMES.join(', ')}`);
@@ -108,8 +125,36 @@ export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper'): R
   if (s.seed !== undefined) train.seed = s.seed;
   checkModel(model, train);
   const settings: RunSettings = { preset: name, data: dataSettings(s, 'train'), model, train, weights: s.weights };
+  if (kind === 'knn') {
+    // The RLR hyperparameters do not apply; only the backbone, levels and crop do.
+    settings.kind = 'knn';
+    settings.knn = { coreset: checkCoreset(s.coreset ?? DEFAULT_CORESET) };
+    return settings;
+  }
+  if (s.coreset !== undefined) throw usageError('--coreset applies only to the nearest-neighbour model', 'add --model knn, or drop --coreset');
   checkModelFits(settings);
   return settings;
+}
+
+/** Parse `--model` of `rlr train` / `rlr bench`: rlr (default) or knn. */
+export function parseModelKind(value: unknown): ModelKind {
+  if (value === undefined) return 'rlr';
+  const v = String(value).trim().toLowerCase();
+  if (!(MODEL_KINDS as readonly string[]).includes(v)) throw usageError(`--model: "${String(value)}" is not a model`, `use --model rlr (the default) or --model knn (the nearest-neighbour baseline)`);
+  return v as ModelKind;
+}
+
+/** A coreset fraction, checked to lie in (0, 1]. */
+export function checkCoreset(f: number): number {
+  if (!(Number.isFinite(f) && f > 0 && f <= 1)) {
+    throw usageError(`--coreset ${f} is outside (0, 1]`, 'give the fraction of training tokens the knn bank keeps, e.g. --coreset 0.1 (1 keeps all)');
+  }
+  return f;
+}
+
+/** The model kind of a run (run folders from before `--model` are RLR runs). */
+export function runKind(s: Pick<RunSettings, 'kind'>): ModelKind {
+  return s.kind ?? 'rlr';
 }
 
 /** The @rlr/core model configuration of a run's settings. */

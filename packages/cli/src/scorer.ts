@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { FeatureExtractor, RLRModel } from '@rlr/core';
+import type { FeatureExtractor } from '@rlr/core';
 import type { ParallelPredictor, RemoteExtractor, WorkerPool } from '@rlr/core/node';
 import { backboneRecipe } from '@rlr/backbones/node';
 import type { ImageBatch, Sample } from '@rlr/data';
@@ -8,7 +8,7 @@ import { openRunBackbone, type LoadedBackbone } from './backbone.js';
 import { modelError } from './errors.js';
 import { batchTensor, type ImageGeometry } from './features.js';
 import type { Logger } from './log.js';
-import { loadModelDir } from './model-io.js';
+import { isKnn, loadRunModel, type RunModel } from './model-io.js';
 import { readManifest, runPath, type RunManifest } from './run-dir.js';
 
 /** Per-image results of a batch (host arrays, row-major). */
@@ -25,7 +25,8 @@ export interface BatchScores {
 export interface Scorer {
   manifest: RunManifest;
   backbone: LoadedBackbone;
-  model: RLRModel;
+  /** The run's model: RLR, or the nearest-neighbour baseline. */
+  model: RunModel;
   geometry: ImageGeometry;
   /** Extract and score a batch (split over the worker threads when opened with a pool). */
   score(b: ImageBatch): Promise<BatchScores>;
@@ -77,7 +78,7 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
   const manifest = await readManifest(runDir);
   const geometry = runGeometry(manifest);
   const modelDir = runPath(runDir, 'model');
-  const model = await loadModelDir(modelDir);
+  const model = await loadRunModel(modelDir);
   let backbone: LoadedBackbone;
   try {
     backbone = await openRunBackbone(modelDir, model.metadata.backbone as Record<string, unknown> | undefined, manifest, o, async () => {
@@ -94,13 +95,14 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     model.dispose();
     throw e;
   }
-  let parallel: { predictor: ParallelPredictor; extractor: RemoteExtractor } | undefined;
+  let parallel: { predictor?: ParallelPredictor; extractor: RemoteExtractor } | undefined;
   if (o.pool) {
-    // The workers get the exact weights the backbone runs with, and a replica of the model.
+    // The workers get the exact weights the backbone runs with, and a replica of an RLR model (a
+    // knn model scores in this thread: its bank is one large matrix product per level).
     let extractor: RemoteExtractor | undefined;
     try {
       extractor = await o.pool.createExtractor(await backboneRecipe(backbone.extractor));
-      parallel = { extractor, predictor: await o.pool.predictor(model) };
+      parallel = { extractor, predictor: isKnn(model) ? undefined : await o.pool.predictor(model) };
     } catch (e) {
       await extractor?.dispose().catch(() => undefined);
       model.dispose();
@@ -116,6 +118,7 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     async score(b) {
       try {
         if (!parallel) return checkScores(await scoreImages(backbone.extractor, model, b), b, runDir);
+        if (!parallel.predictor) return checkScores(await scoreRemoteFeatures(parallel.extractor, model, b), b, runDir);
         const p = await parallel.predictor.scoreImages(parallel.extractor, b.images, b.height, b.width, { batchSize: b.samples.length });
         return checkScores({ scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] }, b, runDir);
       } catch (e) {
@@ -125,7 +128,7 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     async dispose() {
       model.dispose();
       backbone.extractor.dispose();
-      if (parallel) await Promise.all([parallel.predictor.close(), parallel.extractor.dispose()]);
+      if (parallel) await Promise.all([parallel.predictor?.close(), parallel.extractor.dispose()]);
     },
   };
 }
@@ -135,7 +138,7 @@ function nonFiniteError(runDir: string, b: ImageBatch, detail: string, cause?: u
   const names = b.samples.length === 1 ? b.samples[0].path : `a batch of ${b.samples.length} images starting with ${b.samples[0]?.path}`;
   return modelError(
     `${runDir}: the model gave a non-finite score (NaN/Infinity) for ${names}: ${detail.split('\n')[0]}`,
-    `the run's weights are damaged (model/weights.safetensors or model/backbone.safetensors, or --weights): restore the run folder from a backup or retrain it with rlr train`,
+    `the run's weights are damaged (model/weights.safetensors, or bank.safetensors for a knn run, or model/backbone.safetensors, or --weights): restore the run folder from a backup or retrain it with rlr train`,
     cause,
   );
 }
@@ -147,8 +150,20 @@ function checkScores(r: BatchScores, b: ImageBatch, runDir: string): BatchScores
   return r;
 }
 
+/** Extract one batch in the workers and score it with `model` in this thread. */
+async function scoreRemoteFeatures(extractor: RemoteExtractor, model: RunModel, b: ImageBatch): Promise<BatchScores> {
+  const maps = await extractor.extract({ images: b.images, height: b.height, width: b.width });
+  const features = maps.map((m) => tf.tensor4d(m.data, m.shape));
+  try {
+    const p = await model.predict(features, { batchSize: b.samples.length });
+    return { scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] };
+  } finally {
+    tf.dispose(features);
+  }
+}
+
 /** Extract and score one batch of images. */
-export async function scoreImages(extractor: FeatureExtractor, model: RLRModel, b: ImageBatch): Promise<BatchScores> {
+export async function scoreImages(extractor: FeatureExtractor, model: RunModel, b: ImageBatch): Promise<BatchScores> {
   const images = batchTensor(b);
   const features = extractor.extract(images);
   images.dispose();

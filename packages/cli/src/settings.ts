@@ -37,6 +37,7 @@ export const SETTING_KINDS = {
   backend: 'string',
   out: 'path',
   checkpointEvery: 'int',
+  coreset: 'float',
 } as const satisfies Record<string, SettingKind>;
 
 export type SettingName = keyof typeof SETTING_KINDS;
@@ -68,6 +69,7 @@ export type SettingValues = Partial<{
   backend: string;
   out: string;
   checkpointEvery: number;
+  coreset: number;
 }>;
 
 /** `kebab-case` / `snake_case` / `camelCase` → `camelCase`. */

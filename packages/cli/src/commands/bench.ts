@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRLR, extractorLevels, FeatureBank, specFromFeatureInfo, Trainer, type FeatureExtractor, type RLRModel } from '@rlr/core';
+import { buildKnnModel, createRLR, extractorLevels, FeatureBank, specFromFeatureInfo, Trainer, type FeatureExtractor, type RLRModel } from '@rlr/core';
+import { checkCoreset, DEFAULT_CORESET, parseModelKind, type ModelKind } from '../run-settings.js';
 import type { WorkerPool } from '@rlr/core/node';
 import { backboneRecipe } from '@rlr/backbones/node';
 import { BACKENDS, initBackend, probeBackends, type BackendName } from '../backend.js';
@@ -18,6 +19,11 @@ import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 /** One measured configuration (the published JSON schema of `rlr bench --json`). */
 export interface BenchRow {
   backend: string;
+  /** `rlr`, or `knn` (the nearest-neighbour baseline: train_step is the bank build). */
+  model: ModelKind;
+  /** knn: the coreset fraction, and the training images in its bank. */
+  coreset?: number;
+  bank_images?: number;
   preset: string;
   backbone: string;
   image_size: [number, number];
@@ -26,7 +32,7 @@ export interface BenchRow {
   workers: number;
   /** Backbone forward pass (with the 3x3 smoothing), per image. */
   extract_ms_per_image: number;
-  /** One RLR training step (forward, backward, Adam, all levels), per image of the batch. */
+  /** One RLR training step (forward, backward, Adam, all levels), per image of the batch; knn: building the bank (coreset), per bank image. */
   train_step_ms_per_image: number;
   /** Inference of a new image end to end: backbone, RLR reconstruction, scoring (map, blur, score). */
   infer_ms_per_image: number;
@@ -36,6 +42,8 @@ export interface BenchRow {
 
 interface BenchSpec {
   backend: BackendName;
+  model: ModelKind;
+  coreset: number;
   preset: Preset;
   iterations: number;
   warmup: number;
@@ -75,7 +83,8 @@ export async function measure(spec: BenchSpec, ctx: CommandContext): Promise<Ben
   );
   const pool = await startWorkers(backend, spec.workers, ctx.log);
   try {
-    return { ...(await timeSteps(spec, extractor, images, pool)), backend, workers: pool?.size ?? 1 };
+    const row = spec.model === 'knn' ? await timeKnnSteps(spec, extractor, images, pool) : await timeSteps(spec, extractor, images, pool);
+    return { ...row, backend, workers: pool?.size ?? 1 };
   } finally {
     await pool?.close();
     tf.dispose(images);
@@ -138,12 +147,62 @@ async function timeSteps(spec: BenchSpec, extractor: FeatureExtractor, images: t
   await remote?.dispose();
   model.dispose();
   return {
+    model: 'rlr',
     preset: preset.name,
     backbone: preset.model.backbone,
     image_size: [H, W],
     batch: B,
     extract_ms_per_image: extractMs / B,
     train_step_ms_per_image: median(stepTimes) / B,
+    infer_ms_per_image: inferMs / B,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** Training images in the bank `rlr bench --model knn` builds and scores against. */
+const KNN_BANK_IMAGES = 32;
+
+/** Extraction, bank build (per bank image) and inference times of the knn baseline. */
+async function timeKnnSteps(spec: BenchSpec, extractor: FeatureExtractor, images: tf.Tensor4D, pool: WorkerPool | undefined): Promise<Omit<BenchRow, 'backend' | 'workers'>> {
+  const { preset } = spec;
+  const [H, W] = preset.model.imageSize;
+  const B = preset.train.batchSize;
+  const data = { images: (await images.data()) as Float32Array, height: H, width: W };
+  const remote = pool ? await pool.createExtractor(await backboneRecipe(extractor)) : undefined;
+  const extractMaps = async (): Promise<tf.Tensor4D[]> => (remote ? (await remote.extract(data)).map((m) => tf.tensor4d(m.data, m.shape)) : extractor.extract(images));
+  const extractMs = await timeIt(spec.warmup, spec.iterations, async () => {
+    const maps = await extractMaps();
+    await Promise.all(maps.map((m) => m.data()));
+    tf.dispose(maps);
+  });
+  // A bank of distinct random images (the same image repeated would make every token a duplicate).
+  const bank = new FeatureBank(extractorLevels(extractor, [H, W]));
+  for (let k = 0; bank.size < KNN_BANK_IMAGES; k++) {
+    const batch = tf.randomUniform([B, H, W, 3], 0, 1, 'float32', 100 + k) as tf.Tensor4D;
+    const maps = extractor.extract(batch);
+    await bank.append(maps);
+    tf.dispose([batch, ...maps]);
+  }
+  const t = performance.now();
+  const model = await buildKnnModel(specFromFeatureInfo(extractor.featureInfo, [H, W]), bank, { coreset: spec.coreset, seed: preset.train.seed });
+  const buildMs = performance.now() - t;
+  const inferMs = await timeIt(spec.warmup, spec.iterations, async () => {
+    const f = await extractMaps();
+    await model.predict(f);
+    tf.dispose(f);
+  });
+  model.dispose();
+  await remote?.dispose();
+  return {
+    model: 'knn',
+    coreset: spec.coreset,
+    bank_images: bank.size,
+    preset: preset.name,
+    backbone: preset.model.backbone,
+    image_size: [H, W],
+    batch: B,
+    extract_ms_per_image: extractMs / B,
+    train_step_ms_per_image: buildMs / bank.size,
     infer_ms_per_image: inferMs / B,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   };
@@ -184,9 +243,12 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   const presets = String(opts.presets ?? 'paper,fast').split(',').map((s) => s.trim()).filter(Boolean);
   presets.forEach((p) => presetFor(p, opts));
   const workers = parseWorkers(opts.workers);
+  const model = parseModelKind(opts.model);
+  if (opts.coreset !== undefined && model !== 'knn') throw usageError('--coreset applies only to the nearest-neighbour model', 'add --model knn, or drop --coreset');
+  const coreset = opts.coreset === undefined ? DEFAULT_CORESET : checkCoreset(Number(opts.coreset));
   if (opts.child) {
     const backend = String(opts.backends) as BackendName;
-    const row = await measure({ backend, preset: presetFor(presets[0], opts), iterations, warmup, weights: opts.weights as string | undefined, workers }, ctx);
+    const row = await measure({ backend, model, coreset, preset: presetFor(presets[0], opts), iterations, warmup, weights: opts.weights as string | undefined, workers }, ctx);
     ctx.stdout.write(`${JSON.stringify(row)}\n`);
     return;
   }
@@ -201,8 +263,8 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   const passOn = (flag: string, v: unknown) => (v === undefined ? [] : [flag, String(v)]);
   for (const backend of backends) {
     for (const preset of presets) {
-      ctx.log.info(`measuring ${preset} on ${backend} …`);
-      const args = ['--backends', backend, '--presets', preset, '--iterations', String(iterations), '--warmup', String(warmup), ...passOn('--backbone', opts.backbone), ...passOn('--image-size', opts.imageSize), ...passOn('--batch-size', opts.batchSize), ...passOn('--weights', opts.weights), '--workers', String(workers)];
+      ctx.log.info(`measuring ${model === 'knn' ? `knn (coreset ${coreset}) with ${preset}'s backbone` : preset} on ${backend} …`);
+      const args = ['--backends', backend, '--presets', preset, '--iterations', String(iterations), '--warmup', String(warmup), ...passOn('--backbone', opts.backbone), ...passOn('--image-size', opts.imageSize), ...passOn('--batch-size', opts.batchSize), ...passOn('--weights', opts.weights), '--workers', String(workers), '--model', model, ...(model === 'knn' ? ['--coreset', String(coreset)] : [])];
       const row = await measureInChild(args);
       rows.push(row);
       ctx.log.event('bench', { ...row });
@@ -210,8 +272,8 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   }
   if (opts.json) await writeJsonAtomic(resolve(ctx.cwd, String(opts.json)), rows);
   const text = formatTable(
-    ['backend', 'workers', 'preset', 'backbone', 'size', 'batch', 'extract ms/img', 'train ms/img', 'infer ms/img', 'peak RSS MB'],
-    rows.map((r) => [r.backend, r.workers, r.preset, r.backbone, r.image_size.join('x'), r.batch, r.extract_ms_per_image.toFixed(1), r.train_step_ms_per_image.toFixed(1), r.infer_ms_per_image.toFixed(1), r.peak_rss_mb.toFixed(0)]),
+    ['backend', 'workers', 'model', 'preset', 'backbone', 'size', 'batch', 'extract ms/img', model === 'knn' ? 'bank build ms/img' : 'train ms/img', 'infer ms/img', 'peak RSS MB'],
+    rows.map((r) => [r.backend, r.workers, r.model, r.preset, r.backbone, r.image_size.join('x'), r.batch, r.extract_ms_per_image.toFixed(1), r.train_step_ms_per_image.toFixed(1), r.infer_ms_per_image.toFixed(1), r.peak_rss_mb.toFixed(0)]),
   );
   ctx.log.result(`${text}${opts.json ? `\n\nwritten to ${resolve(ctx.cwd, String(opts.json))}` : ''}`, { rows });
   void cmd;

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { WorkerPool } from '@rlr/core/node';
 import { initBackend, parseBackendName, type BackendName } from '../backend.js';
@@ -9,7 +10,8 @@ import { formatDuration, formatMetric, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
 import type { MetricsReport } from '../metrics-report.js';
 import { readHistory, readManifest, runPath, writeManifest } from '../run-dir.js';
-import { dataSettings, fileAndFlagSettings, type DataSettings } from '../run-settings.js';
+import { dataSettings, fileAndFlagSettings, runKind, type DataSettings } from '../run-settings.js';
+import { writeComparison, type ComparedRun } from '../compare-report.js';
 import { openScorer } from '../scorer.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseCount } from '../settings.js';
@@ -37,6 +39,8 @@ export interface EvalRunOptions {
   outDir: string;
   /** Dataset to evaluate on; default: the run's own. */
   data?: DataSettings;
+  /** Seed of the dataset's hold-out split (folder format); default: the run's own. */
+  seed?: number;
   batchSize?: number;
   gallery?: number;
   saveHeatmaps?: boolean;
@@ -69,7 +73,7 @@ async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
   const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
   try {
     const data = o.data ?? scorer.manifest.data;
-    const ds = await loadDataset(data, scorer.manifest.train.seed, o.log);
+    const ds = await loadDataset(data, o.seed ?? scorer.manifest.train.seed, o.log);
     o.log.info(`evaluating on ${describeDataset(ds)}`);
     const notes: string[] = [];
     if (!scorer.backbone.pretrained) {
@@ -95,9 +99,40 @@ async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
   }
 }
 
+/** The run folders of `--model` (given once or repeated). */
+function modelDirs(value: unknown, cwd: string): string[] {
+  const list = Array.isArray(value) ? value.map(String) : [String(value)];
+  return list.map((d) => resolve(cwd, d));
+}
+
+/** Column names for runs: the folder names, numbered where two are equal. */
+function uniqueNames(dirs: string[]): string[] {
+  const seen = new Map<string, number>();
+  return dirs.map((d) => {
+    const base = basename(d) || 'run';
+    const k = (seen.get(base) ?? 0) + 1;
+    seen.set(base, k);
+    return k === 1 ? base : `${base}-${k}`;
+  });
+}
+
+/** Seconds a run spent training: the epochs of an RLR run, the bank build of a knn one. */
+async function trainingSeconds(runDir: string): Promise<number | null> {
+  const history = await readHistory(runDir);
+  if (history.length > 0) return history.reduce((s, h) => s + h.seconds, 0);
+  try {
+    const cfg = JSON.parse(await readFile(join(runPath(runDir, 'model'), 'config.json'), 'utf8')) as { build?: { seconds?: number } };
+    return typeof cfg.build?.seconds === 'number' ? cfg.build.seconds : null;
+  } catch {
+    return null;
+  }
+}
+
 /** `rlr eval`. */
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
-  const runDir = resolve(ctx.cwd, String(opts.model));
+  const runDirs = modelDirs(opts.model, ctx.cwd);
+  if (runDirs.length > 1) return compare(runDirs, opts, ctx, cmd);
+  const runDir = runDirs[0];
   const given = await fileAndFlagSettings(cmd, ctx.cwd);
   const hasData = given.format !== undefined || given.data !== undefined || given.normalDir !== undefined;
   const backend = await initBackend(parseBackendName(given.backend));
@@ -130,4 +165,69 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     `report:  ${result.files.html}`,
   ].join('\n');
   ctx.log.result(text, { metrics: result.files.metrics, report_md: result.files.markdown, report_html: result.files.html, mean: m.mean, pooled: m.pooled });
+}
+
+/**
+ * `rlr eval --model <a> --model <b> …`: every run evaluated on the same test images (the first
+ * run's data and hold-out seed unless --data … is given), each run's full report in
+ * `<out>/<name>/`, and the side-by-side summary in `<out>` (default `<first run>/compare`).
+ */
+async function compare(runDirs: string[], opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
+  const given = await fileAndFlagSettings(cmd, ctx.cwd);
+  const hasData = given.format !== undefined || given.data !== undefined || given.normalDir !== undefined;
+  const manifests = await Promise.all(runDirs.map((d) => readManifest(d)));
+  const data = hasData ? dataSettings(given, 'eval') : manifests[0].data;
+  const seed = manifests[0].train.seed;
+  const notes: string[] = [];
+  manifests.forEach((m, i) => {
+    if (i > 0 && (JSON.stringify(m.data) !== JSON.stringify(manifests[0].data) || m.train.seed !== seed)) {
+      const msg = `${runDirs[i]} was trained with other data settings or another seed than ${runDirs[0]}: some of its training images may be among the test images here`;
+      ctx.log.warn(msg);
+      notes.push(msg);
+    }
+  });
+  const backend = await initBackend(parseBackendName(given.backend));
+  ctx.log.info(`backend: ${backend}`);
+  const outDir = given.out ?? join(runDirs[0], 'compare');
+  const names = uniqueNames(runDirs);
+  const runs: ComparedRun[] = [];
+  for (const [i, runDir] of runDirs.entries()) {
+    ctx.log.info(`evaluating ${runDir} (${runKind(manifests[i])})`);
+    const report = join(outDir, names[i]);
+    const result = await evalRun({
+      runDir,
+      outDir: report,
+      data,
+      seed,
+      batchSize: given.batchSize,
+      gallery: opts.gallery === undefined ? undefined : parseCount(opts.gallery, '--gallery'),
+      saveHeatmaps: Boolean(opts.saveHeatmaps),
+      weights: given.weights,
+      offline: Boolean(opts.offline),
+      cacheDir: opts.cacheDir as string | undefined,
+      cwd: ctx.cwd,
+      log: ctx.log,
+      signal: ctx.signal,
+      backend,
+      workers: parseWorkers(opts.workers),
+    });
+    runs.push({ name: names[i], run: runDir, kind: runKind(manifests[i]), report, metrics: result.metrics, trainSeconds: await trainingSeconds(runDir) });
+  }
+  const categories = Object.keys(runs[0].metrics.categories);
+  const files = await writeComparison(outDir, runs, `Comparison: ${names.join(' vs ')} on ${categories.join(', ')}`, notes);
+  const rows = runs.map((r) => [
+    r.name,
+    r.kind,
+    formatMetric(r.metrics.mean.image.auroc),
+    formatMetric(r.metrics.mean.pixel?.auroc),
+    formatMetric(r.metrics.mean.pixel?.aupro),
+    r.metrics.timing.ms_per_image.toFixed(0),
+  ]);
+  const text = ['', formatTable(['run', 'model', 'I-AUROC', 'P-AUROC', 'AU-PRO', 'ms/img'], rows), '', `metrics: ${files.metrics}`, `report:  ${files.html}`].join('\n');
+  ctx.log.result(text, {
+    metrics: files.metrics,
+    report_md: files.markdown,
+    report_html: files.html,
+    runs: runs.map((r) => ({ name: r.name, run: r.run, kind: r.kind, report: r.report, mean: r.metrics.mean, pooled: r.metrics.pooled })),
+  });
 }

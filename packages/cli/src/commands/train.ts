@@ -13,7 +13,8 @@ import { formatDuration, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
 import { saveModelDir } from '../model-io.js';
 import { discardUnstartedRun, readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
-import { fileAndFlagSettings, resolveRunSettings, rlrConfig, type RunSettings } from '../run-settings.js';
+import { fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
+import { trainKnnRun } from '../knn-train.js';
 import { calibrationSamples, loadImages } from '../scorer.js';
 import type { SettingValues } from '../settings.js';
 import { packageVersion } from '../version.js';
@@ -242,20 +243,26 @@ function resumedSettings(m: RunManifest, given: SettingValues): RunSettings {
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
   const given = await fileAndFlagSettings(cmd, ctx.cwd);
   const resume = Boolean(opts.resume);
+  const kind = parseModelKind(opts.model);
   let settings: RunSettings;
   let runDir: string;
   if (resume) {
     if (!given.out) throw usageError('--resume needs --out <run-dir> (the run to continue)', 'e.g. rlr train --out runs/mvtec --resume');
     runDir = given.out;
-    settings = resumedSettings(await readManifest(runDir, '--out'), given);
+    const previous = await readManifest(runDir, '--out');
+    if (runKind(previous) === 'knn' || kind === 'knn') {
+      throw usageError(`--resume: a nearest-neighbour (--model knn) run has no epochs to continue`, 'rebuild it with the same command into another --out (a copied features/ folder is reused)');
+    }
+    settings = resumedSettings(previous, given);
   } else {
-    settings = resolveRunSettings(given);
+    settings = resolveRunSettings(given, 'paper', kind);
     runDir = given.out ?? defaultRunDir(ctx.cwd, settings.preset);
     if (existsSync(join(runDir, 'run.json'))) {
       throw usageError(`${runDir} already holds a run`, `continue it with --resume, or choose another --out`);
     }
   }
   ctx.log.info(`run folder: ${runDir}`);
+  if (runKind(settings) === 'knn') return runKnn(settings, runDir, opts, ctx, given.backend);
   let outcome: TrainOutcome;
   try {
     outcome = await trainRun(settings, {
@@ -305,6 +312,50 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     backend: outcome.backend,
     seconds: outcome.seconds,
   });
+  outcome.model.dispose();
+  outcome.backbone.extractor.dispose();
+}
+
+/** `rlr train --model knn`: build the memory bank and print its summary. */
+async function runKnn(settings: RunSettings, runDir: string, opts: Record<string, unknown>, ctx: CommandContext, backend: string | undefined): Promise<void> {
+  let outcome;
+  try {
+    outcome = await trainKnnRun(settings, {
+      runDir,
+      resume: false,
+      backend: parseBackendName(backend),
+      offline: Boolean(opts.offline),
+      cacheDir: opts.cacheDir as string | undefined,
+      checkpointEvery: 1,
+      cwd: ctx.cwd,
+      log: ctx.log,
+      signal: ctx.signal,
+      workers: parseWorkers(opts.workers),
+    });
+  } catch (e) {
+    await discardUnstartedRun(runDir);
+    throw e;
+  }
+  const bank = outcome.model.bankSizes;
+  const text = [
+    '',
+    formatTable(
+      ['run', 'value'],
+      [
+        ['model', `knn (nearest-neighbour baseline), coreset ${settings.knn?.coreset}`],
+        ['backbone', `${settings.model.backbone} (${outcome.backbone.pretrained ? 'pretrained' : 'random init'})`],
+        ['backend', outcome.backend],
+        ['bank tokens', bank.join(' + ')],
+        ['feature extraction', formatDuration(outcome.seconds.extract)],
+        ['bank build', formatDuration(outcome.seconds.build)],
+        ['total', formatDuration(outcome.seconds.total)],
+      ],
+    ),
+    '',
+    `model saved in ${runPath(runDir, 'model')}`,
+    `next: rlr eval --model ${runDir}`,
+  ].join('\n');
+  ctx.log.result(text, { run: runDir, model: runPath(runDir, 'model'), kind: 'knn', coreset: settings.knn?.coreset, bank_tokens: bank, backend: outcome.backend, seconds: outcome.seconds });
   outcome.model.dispose();
   outcome.backbone.extractor.dispose();
 }
