@@ -23,8 +23,8 @@ export interface CoresetOptions {
   signal?: AbortSignal;
 }
 
-/** Tokens processed between yields to the event loop (keeps progress output and Ctrl-C alive). */
-const YIELD_EVERY_ELEMENTS = 2 ** 25;
+/** Milliseconds of selection between yields to the event loop (keeps progress output and Ctrl-C alive). */
+const YIELD_MS = 100;
 
 /**
  * The random projection of `rows` [n, channels] to [n, dims]: rows · G with G [channels, dims]
@@ -53,7 +53,9 @@ export function randomProjection(rows: Float32Array, channels: number, dims: num
  * Choose `count` of the `rows.length / channels` tokens by greedy k-center selection.
  * Step 1 picks a seeded random token; each next step picks the token whose distance to its
  * nearest chosen token is largest (the lowest index among ties). Distances are computed directly
- * as Σ (a − b)² in double precision.
+ * as Σ (a − b)² in double precision; a token's distance to the new pick is skipped where the
+ * triangle inequality proves the pick is not nearer than its current nearest (exact, and most
+ * tokens once the coreset covers the bank).
  * @param rows tokens [n, channels], row-major
  * @returns the chosen token indices, in the order chosen
  */
@@ -66,35 +68,54 @@ export async function greedyCoreset(rows: Float32Array, channels: number, count:
   const dims = options.projection && options.projection > 0 && options.projection < channels ? options.projection : channels;
   const x = dims === channels ? rows : randomProjection(rows, channels, dims, options.seed);
   const chosen = new Int32Array(count);
-  // Squared distance of every token to its nearest chosen token.
+  // Squared distance of every token to its nearest chosen token, that distance, and which step chose it.
+  const nearestSq = new Float64Array(n).fill(Infinity);
   const nearest = new Float64Array(n).fill(Infinity);
+  const owner = new Int32Array(n).fill(-1);
+  // Distances from the newest chosen token to every earlier one.
+  const centres = new Float64Array(count);
   // Chosen tokens are never picked again, even where duplicates leave every distance at 0.
   const taken = new Uint8Array(n);
+  const dist2 = (a: number, b: number): number => {
+    let d = 0;
+    for (let k = 0; k < dims; k++) {
+      const t = x[a + k] - x[b + k];
+      d += t * t;
+    }
+    return d;
+  };
   let next = new Rng(deriveSeed(options.seed, 0x6b63)).int(n);
-  const yieldEvery = Math.max(1, Math.floor(YIELD_EVERY_ELEMENTS / (n * dims)));
+  let lastYield = performance.now();
   for (let step = 0; step < count; step++) {
     chosen[step] = next;
     taken[next] = 1;
     const c = next * dims;
+    for (let j = 0; j < step; j++) centres[j] = Math.sqrt(dist2(chosen[j] * dims, c));
     let best = -1;
     let bestAt = 0;
-    for (let i = 0, r = 0; i < n; i++, r += dims) {
-      let d = 0;
-      for (let k = 0; k < dims; k++) {
-        const t = x[r + k] - x[c + k];
-        d += t * t;
+    for (let i = 0; i < n; i++) {
+      // Triangle inequality: d(i, new) ≥ d(owner, new) − d(i, owner) ≥ d(i, owner) when
+      // d(owner, new) ≥ 2·d(i, owner); then the new token cannot be nearer, so skip the distance.
+      const o = owner[i];
+      if (o < 0 || centres[o] < 2 * nearest[i]) {
+        const d = dist2(i * dims, c);
+        if (d < nearestSq[i]) {
+          nearestSq[i] = d;
+          nearest[i] = Math.sqrt(d);
+          owner[i] = step;
+        }
       }
-      const m = d < nearest[i] ? (nearest[i] = d) : nearest[i];
-      if (m > best && !taken[i]) {
-        best = m;
+      if (nearestSq[i] > best && !taken[i]) {
+        best = nearestSq[i];
         bestAt = i;
       }
     }
     next = bestAt;
-    if ((step + 1) % yieldEvery === 0 && step + 1 < count) {
+    if (performance.now() - lastYield > YIELD_MS && step + 1 < count) {
       options.onProgress?.(step + 1, count);
       await new Promise((r) => setTimeout(r, 0));
       if (options.signal?.aborted) throw new Error('greedyCoreset: stopped (aborted)');
+      lastYield = performance.now();
     }
   }
   options.onProgress?.(count, count);
