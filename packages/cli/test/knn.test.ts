@@ -84,6 +84,15 @@ describe.skipIf(!binBuilt)('rlr train --model knn → eval → compare (built bi
     expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('<th>knn-full</th>');
   });
 
+  it('bench --model knn measures extraction, bank build and inference', async () => {
+    const out = join(root, 'bench.json');
+    const r = await runBin(['bench', '--model', 'knn', '--coreset', '0.5', '--presets', 'demo', '--image-size', '64', '--backends', 'wasm', '--iterations', '1', '--warmup', '0', '--workers', '1', '--json', out, '--quiet']);
+    expect(r.code, r.stderr.slice(-1500)).toBe(0);
+    const [row] = JSON.parse(await readFile(out, 'utf8'));
+    expect(row).toMatchObject({ model: 'knn', coreset: 0.5, bank_images: 32, preset: 'demo', image_size: [64, 64] });
+    for (const k of ['extract_ms_per_image', 'train_step_ms_per_image', 'infer_ms_per_image', 'peak_rss_mb']) expect(row[k]).toBeGreaterThan(0);
+  });
+
   it('a coreset fraction outside (0, 1] is a usage error naming --coreset', async () => {
     for (const bad of ['0', '1.5', '-0.1']) {
       const r = await runBin(['train', '--model', 'knn', '--coreset', bad, '--data', data, ...DATA_FLAGS, '--out', join(root, 'bad')]);
