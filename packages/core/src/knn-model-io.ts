@@ -2,6 +2,8 @@ import type { BlobStore } from './blob-store.js';
 import type { RLRSpec } from './config.js';
 import { KnnModel, resolveKnnConfig, type KnnConfig } from './knn-model.js';
 import { MODEL_CONFIG, readModelManifest } from './model-io.js';
+import { assertFiniteTensors } from './finite-check.js';
+import { sha256Hex, verifySha256 } from './sha256.js';
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from './safetensors.js';
 import { VERSION } from './version.js';
 
@@ -27,6 +29,8 @@ export interface KnnManifest {
   /** Bank size per level (informative). */
   levels: { grid: [number, number]; channels: number; bankSize: number }[];
   weights: string;
+  /** sha256 (hex) of the bank file, verified when loading (as RLR model folders record theirs). */
+  checksums?: Record<string, string>;
   [extra: string]: unknown;
 }
 
@@ -37,6 +41,8 @@ export interface KnnManifest {
 export async function saveKnnModel(model: KnnModel, store: BlobStore, extra: Record<string, unknown> = {}): Promise<KnnManifest> {
   const tensors = new Map<string, TensorToWrite>();
   model.banks.forEach((b, i) => tensors.set(`level${i}`, { shape: [model.bankSizes[i], model.spec.levels[i].channels], data: b }));
+  assertFiniteTensors(tensors, `saveKnnModel(${store.location})`, 'The training features hold NaN/Infinity; extract them again (delete the run\'s features/ folder).');
+  const bankBytes = serializeSafetensors(tensors, { format: 'rlr-knn-bank', library: `@rlr/core@${VERSION}` });
   const manifest: KnnManifest = {
     ...model.metadata,
     ...extra,
@@ -48,8 +54,9 @@ export async function saveKnnModel(model: KnnModel, store: BlobStore, extra: Rec
     config: model.config,
     levels: model.spec.levels.map((l, i) => ({ grid: l.grid, channels: l.channels, bankSize: model.bankSizes[i] })),
     weights: KNN_BANK,
+    checksums: { [KNN_BANK]: await sha256Hex(bankBytes) },
   };
-  await store.write(KNN_BANK, serializeSafetensors(tensors, { format: 'rlr-knn-bank', library: `@rlr/core@${VERSION}` }));
+  await store.write(KNN_BANK, bankBytes);
   await store.write(MODEL_CONFIG, new TextEncoder().encode(JSON.stringify(manifest, null, 2)));
   return manifest;
 }
@@ -73,7 +80,11 @@ export async function loadKnnModel(store: BlobStore): Promise<KnnModel> {
     throw new Error(`${where}: ${(e as Error).message}`);
   }
   const bankName = manifest.weights ?? KNN_BANK;
-  const file = parseSafetensors(await store.read(bankName), `${store.location}/${bankName}`);
+  const bytes = await store.read(bankName);
+  const expected = manifest.checksums?.[bankName];
+  if (expected) await verifySha256(bytes, expected, `${store.location}/${bankName}`, `Restore ${bankName} and ${MODEL_CONFIG} together from a backup, or rebuild the model (rlr train --model knn).`);
+  const file = parseSafetensors(bytes, `${store.location}/${bankName}`);
+  assertFiniteTensors(file.tensors, `${store.location}/${bankName}`, 'Restore the model folder from a backup or rebuild it.');
   const banks = manifest.spec.levels.map((l, i) => {
     const t = file.tensors.get(`level${i}`);
     if (!t) throw new Error(`${store.location}/${bankName}: no tensor "level${i}"; the folder is incomplete, rebuild the model`);
@@ -83,8 +94,8 @@ export async function loadKnnModel(store: BlobStore): Promise<KnnModel> {
     return t.data;
   });
   const model = new KnnModel(manifest.spec, config, banks);
-  const { format, formatVersion, kind, library, spec, config: _c, levels, weights, ...extra } = manifest;
-  void format; void formatVersion; void kind; void library; void spec; void _c; void levels; void weights;
+  const { format, formatVersion, kind, library, spec, config: _c, levels, weights, checksums, ...extra } = manifest;
+  void format; void formatVersion; void kind; void library; void spec; void _c; void levels; void weights; void checksums;
   model.metadata = extra;
   return model;
 }

@@ -147,4 +147,15 @@ describe('saveKnnModel / loadKnnModel', () => {
     model.dispose();
     loaded.dispose();
   });
+
+  it('refuses a bank file that changed after saving (checksum in config.json)', async () => {
+    const model = await buildKnnModel(spec, bank(1, 7), { coreset: 1 });
+    const store = memoryStore('mem://knn2');
+    const manifest = await saveKnnModel(model, store);
+    expect(manifest.checksums?.[KNN_BANK]).toMatch(/^[0-9a-f]{64}$/);
+    const bytes = store.blobs.get(KNN_BANK)!;
+    bytes[bytes.length - 1] ^= 0x40; // flip one bit of the last float
+    await expect(loadKnnModel(store)).rejects.toThrow(/bank\.safetensors: checksum mismatch/);
+    model.dispose();
+  });
 });
