@@ -321,10 +321,10 @@ describe.skipIf(!binBuilt)('rlr bench', () => {
     expect(r.stdout).toMatch(/extract ms\/img/);
     const rows = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>[];
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ backend: 'wasm', workers: 2, preset: 'demo', backbone: 'tf_efficientnet_b3', image_size: [128, 128], batch: 2 });
+    expect(rows[0]).toMatchObject({ backend: 'wasm', workers: 2, model: 'rlr', preset: 'demo', backbone: 'tf_efficientnet_b3', image_size: [128, 128], batch: 2 });
     for (const k of ['extract_ms_per_image', 'train_step_ms_per_image', 'infer_ms_per_image', 'peak_rss_mb']) {
       expect(rows[0][k], k).toBeGreaterThan(0);
     }
-    expect(Object.keys(rows[0]).sort()).toEqual(['backbone', 'backend', 'batch', 'extract_ms_per_image', 'image_size', 'infer_ms_per_image', 'peak_rss_mb', 'preset', 'train_step_ms_per_image', 'workers']);
+    expect(Object.keys(rows[0]).sort()).toEqual(['backbone', 'backend', 'batch', 'extract_ms_per_image', 'image_size', 'infer_ms_per_image', 'model', 'peak_rss_mb', 'preset', 'train_step_ms_per_image', 'workers']);
   });
 });
