@@ -21,6 +21,12 @@ describe('config files', () => {
     expect(s.imageSize).toEqual([256, 640]);
   });
 
+  it('takes model: knn (a value) as the model kind and model: {…} as the model section', () => {
+    expect(parseConfigObject({ model: 'knn', coreset: 0.25 }, '/x/run.yaml')).toEqual({ modelKind: 'knn', coreset: 0.25 });
+    expect(parseConfigObject({ model: { image_size: 128, coreset: 0.5 } }, '/x/run.yaml')).toEqual({ imageSize: [128, 128], coreset: 0.5 });
+    expect(() => parseConfigObject({ model: 'patchcore' }, '/x/run.yaml')).toThrow(/model: "patchcore" is not a model/);
+  });
+
   it('reads JSON the same way', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlr-cfg-'));
     const file = join(dir, 'run.json');

@@ -10,8 +10,11 @@ import { camelCase, isSettingName, parseSetting, SETTING_KINDS, type SettingValu
  */
 const SECTIONS = new Set(['data', 'model', 'train', 'training', 'folder', 'backbone', 'run']);
 
-/** Aliases accepted in files, e.g. the SPEC's `normal_dir` spelled as the data section's `root`. */
-const ALIASES: Record<string, string> = { root: 'data', dataRoot: 'data', dataset: 'data', imageSizes: 'imageSize', size: 'imageSize' };
+/**
+ * Aliases accepted in files, e.g. the SPEC's `normal_dir` spelled as the data section's `root`;
+ * `model: knn` (a value, not a section) is the `--model` of `rlr train`.
+ */
+const ALIASES: Record<string, string> = { model: 'modelKind', kind: 'modelKind', root: 'data', dataRoot: 'data', dataset: 'data', imageSizes: 'imageSize', size: 'imageSize' };
 
 /**
  * Read a YAML or JSON config file into parsed settings. Relative paths in it are taken relative to

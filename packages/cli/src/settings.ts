@@ -5,7 +5,7 @@ import { usageError } from './errors.js';
  * Every setting a command can take from a flag or a config file, with one parser each. Flags and
  * file values go through the same parser, so `--hidden 128,256` and `hidden: [128, 256]` agree.
  */
-export type SettingKind = 'string' | 'path' | 'weights' | 'int' | 'float' | 'intList' | 'list' | 'size' | 'format';
+export type SettingKind = 'string' | 'path' | 'weights' | 'int' | 'float' | 'intList' | 'list' | 'size' | 'format' | 'modelKind';
 
 /** Dataset formats `@rlr/data` reads. */
 export const FORMATS = ['mvtec', 'visa', 'folder'] as const;
@@ -38,6 +38,7 @@ export const SETTING_KINDS = {
   out: 'path',
   checkpointEvery: 'int',
   coreset: 'float',
+  modelKind: 'modelKind',
 } as const satisfies Record<string, SettingKind>;
 
 export type SettingName = keyof typeof SETTING_KINDS;
@@ -70,6 +71,8 @@ export type SettingValues = Partial<{
   out: string;
   checkpointEvery: number;
   coreset: number;
+  /** `rlr train --model`: in a config file `model: knn` (a scalar; `model:` with keys is the model section). */
+  modelKind: 'rlr' | 'knn';
 }>;
 
 /** `kebab-case` / `snake_case` / `camelCase` → `camelCase`. */
@@ -137,6 +140,11 @@ export function parseSetting(name: SettingName, value: unknown, source: string, 
         return list(value);
       case 'size':
         return Array.isArray(value) ? parseImageSize(value.join('x')) : parseImageSize(String(value));
+      case 'modelKind': {
+        const s = String(value).trim().toLowerCase();
+        if (s !== 'rlr' && s !== 'knn') throw new Error(`"${String(value)}" is not a model: use rlr or knn`);
+        return s;
+      }
       case 'format': {
         const s = String(value).toLowerCase();
         if (!(FORMATS as readonly string[]).includes(s)) throw new Error(`"${String(value)}" is not a dataset format`);
@@ -157,6 +165,8 @@ function hintFor(name: SettingName): string {
     case 'outIndices':
     case 'hidden':
       return 'use a comma-separated list of integers, e.g. 2,3';
+    case 'modelKind':
+      return 'use --model rlr or --model knn (in a config file, model: knn)';
     case 'window':
       return 'use one odd window for all levels (5) or one per level (7,5)';
     default:

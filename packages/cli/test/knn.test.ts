@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +61,10 @@ describe.skipIf(!binBuilt)('rlr train --model knn → eval → compare (built bi
 
   it('eval with two --model runs writes one side-by-side report on the same test images', async () => {
     const full = join(root, 'knn-full');
-    const r = await runBin(['train', '--model', 'knn', '--coreset', '1', '--data', data, ...DATA_FLAGS, '--out', full, '--quiet']);
+    // This one from a config file: `model: knn` is the model kind, `coreset` its fraction.
+    const config = join(root, 'knn.yaml');
+    await writeFile(config, 'model: knn\ncoreset: 1\n');
+    const r = await runBin(['train', '--config', config, '--data', data, ...DATA_FLAGS, '--out', full, '--quiet']);
     expect(r.code, r.stderr.slice(-1500)).toBe(0);
     const out = join(root, 'cmp');
     const e = await runBin(['eval', '--model', full, '--model', join(root, 'knn'), '--out', out, '--quiet', '--workers', '1']);

@@ -23,7 +23,7 @@ import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 import type { WorkerPool } from '@rlr/core/node';
 
 /** Settings `--resume` may change; anything else must match the run being resumed. */
-const RESUMABLE = new Set(['out', 'epochs', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir']);
+const RESUMABLE = new Set(['modelKind', 'out', 'epochs', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir']);
 
 /** Images whose statistics calibrate a random backbone. */
 const CALIBRATION_IMAGES = 32;
@@ -243,7 +243,7 @@ function resumedSettings(m: RunManifest, given: SettingValues): RunSettings {
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
   const given = await fileAndFlagSettings(cmd, ctx.cwd);
   const resume = Boolean(opts.resume);
-  const kind = parseModelKind(opts.model);
+  const kind = parseModelKind(opts.model ?? given.modelKind);
   let settings: RunSettings;
   let runDir: string;
   if (resume) {
