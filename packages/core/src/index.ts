@@ -76,7 +76,8 @@ export { KnnModel, buildKnnModel, resolveKnnConfig, KNN_DEFAULTS, type KnnBuildO
 export { isKnnModel, loadKnnModel, saveKnnModel, KNN_BANK, type KnnManifest } from './knn-model-io.js';
 export { NearestDistanceIndex, type NearestDistanceOptions } from './nearest-distance.js';
 export { coresetSize, greedyCoreset, randomProjection, type CoresetOptions } from './coreset.js';
-export { importOfficialCheckpoint, type ImportOptions } from './checkpoint-import.js';
+export { importOfficialCheckpoint, importOfficialTensors, type ImportOptions } from './checkpoint-import.js';
+export { isTorchZip, readTorchCheckpoint } from './torch-checkpoint.js';
 export { VERSION } from './version.js';
 export { extractFeatures, extractorLevels, type FeatureSink, type ImagesLike } from './feature-extraction.js';
 export { gatherRows, splitColumns } from './row-kernels.js';

@@ -163,16 +163,17 @@ export function toOfficial(cfg: LevelConfig, values: Map<string, Float32Array>):
 
 /**
  * Convert official tensors (names without level prefix) to internal values. Every expected
- * tensor must be present with its official shape; `where` names the source in errors.
+ * tensor must be present with its official shape; `where` names the source in errors, and
+ * `namePrefix` (e.g. `level1.`) is put before tensor names there.
  */
-export function fromOfficial(cfg: LevelConfig, tensors: Map<string, OfficialTensor>, where: string): Map<string, Float32Array> {
+export function fromOfficial(cfg: LevelConfig, tensors: Map<string, OfficialTensor>, where: string, namePrefix = ''): Map<string, Float32Array> {
   const { d, channels: C, ffnHidden: F } = cfg;
   const N = cfg.grid[0] * cfg.grid[1];
   const get = (name: string, shape: number[]) => {
     const t = tensors.get(name);
-    if (!t) throw new Error(`${where}: tensor "${name}" is missing`);
+    if (!t) throw new Error(`${where}: tensor "${namePrefix}${name}" is missing (expected shape [${shape}])`);
     if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-      throw new Error(`${where}: tensor "${name}" has shape [${t.shape}], expected [${shape}] for this level's configuration`);
+      throw new Error(`${where}: tensor "${namePrefix}${name}" has shape [${t.shape}], expected [${shape}] for this level's configuration`);
     }
     return t.data;
   };
