@@ -1,6 +1,6 @@
 import { basename, extname, join } from 'node:path';
 import type { AnomalyDataset, Sample } from '@rlr/data';
-import { batches } from '@rlr/data/node';
+import { batches, readSyntheticManifest, SYNTHETIC_MANIFEST } from '@rlr/data/node';
 import { CategoryEvaluator, imageMetrics, summarizeCategories, type CategoryMetrics as MetricsCategory } from '@rlr/metrics';
 import { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
 import { testByCategory } from './dataset.js';
@@ -12,6 +12,7 @@ import { pickGallery, type ScoredItem } from './gallery.js';
 import type { GalleryEntry, ReportData } from './report-data.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';
+import { compareWithPaper, paperBenchmarkFor } from './paper-results.js';
 import type { EpochRecord } from './run-dir.js';
 import type { Scorer } from './scorer.js';
 import { isKnn } from './model-io.js';
@@ -146,6 +147,11 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
       ms_per_image: (scoringS * 1000) / total,
     },
   };
+
+  // The published numbers, on MVTec AD or VisA; not for the synthetic generator's look-alike
+  // categories (its "grid" and "wood" are not MVTec AD's).
+  const benchmark = paperBenchmarkFor(ds.format, Object.keys(metrics.categories));
+  if (benchmark && !(await readSyntheticManifest(join(ds.root, SYNTHETIC_MANIFEST)))) metrics.paper = compareWithPaper(metrics, benchmark);
 
   const report: ReportData = {
     title: o.title ?? `${isKnn(scorer.model) ? 'Nearest-neighbour baseline' : 'RLR'} evaluation: ${ds.categories.join(', ')}`,

@@ -11,6 +11,19 @@ export { loadConfigFile, parseConfigObject } from './config-file.js';
 export { initBackend, probeBackends, BACKENDS, type BackendName, type BackendStatus } from './backend.js';
 export { validateMetricsReport, type MetricsReport, type CategoryMetrics, type ImageMetrics, type PixelMetrics } from './metrics-report.js';
 export { renderMarkdown } from './report-md.js';
+export {
+  PAPER_RESULTS,
+  PAPER_SOURCE,
+  UNIAD_MEANS,
+  compareWithPaper,
+  paperBenchmarkFor,
+  type PaperBenchmark,
+  type PaperComparison,
+  type PaperDelta,
+  type PaperRow,
+  type PaperScore,
+  type PaperTable,
+} from './paper-results.js';
 export { renderHtml } from './report-html.js';
 export type { ReportData, GalleryEntry, Curve } from './report-data.js';
 export { colourise, overlay, encodePng } from './heatmap.js';

@@ -1,3 +1,5 @@
+import type { PaperComparison } from './paper-results.js';
+
 /**
  * The `metrics.json` document `rlr eval` writes: per-category and mean image/pixel metrics with
  * snake_case keys (the published schema), plus the model description and timings.
@@ -38,6 +40,11 @@ export interface MetricsReport {
   data?: { root: string; format: string; categories: string[]; test_images: number; skipped: number };
   /** Seconds per phase and throughput. */
   timing: Record<string, number>;
+  /**
+   * On MVTec AD or VisA: each evaluated category's image and pixel AUROC beside the paper's, in
+   * percent, with the difference (see `paper-results.ts`). Absent for other datasets.
+   */
+  paper?: PaperComparison;
 }
 
 const IMAGE_KEYS = ['auroc', 'ap', 'f1_max'] as const;

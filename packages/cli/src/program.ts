@@ -108,6 +108,17 @@ The threshold defaults to the pooled F1-max threshold of the model's latest \`rl
   $ rlr predict --model runs/mvtec ./mvtec_ad/screw/test --threshold-mode category
   $ rlr predict --model runs/mvtec ./incoming --category screw
 `,
+  import: `
+Examples:
+  # the authors' released MVTec AD checkpoint, read directly
+  $ rlr import --official ./rlr_mvtec.pth --out runs/official-mvtec
+  $ rlr eval --model runs/official-mvtec --data ./mvtec_ad --format mvtec
+  # a safetensors conversion (tensor names level0.…, level1.…), backbone weights from a file
+  $ rlr import --official ./rlr.safetensors --backbone tf_efficientnet_b6 --weights ./b6.safetensors --out runs/official
+
+The .pth is read with a tensor-only reader: no code in the pickle is run, and pickles that need
+more than dicts, lists, numbers, strings and tensors are refused (convert those to safetensors).
+`,
   bench: `
 Examples:
   $ rlr bench                                   # every installed backend, presets paper and fast
@@ -223,6 +234,23 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   workersOption(predict);
   outputOptions(predict).addHelpText('after', EXAMPLES.predict).action(wrap(() => import('./commands/predict.js')));
   cmds.push(predict);
+
+  const importCmd = program
+    .command('import')
+    .description("make a run folder from the authors' released weights (.pth, or safetensors with the official names)")
+    .requiredOption('--official <file>', 'the checkpoint: the released .pth (read without running its pickle) or a .safetensors conversion')
+    .option('--out <run-dir>', 'run folder to create')
+    .option('--backbone <name>', 'the backbone the weights were trained on (default tf_efficientnet_b6)')
+    .option('--out-indices <list>', 'its stages used as levels (default 2,3)')
+    .option('--image-size <size>', 'crop size the weights were trained at (default 256)')
+    .option('--resize <n>', 'shorter-side resize before the crop (default: the crop side)')
+    .option('--heads <n>', 'attention heads (the file does not record them; default 8, as released)')
+    .option('--window <list>', 'attention window per level (default: by grid size, as released)')
+    .option('--ignore-unknown-tensors', 'accept tensors that are not RLR parameters instead of failing');
+  weightsOptions(importCmd);
+  backendOption(importCmd);
+  outputOptions(importCmd).addHelpText('after', EXAMPLES.import).action(wrap(() => import('./commands/import.js')));
+  cmds.push(importCmd);
 
   const bench = program
     .command('bench')

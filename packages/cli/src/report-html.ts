@@ -1,4 +1,5 @@
 import { formatDuration, formatMetric } from './format.js';
+import { PAPER_COLUMNS, paperNotes, paperRowCells } from './paper-results.js';
 import type { ReportData } from './report-data.js';
 import { escapeXml as esc, lineChart } from './svg-chart.js';
 
@@ -53,6 +54,17 @@ export function renderHtml(r: ReportData): string {
   );
   parts.push('</tbody></table>');
   parts.push(`<p>Pooled over all test images: image AUROC ${formatMetric(m.pooled.image.auroc)}, F1-max ${formatMetric(m.pooled.image.f1_max)} at threshold ${m.pooled.image.threshold.toPrecision(4)} (the default threshold of <code>rlr predict</code>).</p>`);
+
+  if (m.paper) {
+    const p = m.paper;
+    parts.push(`<h2>Compared with the paper</h2><p>${esc(p.protocol)}; ${esc(p.source)}. AUROC in percent; Δ = ours − paper.</p>`);
+    parts.push(`<table><thead><tr><th>category</th>${PAPER_COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>`);
+    for (const row of [...p.rows, p.mean]) {
+      parts.push(`<tr${row.category === 'mean' ? ' class="mean"' : ''}><td>${esc(row.category)}</td>${paperRowCells(row).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`);
+    }
+    parts.push('</tbody></table>');
+    for (const n of paperNotes(p)) parts.push(`<p>${esc(n)}</p>`);
+  }
 
   const names = Object.keys(r.curves);
   if (names.length > 0) {

@@ -1,4 +1,5 @@
 import { formatDuration, formatMetric } from './format.js';
+import { PAPER_COLUMNS, paperNotes, paperRowCells } from './paper-results.js';
 import type { ReportData } from './report-data.js';
 
 function row(cells: (string | number)[]): string {
@@ -52,6 +53,13 @@ export function renderMarkdown(r: ReportData): string {
     ]),
   );
   lines.push('', `Pooled over all ${m.pooled.counts.normal + m.pooled.counts.anomalous} test images: image AUROC ${formatMetric(m.pooled.image.auroc)}, F1-max ${formatMetric(m.pooled.image.f1_max)} at threshold ${m.pooled.image.threshold.toPrecision(4)} (used by \`rlr predict\`).`);
+  if (m.paper) {
+    const p = m.paper;
+    lines.push('', '## Compared with the paper', '', `${p.protocol}; ${p.source}. AUROC in percent; Δ = ours − paper.`, '');
+    lines.push(row(['category', ...PAPER_COLUMNS]), row(['---', ...PAPER_COLUMNS.map(() => '---:')]));
+    for (const r of [...p.rows, p.mean]) lines.push(row([r.category === 'mean' ? '**mean**' : r.category, ...paperRowCells(r)]));
+    lines.push('', ...paperNotes(p));
+  }
   if (r.loss && r.loss.length > 0) {
     const last = r.loss[r.loss.length - 1];
     lines.push('', '## Training', '', `${r.loss.length} epochs; loss ${r.loss[0].loss.toPrecision(4)} → ${last.loss.toPrecision(4)}. The curve is in report.html.`);

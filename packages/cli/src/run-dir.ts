@@ -18,6 +18,8 @@ import type { RunSettings } from './run-settings.js';
  * <run>/features/         cached backbone features of the training images
  * <run>/report/           default output of rlr eval
  * ```
+ *
+ * `rlr import` writes run.json and model/ only (no history, checkpoint or features).
  */
 export const RUN_FILES = {
   manifest: 'run.json',
@@ -29,7 +31,11 @@ export const RUN_FILES = {
 } as const;
 
 /** `run.json`. */
-export interface RunManifest extends RunSettings {
+export interface RunManifest extends Omit<RunSettings, 'data'> {
+  /** The dataset the run was trained on; absent for imported weights (`rlr import`). */
+  data?: RunSettings['data'];
+  /** Set by `rlr import`: the checkpoint the model's weights came from. */
+  imported?: { file: string; format: 'pth' | 'safetensors'; name: string };
   /** Schema version of this file. */
   version: 1;
   status: 'training' | 'interrupted' | 'done';

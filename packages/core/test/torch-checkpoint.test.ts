@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '@rlr/testing';
+import { useBackend, writeStoredZip, writeTorchPth, type PthOptions } from '@rlr/testing';
 import { importOfficialCheckpoint } from '../src/checkpoint-import.js';
 import type { OfficialTensor } from '../src/level-params.js';
 import { modelToOfficialTensors, officialTensorsByLevel } from '../src/model-io.js';
 import { createRLR, type RLRModel } from '../src/rlr-model.js';
 import { serializeSafetensors } from '../src/safetensors.js';
 import { readTorchCheckpoint } from '../src/torch-checkpoint.js';
-import { writeStoredZip, writeTorchPth, type PthOptions } from './torch-zip-writer.js';
 
 // The `.pth` reader (stored zip + restricted unpickler) on archives written in PyTorch's layout by
 // a test helper, and the errors of bad files. No fixtures needed.

@@ -7,8 +7,10 @@ import type { CommandContext } from '../context.js';
 import { describeDataset, loadDataset } from '../dataset.js';
 import { evaluateRun } from '../evaluate.js';
 import { formatDuration, formatMetric, formatTable } from '../format.js';
+import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MetricsReport } from '../metrics-report.js';
+import { PAPER_COLUMNS, paperNotes, paperRowCells, type PaperComparison } from '../paper-results.js';
 import { readHistory, readManifest, runPath, writeManifest } from '../run-dir.js';
 import { dataSettings, fileAndFlagSettings, runKind, type DataSettings } from '../run-settings.js';
 import { writeComparison, type ComparedRun } from '../compare-report.js';
@@ -31,6 +33,16 @@ export function metricsTable(m: MetricsReport): string {
   ]);
   rows.push(['mean', '', '', formatMetric(m.mean.image.auroc), formatMetric(m.mean.image.ap), formatMetric(m.mean.image.f1_max), formatMetric(m.mean.pixel?.auroc), formatMetric(m.mean.pixel?.aupro)]);
   return formatTable(['category', 'normal', 'anomalous', 'I-AUROC', 'I-AP', 'I-F1max', 'P-AUROC', 'AU-PRO'], rows);
+}
+
+/** The paper comparison printed after an evaluation on MVTec AD or VisA (AUROC in percent). */
+export function paperTable(p: PaperComparison): string {
+  const rows = [...p.rows, p.mean].map((r) => [r.category, ...paperRowCells(r)]);
+  return [
+    `compared with the paper (${p.source}; ${p.protocol}; Δ = ours − paper):`,
+    formatTable(['category', ...PAPER_COLUMNS], rows),
+    ...paperNotes(p),
+  ].join('\n');
 }
 
 /** Options shared by `rlr eval` and `rlr demo`. */
@@ -70,15 +82,19 @@ export async function evalRun(o: EvalRunOptions) {
 }
 
 async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
+  if (!o.data && !(await readManifest(o.runDir)).data) {
+    throw usageError(`${o.runDir} holds imported weights and no dataset to evaluate on`, 'pass the test data: rlr eval --model <run> --data <root> --format mvtec|visa (or --config <file>)');
+  }
   const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
   try {
-    const data = o.data ?? scorer.manifest.data;
+    const data = (o.data ?? scorer.manifest.data)!;
     const ds = await loadDataset(data, o.seed ?? scorer.manifest.train.seed, o.log);
     o.log.info(`evaluating on ${describeDataset(ds)}`);
     const notes: string[] = [];
     if (!scorer.backbone.pretrained) {
       notes.push(`The backbone (${scorer.manifest.model.backbone}) has no pretrained weights: it was randomly initialised and its BatchNorm statistics calibrated on training images. Results are lower than with ImageNet weights.`);
     }
+    if (scorer.manifest.imported) notes.push(`The model's weights were imported from ${scorer.manifest.imported.name} (${scorer.manifest.imported.format}) with rlr import, not trained by rlr.`);
     if (scorer.manifest.status !== 'done') notes.push(`The run's training status is "${scorer.manifest.status}" (${scorer.manifest.epochsDone} of ${scorer.manifest.train.epochs} epochs).`);
     const result = await evaluateRun(scorer, ds, o.outDir, {
       batchSize: o.batchSize ?? 8,
@@ -160,11 +176,12 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     '',
     metricsTable(m),
     '',
+    ...(m.paper ? [paperTable(m.paper), ''] : []),
     `evaluated ${m.pooled.counts.normal + m.pooled.counts.anomalous} images in ${formatDuration(m.timing.total_s)} (${m.timing.ms_per_image.toFixed(0)} ms/image)`,
     `metrics: ${result.files.metrics}`,
     `report:  ${result.files.html}`,
   ].join('\n');
-  ctx.log.result(text, { metrics: result.files.metrics, report_md: result.files.markdown, report_html: result.files.html, mean: m.mean, pooled: m.pooled });
+  ctx.log.result(text, { metrics: result.files.metrics, report_md: result.files.markdown, report_html: result.files.html, mean: m.mean, pooled: m.pooled, ...(m.paper ? { paper: m.paper } : {}) });
 }
 
 /**

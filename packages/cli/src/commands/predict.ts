@@ -122,7 +122,7 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
     mode: opts.thresholdMode,
     category: opts.category,
     reportDir: manifest.report ?? runPath(runDir, 'report'),
-    datasetRoots: manifest.data.format !== 'folder' && manifest.data.root ? [manifest.data.root] : [],
+    datasetRoots: manifest.data && manifest.data.format !== 'folder' && manifest.data.root ? [manifest.data.root] : [],
     runDir,
     log: ctx.log,
   });

@@ -223,6 +223,7 @@ function defaultRunDir(cwd: string, preset: string): string {
 
 /** Settings of a resumed run: the stored ones, with only the resumable ones taken from the command line. */
 function resumedSettings(m: RunManifest, given: SettingValues): RunSettings {
+  if (!m.data) throw usageError('this run folder holds imported weights (rlr import), not a training run to resume', 'train a new run with another --out');
   const changed = Object.keys(given).filter((k) => !RESUMABLE.has(k));
   if (changed.length > 0) {
     throw usageError(`--resume keeps the run's settings; cannot change ${changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'drop those options, or start a new run with another --out');

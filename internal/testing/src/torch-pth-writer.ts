@@ -1,5 +1,3 @@
-import { float32ToFloat16 } from '../src/safetensors.js';
-
 /**
  * A test-only writer of `torch.save` archives, following the layout PyTorch (≥ 1.6) produces:
  * a STORED zip with `<archive>/data.pkl` (pickle protocol 2), `<archive>/byteorder`,
@@ -169,11 +167,24 @@ export function writeStoredZip(entries: [string, Uint8Array][], claimCompressed 
   return Uint8Array.from([...parts, ...central, ...eocd]);
 }
 
+/** IEEE half precision bits of `v`, rounded to nearest (enough for test values; no subnormal care). */
+function toHalf(v: number): number {
+  const f = new Float32Array([v]);
+  const x = new Uint32Array(f.buffer)[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
+  const mant = x & 0x7fffff;
+  if (exp <= 0) return sign; // flush tiny values to ±0
+  if (exp >= 31) return sign | 0x7c00;
+  const h = sign | (exp << 10) | (mant >> 13);
+  return mant & 0x1000 ? h + 1 : h;
+}
+
 function storageBytes(values: Float32Array, dtype: 'float32' | 'float16'): Uint8Array {
   if (dtype === 'float32') return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   const out = new Uint8Array(values.length * 2);
   const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setUint16(2 * i, float32ToFloat16(v), true));
+  values.forEach((v, i) => view.setUint16(2 * i, toHalf(v), true));
   return out;
 }
 
