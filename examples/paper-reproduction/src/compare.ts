@@ -13,21 +13,26 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { validateMetricsReport, type MetricsReport } from '@rlr/cli';
 
-/** Published values in percent; null where not transcribed. */
+/** Published values in percent (null: not reported). */
 export interface PaperValues {
   image_auroc: number | null;
   pixel_auroc: number | null;
 }
 
 export interface PaperTable {
+  protocol?: string;
   mean: PaperValues;
   categories: Record<string, PaperValues>;
 }
 
+/** `expected.json`: the paper's per-category tables, its UniAD means and ablations (Tables 3–5). */
 export interface ExpectedFile {
   source: string;
+  units: 'percent';
   status?: string;
   datasets: Record<string, PaperTable>;
+  baselines?: Record<string, { note?: string } & Record<string, { mean: PaperValues } | string | undefined>>;
+  ablations?: Record<string, unknown>;
 }
 
 export interface ComparisonRow {

@@ -61,12 +61,17 @@ describe('the command', () => {
   afterEach(() => vi.restoreAllMocks());
   const dir = mkdtempSync(join(tmpdir(), 'rlr-compare-'));
 
-  it('exits 0 against the shipped table, whose unknown values cannot disagree', () => {
+  it('exits 1 against the shipped table when a category is beyond the tolerance, 0 within it', () => {
     const file = join(dir, 'metrics.json');
     writeFileSync(file, JSON.stringify(report()));
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    expect(main([file, '--dataset', 'mvtec'])).toBe(0);
-    expect(log.mock.calls.flat().join('\n')).toMatch(/not in the report: cable, capsule/);
+    // screw: 90.0 against the paper's 94.8; bottle: 99.0 against 100.
+    expect(main([file, '--dataset', 'mvtec'])).toBe(1);
+    const out = log.mock.calls.flat().join('\n');
+    expect(out).toContain('| screw | 90.0 | 94.8 | -4.8 | 95.0 | 99.5 | -4.5 | 90.0 |');
+    expect(out).toMatch(/not in the report: cable, capsule/);
+    expect(out).toMatch(/more than 1 points from the paper: screw, mean/);
+    expect(main([file, '--dataset', 'mvtec', '--tolerance', '5'])).toBe(0);
   });
 
   it('exits 2 on a file that is not an eval report, or an unknown dataset', () => {
@@ -76,5 +81,20 @@ describe('the command', () => {
     expect(main([bad])).toBe(2);
     expect(main([bad, '--dataset', 'kolektor'])).toBe(2);
     expect(main([])).toBe(2);
+  });
+});
+
+describe('expected.json', () => {
+  it('holds the same published numbers as the table rlr eval compares with', async () => {
+    const { PAPER_RESULTS, UNIAD_MEANS } = await import('@rlr/cli');
+    const { loadExpected } = await import('../src/compare.js');
+    const e = loadExpected();
+    expect(e.status).toBeUndefined();
+    for (const b of ['mvtec', 'visa'] as const) {
+      expect(e.datasets[b].mean).toEqual(PAPER_RESULTS[b].mean);
+      expect(e.datasets[b].categories).toEqual(PAPER_RESULTS[b].categories);
+      expect(e.baselines!.uniad[b]).toEqual({ mean: UNIAD_MEANS[b] });
+    }
+    expect(Object.values(e.datasets.mvtec.categories).every((v) => v.image_auroc !== null && v.pixel_auroc !== null)).toBe(true);
   });
 });
