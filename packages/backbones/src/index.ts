@@ -31,6 +31,7 @@ export {
   EFFICIENTNET_NAMES,
   EFFICIENTNET_SCALING,
   TF_BN_EPS,
+  type BlockKind,
   type BlockSpec,
   type EfficientNetArchitecture,
   type EfficientNetName,

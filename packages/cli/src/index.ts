@@ -8,6 +8,8 @@ export { CliError, classifyError, formatError } from './errors.js';
 export { PRESETS, getPreset, paper, fast, demo, presetWidths, type Preset, type ModelSettings, type TrainSettings } from './presets.js';
 export { PRESET_NAMES } from './preset-names.js';
 export { loadConfigFile, parseConfigObject } from './config-file.js';
+export { FORMATS, type DatasetFormat, type SettingValues } from './settings.js';
+export type { ProgressFields, ProgressState, ProgressTask, TextSink } from './progress.js';
 export { initBackend, probeBackends, BACKENDS, type BackendName, type BackendStatus } from './backend.js';
 export { validateMetricsReport, type MetricsReport, type CategoryMetrics, type ImageMetrics, type PixelMetrics } from './metrics-report.js';
 export { renderMarkdown } from './report-md.js';
@@ -26,6 +28,6 @@ export {
 } from './paper-results.js';
 export { renderHtml } from './report-html.js';
 export type { ReportData, GalleryEntry, Curve } from './report-data.js';
-export { colourise, overlay, encodePng } from './heatmap.js';
-export { lineChart } from './svg-chart.js';
+export { colourise, overlay, encodePng, type MapRange } from './heatmap.js';
+export { lineChart, type ChartOptions, type Series } from './svg-chart.js';
 export { Logger, type OutputMode } from './log.js';

@@ -43,7 +43,7 @@ export const SETTING_KINDS = {
 
 export type SettingName = keyof typeof SETTING_KINDS;
 
-/** Parsed setting values, as they come out of {@link parseSetting}. */
+/** Parsed setting values, as they come out of `parseSetting` (flags and config-file values alike). */
 export type SettingValues = Partial<{
   data: string;
   format: DatasetFormat;

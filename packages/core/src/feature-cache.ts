@@ -26,7 +26,8 @@ export interface FeatureCacheOptions {
   meta?: Record<string, unknown>;
 }
 
-interface CacheIndex {
+/** `features.json`: the index of a feature cache (shapes, shard files, provenance). */
+export interface CacheIndex {
   format: 'rlr-feature-cache';
   version: 1;
   dtype: 'float16' | 'float32';

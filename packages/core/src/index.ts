@@ -59,7 +59,7 @@ export { batchPartGradients, splitBatch } from './trainer-step.js';
 export { hasTrainerCheckpoint, readTrainerCheckpoint, writeTrainerCheckpoint, CHECKPOINT_INDEX, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
 export { checkLevelShapes, levelElements, type FeatureLevelShape, type FeatureSource } from './feature-source.js';
 export { FeatureBank } from './feature-bank.js';
-export { FeatureCache, FeatureCacheWriter, FEATURE_CACHE_INDEX, type FeatureCacheOptions } from './feature-cache.js';
+export { FeatureCache, FeatureCacheWriter, FEATURE_CACHE_INDEX, type CacheIndex, type FeatureCacheOptions } from './feature-cache.js';
 export {
   assignOfficialTensors,
   loadModel,

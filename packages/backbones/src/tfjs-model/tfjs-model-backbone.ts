@@ -146,7 +146,7 @@ async function graphRunner(name: string, handler: tf.io.IOHandler, taps: string[
   };
 }
 
-/** A loaded tfjs model with taps, as a {@link FeatureExtractor}. */
+/** A loaded tfjs model with taps, as a `FeatureExtractor` of `@rlr/core`. */
 export class TfjsModelBackbone implements FeatureExtractor {
   readonly name: string;
   readonly outIndices: number[];
