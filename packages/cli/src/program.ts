@@ -248,6 +248,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--window <list>', 'attention window per level (default: by grid size, as released)')
     .option('--ignore-unknown-tensors', 'accept tensors that are not RLR parameters instead of failing');
   weightsOptions(importCmd);
+  downloadOptions(importCmd);
   backendOption(importCmd);
   outputOptions(importCmd).addHelpText('after', EXAMPLES.import).action(wrap(() => import('./commands/import.js')));
   cmds.push(importCmd);

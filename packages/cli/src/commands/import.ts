@@ -14,6 +14,7 @@ import { paper } from '../presets.js';
 import { runPath, writeManifest, type RunManifest } from '../run-dir.js';
 import { flagSettings } from '../run-settings.js';
 import { packageVersion } from '../version.js';
+import { parseDownloadTimeout } from '../weight-cache.js';
 
 /** The released configuration's input: EfficientNet-B6 levels 2 and 3 of a 256x256 crop. */
 const OFFICIAL = { backbone: 'tf_efficientnet_b6', outIndices: [2, 3], imageSize: [256, 256] as [number, number] };
@@ -71,7 +72,17 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   }
   try {
     const backbone = await loadBackbone(
-      { name: backboneName, outIndices, weights: given.weights, seed: paper.train.seed, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd },
+      {
+        name: backboneName,
+        outIndices,
+        weights: given.weights,
+        seed: paper.train.seed,
+        offline: Boolean(opts.offline),
+        cacheDir: opts.cacheDir as string | undefined,
+        cwd: ctx.cwd,
+        downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
+        signal: ctx.signal,
+      },
       ctx.log,
       () => Promise.reject(new Error('unreachable: random weights are refused above')),
     );
