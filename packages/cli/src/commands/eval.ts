@@ -9,9 +9,10 @@ import { evaluateRun } from '../evaluate.js';
 import { formatDuration, formatMetric, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
 import type { MetricsReport } from '../metrics-report.js';
-import { readHistory, readManifest, runPath, writeManifest } from '../run-dir.js';
+import { checkOutsideData, readHistory, readManifest, runPath, writeManifest } from '../run-dir.js';
 import { dataSettings, fileAndFlagSettings, runKind, type DataSettings } from '../run-settings.js';
 import { writeComparison, type ComparedRun } from '../compare-report.js';
+import { checkWritable } from '../paths.js';
 import { openScorer } from '../scorer.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseCount } from '../settings.js';
@@ -73,6 +74,7 @@ async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
   const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
   try {
     const data = o.data ?? scorer.manifest.data;
+    await checkOutsideData(o.outDir, data);
     const ds = await loadDataset(data, o.seed ?? scorer.manifest.train.seed, o.log);
     o.log.info(`evaluating on ${describeDataset(ds)}`);
     const notes: string[] = [];
@@ -138,6 +140,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   const backend = await initBackend(parseBackendName(given.backend));
   ctx.log.info(`backend: ${backend}`);
   const outDir = given.out ?? runPath(runDir, 'report');
+  await checkWritable(outDir, given.out ? '--out' : '--model');
   const result = await evalRun({
     runDir,
     outDir,
