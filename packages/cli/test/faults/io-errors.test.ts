@@ -82,7 +82,7 @@ describe.skipIf(!binBuilt)('through the binary', () => {
     const r = await runBin(['train', '--out', run, '--resume', '--epochs', '2']);
     const { fix } = errorLines(r, 4);
     expect(fix).toContain(join(run, 'checkpoint'));
-    expect(fix).toContain(`rlr train --out ${run} --resume`);
+    expect(fix).toContain('--resume');
     expect(fix).not.toMatch(/--model/);
   });
 });
