@@ -42,6 +42,8 @@ export interface EvalRunOptions {
   data?: DataSettings;
   /** Seed of the dataset's hold-out split (folder format); default: the run's own. */
   seed?: number;
+  /** `--allow-missing-masks` given to eval: applies to the run's own dataset too. */
+  allowMissingMasks?: boolean;
   batchSize?: number;
   gallery?: number;
   saveHeatmaps?: boolean;
@@ -73,7 +75,8 @@ export async function evalRun(o: EvalRunOptions) {
 async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
   const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
   try {
-    const data = o.data ?? scorer.manifest.data;
+    const chosen = o.data ?? scorer.manifest.data;
+    const data = o.allowMissingMasks === undefined ? chosen : { ...chosen, allowMissingMasks: o.allowMissingMasks };
     await checkOutsideData(o.outDir, data);
     const ds = await loadDataset(data, o.seed ?? scorer.manifest.train.seed, o.log);
     o.log.info(`evaluating on ${describeDataset(ds)}`);
@@ -145,6 +148,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     runDir,
     outDir,
     data: hasData ? dataSettings(given, 'eval') : undefined,
+    allowMissingMasks: given.allowMissingMasks,
     batchSize: given.batchSize,
     gallery: opts.gallery === undefined ? undefined : parseCount(opts.gallery, '--gallery'),
     saveHeatmaps: Boolean(opts.saveHeatmaps),

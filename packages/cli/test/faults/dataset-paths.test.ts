@@ -120,23 +120,24 @@ describe.skipIf(!binBuilt)('fixes name CLI flags, not library options', () => {
     expect(r.stderr).not.toMatch(/holdOut/);
   });
 
-  it('a missing mask: exit 3 with the --allow-missing-masks fix, which then trains and evaluates', async () => {
+  it('a missing mask: exit 3 with the --allow-missing-masks fix for train and eval, and the flag then evaluates', async () => {
     const data = join(root, 'mvtec-nomask');
     await cp(mvtec, data, { recursive: true });
+    const out = join(root, 'out-nomask');
+    const trained = await runBin(['train', '--data', data, '--format', 'mvtec', ...TINY, '--epochs', '1', '--out', out, '--quiet']);
+    expect(trained.code, trained.stderr.slice(-1500)).toBe(0);
     const gt = join(data, 'grid', 'ground_truth');
     const { readdir } = await import('node:fs/promises');
     const type = (await readdir(gt))[0];
-    const mask = (await readdir(join(gt, type)))[0];
-    await rm(join(gt, type, mask));
-    const out = join(root, 'out-nomask');
-    const r = await runBin(['train', '--data', data, '--format', 'mvtec', ...TINY, '--epochs', '1', '--out', out]);
-    const { error, fix } = errorLines(r, 3);
-    expect(error).toMatch(/anomalous test image has no mask/);
-    expect(fix).toContain('--allow-missing-masks');
-    expect(r.stderr).not.toMatch(/requireMasks/);
-    const ok = await runBin(['train', '--data', data, '--format', 'mvtec', ...TINY, '--epochs', '1', '--out', out, '--allow-missing-masks', '--quiet']);
-    expect(ok.code, ok.stderr.slice(-1500)).toBe(0);
-    const evaluated = await runBin(['eval', '--model', out, '--workers', '1', '--gallery', '1', '--quiet']);
+    await rm(join(gt, type, (await readdir(join(gt, type)))[0]));
+    const train = await runBin(['train', '--data', data, '--format', 'mvtec', ...TINY, '--epochs', '1', '--out', join(root, 'out-nomask2')]);
+    const t = errorLines(train, 3);
+    expect(t.error).toMatch(/anomalous test image has no mask/);
+    expect(t.fix).toContain('--allow-missing-masks');
+    expect(train.stderr).not.toMatch(/requireMasks/);
+    const refused = await runBin(['eval', '--model', out, '--workers', '1']);
+    expect(errorLines(refused, 3).fix).toContain('--allow-missing-masks');
+    const evaluated = await runBin(['eval', '--model', out, '--workers', '1', '--gallery', '1', '--allow-missing-masks', '--quiet']);
     expect(evaluated.code, evaluated.stderr.slice(-1500)).toBe(0);
     const metrics = JSON.parse(await readFile(join(out, 'report', 'metrics.json'), 'utf8'));
     expect(metrics.categories.grid.counts.anomalous).toBeGreaterThan(0);
