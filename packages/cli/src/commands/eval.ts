@@ -205,6 +205,7 @@ async function compare(runDirs: string[], opts: Record<string, unknown>, ctx: Co
       runDir,
       outDir: report,
       data,
+      allowMissingMasks: given.allowMissingMasks,
       seed,
       batchSize: given.batchSize,
       gallery: opts.gallery === undefined ? undefined : parseCount(opts.gallery, '--gallery'),
