@@ -32,6 +32,11 @@ export function modelError(message: string, hint?: string, cause?: unknown): Cli
   return new CliError(message, ExitCode.model, hint, { cause });
 }
 
+/** A file system failure (disk full, read-only, permission denied, …) on a path the message names. */
+export function ioError(message: string, hint?: string, cause?: unknown): CliError {
+  return new CliError(message, ExitCode.io, hint, { cause });
+}
+
 /** Thrown (and caught by the runner) when the user interrupted a command that then saved its state. */
 export class InterruptedError extends CliError {
   constructor(message: string, hint?: string) {
@@ -42,7 +47,16 @@ export class InterruptedError extends CliError {
 interface Rule {
   test: RegExp;
   exitCode: ExitCodeValue;
-  hint: string;
+  /** The fix; a function gets the message (e.g. to name the folder in it). */
+  hint: string | ((message: string) => string);
+}
+
+/** The fix for an unusable checkpoint, naming its run folder when the message has the path. */
+function checkpointHint(message: string): string {
+  const run = /((?:[A-Za-z]:)?[\\/][^\s'"]*?)[\\/]checkpoint(?:[\\/'":\s]|$)/.exec(message)?.[1];
+  const folder = run ? `${run}/checkpoint` : "the run's checkpoint/ folder";
+  const resume = run ? `rlr train --out ${run} --resume` : 'rlr train --out <run> --resume';
+  return `delete (or move away) ${folder} and rerun \`${resume}\` to train that run from the start, or start afresh with \`rlr train … --out <new folder>\``;
 }
 
 /*
@@ -62,7 +76,12 @@ const RULES: Rule[] = [
     hint: 'pass local weights with --weights <path>, put them in the weight cache (see `rlr info`), or use --weights random to calibrate a randomly initialised backbone',
   },
   {
-    test: /safetensors|checkpoint|weights?\b|model\.json|config\.json/i,
+    test: /checkpoint/i,
+    exitCode: ExitCode.model,
+    hint: checkpointHint,
+  },
+  {
+    test: /safetensors|weights?\b|model\.json|config\.json/i,
     exitCode: ExitCode.model,
     hint: 'check --model / --weights: a run directory written by `rlr train` holds model/config.json and model/weights.safetensors',
   },
@@ -76,30 +95,97 @@ const RULES: Rule[] = [
     exitCode: ExitCode.data,
     hint: 'check --data and --format (mvtec: <root>/<category>/train/good, visa: <root>/split_csv/1cls.csv, folder: --normal-dir …)',
   },
-  {
-    test: /EACCES|EPERM|permission denied/i,
-    exitCode: ExitCode.data,
-    hint: 'check the file permissions of the path in the message',
-  },
 ];
 
 /** `err` as a DataError, also when it comes from another bundle of @rlr/data (e.g. its CommonJS build). */
-function asDataError(err: unknown): DataError | undefined {
+export function asDataError(err: unknown): DataError | undefined {
   if (err instanceof DataError) return err;
   const e = err as Partial<DataError> | null;
   return err instanceof Error && e?.name === 'DataError' && typeof e.subject === 'string' && typeof e.problem === 'string' && typeof e.fix === 'string' ? (err as DataError) : undefined;
 }
 
+/** What each file-system error code means, for the message. */
+const IO_CODES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'a folder is where a file is expected',
+  ENOTDIR: 'a file is where a folder is expected',
+  EEXIST: 'something already exists at that path',
+  ENAMETOOLONG: 'the path is too long',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  EIO: 'an input/output error (a failing disk or network file system)',
+  EBUSY: 'the file is busy (locked by another program)',
+  ETXTBSY: 'the file is busy',
+  EFBIG: 'the file is too large for the file system',
+  EXDEV: 'a rename across file systems',
+};
+
+/** The fix for a file-system error `code` on `path`. */
+function ioHint(code: string, path: string | undefined): string {
+  const where = path ? ` ${path}` : ' the path in the message';
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+    case 'EFBIG':
+      return `free space on the disk that holds${where}, or pass an --out on another disk; an interrupted \`rlr train\` continues with --resume`;
+    case 'EROFS':
+    case 'EACCES':
+    case 'EPERM':
+      return `make${where} writable (or readable) for you, or pass an --out in a folder you can write to`;
+    case 'EISDIR':
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return `a file and a folder are in each other's way at${where}: pass another --out (or --data), or move that file away`;
+    case 'ENAMETOOLONG':
+      return 'use a shorter --out (or dataset) path';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'raise the open-file limit (ulimit -n 4096) or lower --workers, then rerun';
+    default:
+      return `check the disk that holds${where}, then rerun`;
+  }
+}
+
+/** The first file-system error (one with a known errno `code`) in `err`'s chain of causes. */
+export function fileSystemError(err: unknown): (NodeJS.ErrnoException & { code: string }) | undefined {
+  for (let cur: unknown = err, depth = 0; cur instanceof Error && depth < 8; cur = cur.cause, depth++) {
+    const code = (cur as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && Object.hasOwn(IO_CODES, code)) return cur as NodeJS.ErrnoException & { code: string };
+    // Some layers rethrow with the errno only in the text, e.g. "ENOSPC: no space left on device, write".
+    const m = /\b(E[A-Z]{2,12})\b[:,]/.exec(cur.message);
+    if (m && Object.hasOwn(IO_CODES, m[1])) {
+      const path = /'([^']+)'/.exec(cur.message)?.[1];
+      return Object.assign(new Error(cur.message), { code: m[1], path }) as NodeJS.ErrnoException & { code: string };
+    }
+  }
+  return undefined;
+}
+
 /** The exit code and fix for any thrown value. */
 export function classifyError(err: unknown): { message: string; exitCode: ExitCodeValue; hint?: string } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode, hint: err.hint };
+  // Disk full, read-only, permission denied…: their own class, naming the path.
+  const fsError = fileSystemError(err);
+  if (fsError) {
+    const { code, path, syscall } = fsError;
+    const what = syscall ? ` (${syscall})` : '';
+    return {
+      message: `${path ? `${path}: ` : ''}${IO_CODES[code]}${what} [${code}]`,
+      exitCode: ExitCode.io,
+      hint: ioHint(code, path),
+    };
+  }
   // @rlr/data's DataError carries the fix on its own: show it on its own line.
   const data = asDataError(err);
   if (data) return { message: `${data.subject}: ${data.problem}`, exitCode: ExitCode.data, hint: data.fix };
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0] ?? message;
   for (const rule of RULES) {
-    if (rule.test.test(message)) return { message: firstLine, exitCode: rule.exitCode, hint: rule.hint };
+    if (rule.test.test(message)) return { message: firstLine, exitCode: rule.exitCode, hint: typeof rule.hint === 'string' ? rule.hint : rule.hint(message) };
   }
   return {
     message: firstLine,

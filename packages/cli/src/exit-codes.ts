@@ -14,6 +14,11 @@ export const ExitCode = {
   model: 4,
   /** The command finished but a quality gate failed (e.g. the demo's mean image AUROC < 0.9). */
   quality: 5,
+  /**
+   * A file or folder could not be read or written: permission denied, read-only file system, disk
+   * full or over quota, a file where a folder is expected (or the reverse), too many open files.
+   */
+  io: 6,
   /** Interrupted by Ctrl-C / SIGINT / SIGTERM after saving what could be saved (128 + SIGINT). */
   interrupted: 130,
 } as const;

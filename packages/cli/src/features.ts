@@ -6,6 +6,7 @@ import type { ImageBatch, Sample } from '@rlr/data';
 import { batches } from '@rlr/data/node';
 import { InterruptedError } from './errors.js';
 import { fingerprintChange, fingerprintImages } from './image-fingerprints.js';
+import { warnAboutImageSizes } from './image-size-check.js';
 import type { Logger } from './log.js';
 
 /** How images are fed to the backbone. */
@@ -26,7 +27,9 @@ const IN_MEMORY_BYTES = 3e9;
  * The training features of `samples`, extracted once into `store` (the run's `features/`
  * folder, @rlr/core's FeatureCache). A complete cache made with the same backbone, geometry and
  * images (path, size, mtime and sha256 of each file) is reused (a rerun or `--resume` skips the backbone); anything else is re-extracted.
- * `signal` stops extraction between batches (the partial cache is not committed). With `pool`,
+ * Before extracting, training images that the geometry spoils (enlarged many times, or mostly
+ * cropped away) are reported as warnings. `signal` stops extraction between batches (the
+ * partial cache is not committed). With `pool`,
  * each batch's images are split over the worker threads (each runs an exact copy of `extractor`).
  */
 export async function trainingFeatures(
@@ -65,6 +68,8 @@ export async function trainingFeatures(
     opts.log.info(`using cached features of ${existing.size} images from ${store.location}`);
     return { source: tune(existing), cached: true, seconds: 0 };
   }
+  // Once per dataset (a reused cache was checked when it was made): images the geometry spoils.
+  await warnAboutImageSizes(samples, g, opts.log);
   const writer = FeatureCache.create(store, levels, { meta, shardSize: inMemory ? 32 : 1 });
   const task = opts.log.progress('extract features', samples.length, 'img');
   const signal = opts.signal;

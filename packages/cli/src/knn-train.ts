@@ -7,7 +7,7 @@ import { describeDataset, loadDataset, trainSamples } from './dataset.js';
 import { InterruptedError } from './errors.js';
 import { trainingFeatures } from './features.js';
 import { saveKnnModelDir } from './model-io.js';
-import { runPath, writeManifest, type RunManifest } from './run-dir.js';
+import { claimRunFolder, runPath, writeManifest, type RunManifest } from './run-dir.js';
 import { DEFAULT_CORESET, type RunSettings } from './run-settings.js';
 import { calibrationSamples, loadImages } from './scorer.js';
 import { packageVersion } from './version.js';
@@ -81,6 +81,8 @@ async function buildOn(backend: BackendName, pool: WorkerPool | undefined, setti
     pretrained: backbone.pretrained,
     versions: Object.fromEntries(['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@tensorflow/tfjs-core'].map((p) => [p, packageVersion(p) ?? null])),
   };
+  // The folder's marker first: a failed build leaves a folder the same command may reuse.
+  await claimRunFolder(o.runDir);
   await writeManifest(o.runDir, manifest);
   const spec = specFromFeatureInfo(backbone.extractor.featureInfo, settings.model.imageSize);
   let model: KnnModel;

@@ -50,6 +50,7 @@ function dataOptions(cmd: Command): Command {
     .option('--mask-dir <dir>', 'folder format: ground-truth masks (same stem as the anomalous image)')
     .option('--normal-test-dir <dir>', 'folder format: normal test images (default: a seeded hold-out of --normal-dir)')
     .option('--test-fraction <f>', 'folder format: fraction of --normal-dir held out for testing when there is no --normal-test-dir')
+    .option('--allow-missing-masks', 'keep anomalous test images that have no mask (mvtec, visa): image-level metrics only for them')
     .option('--config <file>', 'YAML or JSON file with these settings (flags override it)');
 }
 
@@ -302,7 +303,7 @@ Examples:
   $ rlr eval --model runs/mvtec
   $ rlr predict --model runs/mvtec ./new-images --out predictions
 
-Exit codes: 0 ok, 1 internal error, 2 usage, 3 data, 4 model/weights, 5 quality gate, 130 interrupted.
+Exit codes: 0 ok, 1 internal error, 2 usage, 3 data, 4 model/weights, 5 quality gate, 6 file system (disk full, read-only, permissions), 130 interrupted.
 Run \`rlr <command> --help\` for a command's options.`,
   );
   return program;

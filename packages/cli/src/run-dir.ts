@@ -3,8 +3,10 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CHECKPOINT_INDEX } from '@rlr/core';
 import { writeJsonAtomic } from './atomic-write.js';
-import { modelError } from './errors.js';
-import type { RunSettings } from './run-settings.js';
+import { modelError, usageError } from './errors.js';
+import { folderEntries, OWNER_FILE, readOwner, writeOwner } from './owned-folder.js';
+import type { DataSettings, RunSettings } from './run-settings.js';
+import { isInsidePath } from './paths.js';
 
 /**
  * A run folder, as `rlr train` writes it:
@@ -17,6 +19,7 @@ import type { RunSettings } from './run-settings.js';
  * <run>/checkpoint/       last checkpoint (model, optimiser state, epoch) for --resume
  * <run>/features/         cached backbone features of the training images
  * <run>/report/           default output of rlr eval
+ * <run>/.rlr-folder.json   marks the folder as created by rlr (see owned-folder.ts)
  * ```
  *
  * `rlr import` writes run.json and model/ only (no history, checkpoint or features).
@@ -104,14 +107,73 @@ export function writeHistory(dir: string, h: EpochRecord[]): Promise<void> {
 }
 
 /**
+ * Check that a new run may use `dir` as its folder: it does not exist yet, is empty, or is a
+ * folder rlr created for a run that failed before it started (marked, without a run.json). A
+ * folder that holds a run, or anything of the user's, is refused: rlr never writes into it.
+ * @throws a usage error naming the folder, what is in it, and the fix
+ */
+export async function checkNewRunFolder(dir: string): Promise<void> {
+  const at = await folderEntries(dir);
+  if (at.kind === 'missing') return;
+  if (at.kind === 'file') throw usageError(`--out ${dir} is a file, not a folder`, 'pass a folder for --out (a new one is created), e.g. --out runs/<name>');
+  if (at.entries.includes(RUN_FILES.manifest)) {
+    throw usageError(`${dir} already holds a run`, `continue it with --resume, or choose another --out`);
+  }
+  if (at.entries.length === 0 || (await readOwner(dir))?.kind === 'run') return;
+  const shown = at.entries.slice(0, 3).join(', ');
+  throw usageError(
+    `--out ${dir} already holds files and is not a run folder (no ${RUN_FILES.manifest}; it holds ${shown}${at.entries.length > 3 ? ', …' : ''})`,
+    'rlr train writes only into a new or empty folder, or one it created itself: pass another --out, e.g. --out runs/<name>; nothing in this folder was changed',
+  );
+}
+
+/** Mark `dir` as a run folder rlr created (before the run's first file); kept when already marked. */
+export async function claimRunFolder(dir: string): Promise<void> {
+  if (!existsSync(join(dir, OWNER_FILE))) await writeOwner(dir, { tool: 'rlr', kind: 'run', version: 1, created: new Date().toISOString() });
+}
+
+/** Which of the files {@link discardUnstartedRun} may remove already exist (they are not this run's). */
+export function existingRunFiles(dir: string): Set<'manifest' | 'history'> {
+  return new Set((['manifest', 'history'] as const).filter((f) => existsSync(runPath(dir, f))));
+}
+
+/**
  * After a new run failed: when it has no checkpoint (nothing to resume), remove the run.json and
- * history.json it wrote, so that rerunning the same command does not find "a run" there. The
- * feature cache stays (a complete one is reused by the rerun).
+ * history.json it wrote, so that rerunning the same command does not find "a run" there. Only
+ * files this run wrote go: `existed` (from {@link existingRunFiles} before the run) are kept. The
+ * feature cache and the folder's marker stay (a complete cache is reused by the rerun).
  * @returns whether the files were removed
  */
-export async function discardUnstartedRun(dir: string): Promise<boolean> {
+export async function discardUnstartedRun(dir: string, existed: ReadonlySet<'manifest' | 'history'>): Promise<boolean> {
   if (existsSync(join(dir, RUN_FILES.checkpoint, CHECKPOINT_INDEX))) return false;
-  await rm(runPath(dir, 'manifest'), { force: true });
-  await rm(runPath(dir, 'history'), { force: true });
+  for (const f of ['manifest', 'history'] as const) if (!existed.has(f)) await rm(runPath(dir, f), { force: true });
   return true;
+}
+
+/** The folders a dataset's images are read from (`--data` root, or the folder format's dirs). */
+export function dataFolders(d: DataSettings): { flag: string; path: string }[] {
+  if (d.format !== 'folder') return d.root ? [{ flag: '--data', path: d.root }] : [];
+  const dirs: { flag: string; path: string | undefined }[] = [
+    { flag: '--normal-dir', path: d.normalDir },
+    { flag: '--abnormal-dir', path: d.abnormalDir },
+    { flag: '--mask-dir', path: d.maskDir },
+    { flag: '--normal-test-dir', path: d.normalTestDir },
+  ];
+  return dirs.filter((x): x is { flag: string; path: string } => x.path !== undefined).map((x) => ({ flag: x.flag, path: resolve(d.root ?? '.', x.path) }));
+}
+
+/**
+ * Refuse an output folder inside the dataset: what rlr writes there would become part of the
+ * dataset (stray files, a category without train/) and break every later load of it.
+ * @param flag - the output flag, for the message (`--out`)
+ */
+export async function checkOutsideData(out: string, d: DataSettings, flag = '--out'): Promise<void> {
+  for (const { flag: dataFlag, path } of dataFolders(d)) {
+    if (await isInsidePath(out, path)) {
+      throw usageError(
+        `${flag} ${out} is inside the dataset (${dataFlag} ${path}): what rlr writes there would become part of the dataset and break later loads of it`,
+        `pass a ${flag} outside ${path}, e.g. ${flag} runs/<name>`,
+      );
+    }
+  }
 }

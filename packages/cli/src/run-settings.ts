@@ -17,6 +17,8 @@ export interface DataSettings {
   maskDir?: string;
   normalTestDir?: string;
   testFraction?: number;
+  /** Keep anomalous test images that have no mask (image-level metrics only; `--allow-missing-masks`). */
+  allowMissingMasks?: boolean;
 }
 
 /** Models `rlr train --model` builds: the RLR model, or the nearest-neighbour baseline. */
@@ -78,6 +80,9 @@ export function dataSettings(s: SettingValues, command: string): DataSettings {
   } else if (!s.data) {
     throw usageError(`the ${format} format needs --data <root>`, `pass the dataset root folder, e.g. --data ./${format === 'mvtec' ? 'mvtec_ad' : 'visa'}`);
   }
+  if (s.testFraction !== undefined && !(s.testFraction >= 0 && s.testFraction < 1)) {
+    throw usageError(`--test-fraction ${s.testFraction} is not a fraction in [0, 1)`, 'pass the share of --normal-dir held out for testing, e.g. --test-fraction 0.2, or give the normal test images with --normal-test-dir');
+  }
   return {
     root: s.data,
     format,
@@ -87,6 +92,7 @@ export function dataSettings(s: SettingValues, command: string): DataSettings {
     maskDir: s.maskDir,
     normalTestDir: s.normalTestDir,
     testFraction: s.testFraction,
+    ...(s.allowMissingMasks !== undefined ? { allowMissingMasks: s.allowMissingMasks } : {}),
   };
 }
 
@@ -209,9 +215,17 @@ function checkModel(m: ModelSettings, t: TrainSettings): void {
     }
     for (const w of m.window) if (w < 1 || w % 2 === 0) throw usageError(`--window ${w} is not a positive odd number`, 'use odd windows such as 3, 5 or 7, or leave --window out for the default by grid size');
   }
+  checkEpochs(t.epochs);
   if (t.batchSize < 1) throw usageError('--batch-size must be at least 1', 'use --batch-size 1 or more');
   if (t.lr <= 0) throw usageError('--lr must be positive', 'e.g. --lr 1e-4');
   if (m.resize < Math.min(...m.imageSize)) {
     throw usageError(`--resize ${m.resize} is smaller than the crop ${m.imageSize.join('x')}`, 'make --resize at least the shorter crop side, or leave it out');
+  }
+}
+
+/** `--epochs` must train at least once: 0 would save an untrained model. */
+export function checkEpochs(epochs: number): void {
+  if (!Number.isInteger(epochs) || epochs < 1) {
+    throw usageError(`--epochs ${epochs}: a run trains for at least 1 epoch (0 would save an untrained model)`, 'pass --epochs 1 or more, e.g. --epochs 10');
   }
 }

@@ -5,7 +5,7 @@ import { usageError } from './errors.js';
  * Every setting a command can take from a flag or a config file, with one parser each. Flags and
  * file values go through the same parser, so `--hidden 128,256` and `hidden: [128, 256]` agree.
  */
-export type SettingKind = 'string' | 'path' | 'weights' | 'int' | 'float' | 'intList' | 'list' | 'size' | 'format' | 'modelKind';
+export type SettingKind = 'string' | 'path' | 'weights' | 'int' | 'float' | 'intList' | 'list' | 'size' | 'format' | 'modelKind' | 'bool';
 
 /** Dataset formats `@rlr/data` reads. */
 export const FORMATS = ['mvtec', 'visa', 'folder'] as const;
@@ -20,6 +20,7 @@ export const SETTING_KINDS = {
   maskDir: 'path',
   normalTestDir: 'path',
   testFraction: 'float',
+  allowMissingMasks: 'bool',
   preset: 'string',
   backbone: 'string',
   weights: 'weights',
@@ -53,6 +54,7 @@ export type SettingValues = Partial<{
   maskDir: string;
   normalTestDir: string;
   testFraction: number;
+  allowMissingMasks: boolean;
   preset: string;
   backbone: string;
   weights: string;
@@ -145,6 +147,13 @@ export function parseSetting(name: SettingName, value: unknown, source: string, 
         if (s !== 'rlr' && s !== 'knn') throw new Error(`"${String(value)}" is not a model: use rlr or knn`);
         return s;
       }
+      case 'bool': {
+        if (typeof value === 'boolean') return value;
+        const b = String(value).trim().toLowerCase();
+        if (['true', 'yes', '1', 'on'].includes(b)) return true;
+        if (['false', 'no', '0', 'off'].includes(b)) return false;
+        throw new Error(`"${String(value)}" is not true or false`);
+      }
       case 'format': {
         const s = String(value).toLowerCase();
         if (!(FORMATS as readonly string[]).includes(s)) throw new Error(`"${String(value)}" is not a dataset format`);
@@ -169,6 +178,8 @@ function hintFor(name: SettingName): string {
       return 'use --model rlr or --model knn (in a config file, model: knn)';
     case 'window':
       return 'use one odd window for all levels (5) or one per level (7,5)';
+    case 'epochs':
+      return 'pass a whole number of epochs, 1 or more, e.g. --epochs 10';
     default:
       return `see \`rlr train --help\` for ${flagName(name)}`;
   }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createWorkerPool, resolveWorkerCount, type WorkerPool } from '@rlr/core/node';
 import type { BackendName } from './backend.js';
@@ -17,6 +18,19 @@ export function parseWorkers(value: unknown): WorkersOption {
   return n;
 }
 
+/**
+ * The worker threads to start for `workers`: more threads than cores only add memory (each holds
+ * a backend and a copy of the model) and contention, so a larger `--workers` is capped at `cores`,
+ * with a warning.
+ */
+export function cappedWorkerCount(workers: WorkersOption, cores: number, log: Pick<Logger, 'warn'>): number {
+  const count = resolveWorkerCount(workers);
+  if (workers === 'auto' || count <= cores) return count;
+  const cap = Math.max(1, cores);
+  log.warn(`--workers ${workers} is more than the ${cores} CPU core(s) of this machine: using ${cap} worker thread(s)`, { workers_requested: workers, workers: cap });
+  return cap;
+}
+
 /** The package each worker imports to get the backend (the one the main thread uses). */
 const BACKEND_PACKAGES: Partial<Record<BackendName, string>> = {
   wasm: '@tensorflow/tfjs-backend-wasm',
@@ -30,7 +44,7 @@ const BACKEND_PACKAGES: Partial<Record<BackendName, string>> = {
  * native addon is not loaded in worker threads).
  */
 export async function startWorkers(backend: BackendName, workers: WorkersOption, log: Logger): Promise<WorkerPool | undefined> {
-  const count = resolveWorkerCount(workers);
+  const count = cappedWorkerCount(workers, availableParallelism(), log);
   if (count <= 1) return undefined;
   const pkg = BACKEND_PACKAGES[backend];
   if (!pkg) {

@@ -8,7 +8,9 @@ export type DataErrorCode =
   | 'unsupported-format'
   | 'invalid-layout'
   | 'invalid-option'
-  | 'too-large';
+  | 'too-large'
+  /** A path (a split-file row, a symbolic link) that leads outside the folder being loaded. */
+  | 'outside-root';
 
 /**
  * The error every loader throws for bad input. It names the file, folder or setting at fault

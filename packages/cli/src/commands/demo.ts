@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateDataset } from '@rlr/data/node';
 import { parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError, usageError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration, formatMetric } from '../format.js';
 import { getPreset } from '../presets.js';
+import { folderEntries, firstForeignFile, listFiles, OWNER_FILE, readOwner, recordFiles, removeFiles, writeOwner, type OwnerRecord } from '../owned-folder.js';
+import { checkWritable } from '../paths.js';
+import { checkEpochs } from '../run-settings.js';
 import { parseCount, parseSetting } from '../settings.js';
 import { parseWorkers } from '../workers.js';
 import { evalRun, metricsTable } from './eval.js';
@@ -26,11 +29,61 @@ export const DEMO_DATA = {
 /** Mean image AUROC the demo must reach. */
 export const DEMO_MIN_AUROC = 0.9;
 
+/**
+ * Check that the demo may write into `out`, and mark it as a demo folder: `out` must be new,
+ * empty, or the folder of an earlier `rlr demo` (its marker lists the files it wrote) holding
+ * nothing else and nothing changed. Anything of the user's there stops the demo before it writes.
+ * @returns the marker (its file list: what an earlier demo wrote, which this one may replace)
+ */
+export async function claimDemoFolder(out: string): Promise<OwnerRecord> {
+  const at = await folderEntries(out);
+  if (at.kind === 'file') throw usageError(`--out ${out} is a file, not a folder`, 'pass a folder for the demo, e.g. rlr demo --out ./rlr-demo');
+  let owner: OwnerRecord | null = null;
+  if (at.kind === 'folder' && at.entries.length > 0) {
+    owner = await readOwner(out);
+    if (owner?.kind !== 'demo') {
+      const shown = at.entries.slice(0, 3).join(', ');
+      throw usageError(
+        `--out ${out} already holds files that rlr demo did not write (it holds ${shown}${at.entries.length > 3 ? ', …' : ''}, and no ${OWNER_FILE} of a demo)`,
+        `pass a new or empty folder, e.g. rlr demo --out ${join(out, '..', 'rlr-demo-new')}; nothing in ${out} was changed`,
+      );
+    }
+    const foreign = await firstForeignFile(out, owner.files ?? []);
+    if (foreign) {
+      throw usageError(
+        `${foreign.path} ${foreign.why}${foreign.count > 1 ? ` (and ${foreign.count - 1} more file(s) in ${out})` : ''}: rlr demo replaces only the files it wrote`,
+        `move your files out of ${out}, or pass another --out; nothing in ${out} was changed`,
+      );
+    }
+  }
+  const record: OwnerRecord = owner ?? { tool: 'rlr', kind: 'demo', version: 1, created: new Date().toISOString(), files: [] };
+  await writeOwner(out, record);
+  return record;
+}
+
+/** Record every file now in the demo folder as the demo's (all of them are: {@link claimDemoFolder} checked). */
+async function recordDemoFiles(out: string, record: OwnerRecord): Promise<void> {
+  await writeOwner(out, { ...record, files: await recordFiles(out, await listFiles(out)) });
+}
+
 /** `rlr demo`: generate → train → eval → report, offline. */
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, _cmd: Command): Promise<ExitCodeValue> {
+  const out = resolve(ctx.cwd, (opts.out as string | undefined) ?? 'rlr-demo');
+  const epochs = opts.epochs === undefined ? undefined : parseCount(opts.epochs, '--epochs');
+  if (epochs !== undefined) checkEpochs(epochs);
+  await checkWritable(out, '--out');
+  const record = await claimDemoFolder(out);
+  try {
+    return await demo(out, record, epochs, opts, ctx);
+  } finally {
+    // Also after a failure or Ctrl-C: what this demo wrote is the next demo's to replace.
+    await recordDemoFiles(out, record).catch((e: unknown) => ctx.log.warn(`could not record the demo's files in ${join(out, OWNER_FILE)} (${(e as Error).message}); a later rlr demo --out ${out} may refuse the folder`));
+  }
+}
+
+async function demo(out: string, record: OwnerRecord, epochs: number | undefined, opts: Record<string, unknown>, ctx: CommandContext): Promise<ExitCodeValue> {
   const t0 = performance.now();
   const { log } = ctx;
-  const out = resolve(ctx.cwd, (opts.out as string | undefined) ?? 'rlr-demo');
   const dataDir = join(out, 'data');
   const runDir = join(out, 'run');
   const reportDir = join(out, 'report');
@@ -40,12 +93,17 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   const want = { categories: [...DEMO_DATA.categories], seed: DEMO_DATA.seed, height: DEMO_DATA.size, width: DEMO_DATA.size };
   let reuse = false;
   if (existsSync(manifestPath)) {
-    const m = JSON.parse(await readFile(manifestPath, 'utf8')) as { seed: number; height: number; width: number; categories: { name: string; train: number }[] };
-    reuse = m.seed === want.seed && m.height === want.height && m.width === want.width && m.categories.map((c) => c.name).join() === want.categories.join() && m.categories.every((c) => c.train === DEMO_DATA.trainCount);
+    try {
+      const m = JSON.parse(await readFile(manifestPath, 'utf8')) as { seed: number; height: number; width: number; categories: { name: string; train: number }[] };
+      reuse = m.seed === want.seed && m.height === want.height && m.width === want.width && m.categories.map((c) => c.name).join() === want.categories.join() && m.categories.every((c) => c.train === DEMO_DATA.trainCount);
+    } catch {
+      reuse = false; // unreadable: generate again (the file is the demo's own)
+    }
   }
   if (!reuse) {
     log.info(`generating a synthetic dataset (${DEMO_DATA.categories.join(', ')}) in ${dataDir}`);
     const task = log.progress('generate data', 1, 'dataset');
+    // Only the demo's own files are there (claimDemoFolder checked), so its category folders may go.
     await generateDataset({ root: dataDir, categories: DEMO_DATA.categories, trainCount: DEMO_DATA.trainCount, testCount: DEMO_DATA.testCount, size: DEMO_DATA.size, seed: DEMO_DATA.seed, overwrite: true });
     task.tick();
     task.done();
@@ -54,10 +112,10 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   }
   const generateS = (performance.now() - t0) / 1000;
 
-  // A demo run always trains from scratch: drop the previous demo's run folder (only ours).
-  if (existsSync(join(runDir, 'run.json'))) await rm(runDir, { recursive: true, force: true });
+  // A demo run always trains from scratch: remove the files the previous demo wrote there.
+  await removeFiles(out, (record.files ?? []).map((f) => f[0]).filter((f) => f.startsWith('run/')));
   const preset = getPreset('demo')!;
-  if (opts.epochs !== undefined) preset.train.epochs = parseCount(opts.epochs, '--epochs');
+  if (epochs !== undefined) preset.train.epochs = epochs;
   const weights = opts.weights as string | undefined;
   const workers = parseWorkers(opts.workers);
   const outcome = await demoTraining(() => trainRun(

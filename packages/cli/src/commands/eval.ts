@@ -11,9 +11,10 @@ import { usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MetricsReport } from '../metrics-report.js';
 import { PAPER_COLUMNS, paperNotes, paperRowCells, type PaperComparison } from '../paper-results.js';
-import { readHistory, readManifest, runPath, writeManifest } from '../run-dir.js';
+import { checkOutsideData, readHistory, readManifest, runPath, writeManifest } from '../run-dir.js';
 import { dataSettings, fileAndFlagSettings, runKind, type DataSettings } from '../run-settings.js';
 import { writeComparison, type ComparedRun } from '../compare-report.js';
+import { checkWritable } from '../paths.js';
 import { openScorer } from '../scorer.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseCount } from '../settings.js';
@@ -53,6 +54,8 @@ export interface EvalRunOptions {
   data?: DataSettings;
   /** Seed of the dataset's hold-out split (folder format); default: the run's own. */
   seed?: number;
+  /** `--allow-missing-masks` given to eval: applies to the run's own dataset too. */
+  allowMissingMasks?: boolean;
   batchSize?: number;
   gallery?: number;
   saveHeatmaps?: boolean;
@@ -87,7 +90,9 @@ async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
   }
   const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
   try {
-    const data = (o.data ?? scorer.manifest.data)!;
+    const chosen = (o.data ?? scorer.manifest.data)!;
+    const data = o.allowMissingMasks === undefined ? chosen : { ...chosen, allowMissingMasks: o.allowMissingMasks };
+    await checkOutsideData(o.outDir, data);
     const ds = await loadDataset(data, o.seed ?? scorer.manifest.train.seed, o.log);
     o.log.info(`evaluating on ${describeDataset(ds)}`);
     const notes: string[] = [];
@@ -154,10 +159,12 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   const backend = await initBackend(parseBackendName(given.backend));
   ctx.log.info(`backend: ${backend}`);
   const outDir = given.out ?? runPath(runDir, 'report');
+  await checkWritable(outDir, given.out ? '--out' : '--model');
   const result = await evalRun({
     runDir,
     outDir,
     data: hasData ? dataSettings(given, 'eval') : undefined,
+    allowMissingMasks: given.allowMissingMasks,
     batchSize: given.batchSize,
     gallery: opts.gallery === undefined ? undefined : parseCount(opts.gallery, '--gallery'),
     saveHeatmaps: Boolean(opts.saveHeatmaps),
@@ -215,6 +222,7 @@ async function compare(runDirs: string[], opts: Record<string, unknown>, ctx: Co
       runDir,
       outDir: report,
       data,
+      allowMissingMasks: given.allowMissingMasks,
       seed,
       batchSize: given.batchSize,
       gallery: opts.gallery === undefined ? undefined : parseCount(opts.gallery, '--gallery'),

@@ -17,6 +17,7 @@ import { parseWorkers, startWorkers } from '../workers.js';
 import { parseCount } from '../settings.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { thresholdPicker, type ThresholdPicker } from '../thresholds.js';
+import { checkWritable } from '../paths.js';
 
 /** One line of predictions.jsonl. */
 export interface PredictionLine {
@@ -99,6 +100,7 @@ async function handleBatch(scorer: Scorer, b: ImageBatch, ctx: { outDir: string;
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, _cmd: Command, args: string[]): Promise<ExitCodeValue> {
   const runDir = resolve(ctx.cwd, String(opts.model));
   const outDir = resolve(ctx.cwd, (opts.out as string | undefined) ?? 'predictions');
+  await checkWritable(outDir, '--out');
   const batchSize = opts.batchSize === undefined ? 8 : Math.max(1, parseCount(opts.batchSize, '--batch-size'));
   const files = await collectImages(args, ctx.cwd);
   if (files.length === 0) throw dataError(`no images found in ${args.join(', ')}`, 'pass image files (png, jpg, bmp, tif, webp) or folders holding them');

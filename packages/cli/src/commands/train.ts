@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createRLR, hasTrainerCheckpoint, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
 import { fileStore } from '@rlr/data/node';
@@ -12,8 +11,9 @@ import { trainingFeatures } from '../features.js';
 import { formatDuration, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
 import { saveModelDir } from '../model-io.js';
-import { discardUnstartedRun, readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
-import { fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
+import { checkNewRunFolder, checkOutsideData, claimRunFolder, discardUnstartedRun, existingRunFiles, readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
+import { checkWritable } from '../paths.js';
+import { checkEpochs, fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
 import { trainKnnRun } from '../knn-train.js';
 import { calibrationSamples, loadImages } from '../scorer.js';
 import type { SettingValues } from '../settings.js';
@@ -23,7 +23,7 @@ import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 import type { WorkerPool } from '@rlr/core/node';
 
 /** Settings `--resume` may change; anything else must match the run being resumed. */
-const RESUMABLE = new Set(['modelKind', 'out', 'epochs', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir']);
+const RESUMABLE = new Set(['modelKind', 'out', 'epochs', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir', 'allowMissingMasks']);
 
 /** Images whose statistics calibrate a random backbone. */
 const CALIBRATION_IMAGES = 32;
@@ -103,6 +103,7 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
 
   const now = new Date().toISOString();
   const previous = o.resume ? await readManifest(o.runDir) : undefined;
+  if (!o.resume) await claimRunFolder(o.runDir);
   const manifest: RunManifest = {
     version: 1,
     ...settings,
@@ -231,6 +232,8 @@ function resumedSettings(m: RunManifest, given: SettingValues): RunSettings {
   const data = { ...m.data };
   for (const k of ['normalDir', 'abnormalDir', 'maskDir', 'normalTestDir'] as const) if (given[k]) data[k] = given[k];
   if (given.data) data.root = given.data;
+  if (given.allowMissingMasks !== undefined) data.allowMissingMasks = given.allowMissingMasks;
+  if (given.epochs !== undefined) checkEpochs(given.epochs);
   return {
     preset: m.preset,
     data,
@@ -258,12 +261,13 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   } else {
     settings = resolveRunSettings(given, 'paper', kind);
     runDir = given.out ?? defaultRunDir(ctx.cwd, settings.preset);
-    if (existsSync(join(runDir, 'run.json'))) {
-      throw usageError(`${runDir} already holds a run`, `continue it with --resume, or choose another --out`);
-    }
+    await checkWritable(runDir, '--out');
+    await checkNewRunFolder(runDir);
   }
+  await checkOutsideData(runDir, settings.data);
+  const existed = existingRunFiles(runDir);
   ctx.log.info(`run folder: ${runDir}`);
-  if (runKind(settings) === 'knn') return runKnn(settings, runDir, opts, ctx, given.backend);
+  if (runKind(settings) === 'knn') return runKnn(settings, runDir, existed, opts, ctx, given.backend);
   let outcome: TrainOutcome;
   try {
     outcome = await trainRun(settings, {
@@ -282,7 +286,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   } catch (e) {
     // A new run that failed before its first checkpoint leaves nothing to resume: remove its
     // run.json so the same command can simply be run again (the feature cache is kept for it).
-    if (!resume) await discardUnstartedRun(runDir);
+    if (!resume) await discardUnstartedRun(runDir, existed);
     throw e;
   }
   const last = outcome.history.at(-1);
@@ -318,7 +322,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
 }
 
 /** `rlr train --model knn`: build the memory bank and print its summary. */
-async function runKnn(settings: RunSettings, runDir: string, opts: Record<string, unknown>, ctx: CommandContext, backend: string | undefined): Promise<void> {
+async function runKnn(settings: RunSettings, runDir: string, existed: ReturnType<typeof existingRunFiles>, opts: Record<string, unknown>, ctx: CommandContext, backend: string | undefined): Promise<void> {
   let outcome;
   try {
     outcome = await trainKnnRun(settings, {
@@ -334,7 +338,7 @@ async function runKnn(settings: RunSettings, runDir: string, opts: Record<string
       workers: parseWorkers(opts.workers),
     });
   } catch (e) {
-    await discardUnstartedRun(runDir);
+    await discardUnstartedRun(runDir, existed);
     throw e;
   }
   const bank = outcome.model.bankSizes;

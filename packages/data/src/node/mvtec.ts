@@ -3,6 +3,7 @@ import { DataError } from '../errors.js';
 import { classifyEntry, stemOf } from '../image-files.js';
 import type { AnomalyDataset, Sample, SkippedEntry } from '../types.js';
 import { selectCategories } from './category-filter.js';
+import { Confinement } from './confine.js';
 import { indexMasks, isDirectory, listDirectory, listImages, reportUnusedMasks } from './directory-scan.js';
 import { readSyntheticManifest, SYNTHETIC_MANIFEST } from './synthetic-manifest.js';
 
@@ -24,6 +25,9 @@ const LAYOUT_HINT = 'An MVTec AD root holds one folder per category, each with t
  * `<root>/<category>/train/good/*`, `<root>/<category>/test/<type>/*` and
  * `<root>/<category>/ground_truth/<type>/<stem>_mask.<ext>` (also `<stem>.<ext>`). Any category
  * names and image extensions (case-insensitive) are accepted. Nothing is decoded here.
+ *
+ * Only files inside the root are read: a folder or image that is a symbolic link leading outside
+ * the root is refused before it is opened.
  */
 export async function loadMvtec(root: string, options: MvtecOptions = {}): Promise<AnomalyDataset> {
   root = resolve(root);
@@ -53,20 +57,21 @@ export async function loadMvtec(root: string, options: MvtecOptions = {}): Promi
 
   const train: Sample[] = [];
   const test: Sample[] = [];
+  const confine = await Confinement.of(root);
   for (const category of categories) {
     const dir = join(root, category);
-    await readCategory(dir, category, options.requireMasks ?? true, train, test, skipped);
+    await readCategory(dir, category, options.requireMasks ?? true, train, test, skipped, confine);
   }
   return { format: 'mvtec', root, categories, train, test, skipped };
 }
 
-async function readCategory(dir: string, category: string, requireMasks: boolean, train: Sample[], test: Sample[], skipped: SkippedEntry[]): Promise<void> {
+async function readCategory(dir: string, category: string, requireMasks: boolean, train: Sample[], test: Sample[], skipped: SkippedEntry[], confine: Confinement): Promise<void> {
   const trainDir = join(dir, 'train');
   const trainEntries = await listDirectory(trainDir, `the training folder of category ${category}`, LAYOUT_HINT);
   for (const d of trainEntries.dirs) if (d !== 'good') skipped.push({ path: join(trainDir, d), reason: 'only train/good/ is read (training uses normal images only)' });
   for (const f of trainEntries.files) skipped.push({ path: join(trainDir, f), reason: 'file outside train/good/' });
   const goodDir = join(trainDir, 'good');
-  const normals = await listImages(goodDir, skipped, `the normal training folder of category ${category}`, `Create ${goodDir} with the category's defect-free images.`);
+  const normals = await listImages(goodDir, skipped, `the normal training folder of category ${category}`, `Create ${goodDir} with the category's defect-free images.`, confine);
   if (normals.length === 0) {
     throw new DataError('empty', goodDir, `category ${category} has no training images`, "Put the category's defect-free images in this folder, or leave the category out with the categories option.");
   }
@@ -86,14 +91,14 @@ async function readCategory(dir: string, category: string, requireMasks: boolean
       skipped.push({ path: join(testDir, type), reason: 'hidden or system folder' });
       continue;
     }
-    const images = await listImages(join(testDir, type), skipped, `test folder ${type} of category ${category}`, LAYOUT_HINT);
+    const images = await listImages(join(testDir, type), skipped, `test folder ${type} of category ${category}`, LAYOUT_HINT, confine);
     if (type === 'good') {
       for (const path of images) test.push({ path, category, label: 0, defectType: 'good' });
       if (gtTypes.delete('good')) skipped.push({ path: join(gtDir, 'good'), reason: 'normal images have no mask; not read' });
       continue;
     }
     const maskDir = join(gtDir, type);
-    const masks = gtTypes.has(type) ? await indexMasks(maskDir, skipped) : new Map<string, string>();
+    const masks = gtTypes.has(type) ? await indexMasks(maskDir, skipped, confine) : new Map<string, string>();
     gtTypes.delete(type);
     const used = new Set<string>();
     for (const path of images) {

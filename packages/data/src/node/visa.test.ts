@@ -81,6 +81,11 @@ describe('loadVisa on bad input', () => {
     const e = await errorOf(loadVisa(dir));
     expect(e.code).toBe('missing-mask');
     expect(e.message).toMatch(/Anomaly.000\.JPG: anomalous test image has no mask \(.*1cls\.csv line \d+ has an empty mask column\)/);
+    // requireMasks: false keeps them for image-level evaluation.
+    const ds = await loadVisa(dir, { requireMasks: false });
+    const anomalies = ds.test.filter((s) => s.label === 1);
+    expect(anomalies.length).toBeGreaterThan(0);
+    expect(anomalies.every((s) => s.maskPath === undefined)).toBe(true);
   });
 
   it('a referenced file that does not exist', async () => {

@@ -1,5 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve, basename } from 'node:path';
+import { Confinement } from './confine.js';
 import { parse } from 'csv-parse/sync';
 import { DataError } from '../errors.js';
 import { classifyEntry, IMAGE_EXTENSIONS } from '../image-files.js';
@@ -12,6 +13,11 @@ export interface VisaOptions {
   categories?: readonly string[];
   /** Split file relative to the root. Default `split_csv/1cls.csv` (the 1-class split). */
   splitFile?: string;
+  /**
+   * Every anomalous row must name a mask (default true). With false, anomalous images without a
+   * mask are kept with `maskPath` unset (image-level evaluation only).
+   */
+  requireMasks?: boolean;
 }
 
 const COLUMNS = ['object', 'split', 'label', 'image', 'mask'] as const;
@@ -22,6 +28,9 @@ type Row = Record<(typeof COLUMNS)[number], string>;
  * `object,split,label,image,mask`, paths relative to the root, label `normal|anomaly`, `mask`
  * empty for normal rows). Every referenced file must exist. Anomalous samples get defect type
  * `anomaly` (the split file has no finer type). Nothing is decoded here.
+ *
+ * Every path must stay inside the root: an absolute row, a row that climbs out with `..`, or a
+ * symbolic link that leads outside is refused (naming the row) before the file is opened.
  */
 export async function loadVisa(root: string, options: VisaOptions = {}): Promise<AnomalyDataset> {
   root = resolve(root);
@@ -49,6 +58,7 @@ export async function loadVisa(root: string, options: VisaOptions = {}): Promise
     throw new DataError('invalid-layout', csvPath, records.length === 0 ? 'has no rows' : `lacks the column(s) ${missing.join(', ')}`, `The header must be ${COLUMNS.join(',')}.`);
   }
 
+  const confine = await Confinement.of(root);
   const exists = existenceCache();
   const train: Sample[] = [];
   const test: Sample[] = [];
@@ -62,14 +72,15 @@ export async function loadVisa(root: string, options: VisaOptions = {}): Promise
     if (row.label !== 'normal' && row.label !== 'anomaly') throw bad(`label is "${row.label}"`, 'Use normal or anomaly.');
     if (row.split === 'train' && row.label === 'anomaly') throw bad('an anomalous image is in the training split', 'The 1-class split trains on normal images only; move the row to the test split.');
     if (!row.image) throw bad('the image column is empty', 'Give the image path relative to the root.');
-    const path = await checkFile(join(root, row.image), where, exists);
+    const path = await checkFile(confine.join(row.image, where), where, exists, confine);
     all.add(row.object);
     const sample: Sample = { path, category: row.object, label: row.label === 'anomaly' ? 1 : 0, defectType: row.label === 'anomaly' ? 'anomaly' : 'good' };
     if (row.label === 'anomaly') {
-      if (!row.mask) {
-        throw new DataError('missing-mask', path, `anomalous test image has no mask (${where} has an empty mask column)`, 'Add the mask path to the split file, or remove the row.');
+      if (row.mask) {
+        sample.maskPath = await checkFile(confine.join(row.mask, where), where, exists, confine);
+      } else if (options.requireMasks !== false) {
+        throw new DataError('missing-mask', path, `anomalous test image has no mask (${where} has an empty mask column)`, 'Add the mask path to the split file, remove the row, or load with requireMasks: false for image-level evaluation only.');
       }
-      sample.maskPath = await checkFile(join(root, row.mask), where, exists);
     } else if (row.mask) {
       throw bad(`a normal image has a mask (${row.mask})`, 'Normal rows have an empty mask column; fix the label or the mask.');
     }
@@ -104,12 +115,13 @@ function existenceCache() {
   };
 }
 
-async function checkFile(path: string, where: string, exists: (p: string) => Promise<boolean>): Promise<string> {
+async function checkFile(path: string, where: string, exists: (p: string) => Promise<boolean>, confine: Confinement): Promise<string> {
   const name = basename(path);
   const kind = classifyEntry(name);
   if (kind.kind !== 'image') {
     throw new DataError('unsupported-format', path, `(from ${where}) is not a supported image type (supported: ${IMAGE_EXTENSIONS.join(' ')})`, 'Convert the file to PNG and update the split file.');
   }
+  await confine.check(path, where);
   if (!(await exists(path))) throw new DataError('not-found', path, `(from ${where}) does not exist`, 'Restore the file, or remove its row from the split file.');
   return path;
 }
