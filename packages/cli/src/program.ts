@@ -122,7 +122,7 @@ more than dicts, lists, numbers, strings and tensors are refused (convert those 
 `,
   bench: `
 Examples:
-  $ rlr bench                                   # every installed backend, presets paper and fast
+  $ rlr bench                                   # the default backend (tensorflow or wasm), presets fast and paper
   $ rlr bench --backends wasm --presets fast --iterations 2 --json bench.json
   $ rlr bench --weights random --image-size 128 # no pretrained weights needed
 `,
@@ -257,8 +257,8 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   const bench = program
     .command('bench')
     .description('throughput and peak memory of extraction, training and inference per backend and preset')
-    .option('--backends <list>', 'backends to measure (default: every installed one)')
-    .option('--presets <list>', 'presets to measure (default: paper,fast)')
+    .option('--backends <list>', 'backends to measure, e.g. wasm,cpu (default: the default backend only: tensorflow when installed, else wasm)')
+    .option('--presets <list>', 'presets to measure (default: fast,paper)')
     .addOption(new Option('--model <kind>', 'model to measure: rlr (the default) or knn (nearest-neighbour baseline with the presets\' backbone and size)').choices(['rlr', 'knn']))
     .option('--coreset <fraction>', 'knn: fraction of the bank\'s training tokens kept, in (0, 1] (default 0.1)')
     .option('--backbone <name>', 'override the presets\' backbone')

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
@@ -6,11 +6,12 @@ import { buildKnnModel, createRLR, extractorLevels, FeatureBank, specFromFeature
 import { checkCoreset, DEFAULT_CORESET, parseModelKind, type ModelKind } from '../run-settings.js';
 import type { WorkerPool } from '@rlr/core/node';
 import { backboneRecipe } from '@rlr/backbones/node';
-import { BACKENDS, initBackend, probeBackends, type BackendName } from '../backend.js';
+import { BACKENDS, initBackend, probeBackends, type BackendName, type BackendStatus } from '../backend.js';
 import { loadBackbone } from '../backbone.js';
 import { writeJsonAtomic } from '../atomic-write.js';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../errors.js';
+import { InterruptedError, usageError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { formatTable } from '../format.js';
 import { getPreset, PRESETS, type Preset } from '../presets.js';
 import { parseCount, parseImageSize } from '../settings.js';
@@ -208,14 +209,41 @@ async function timeKnnSteps(spec: BenchSpec, extractor: FeatureExtractor, images
   };
 }
 
-/** Run one measurement in a child process so that each row's peak memory is its own. */
-function measureInChild(args: string[]): Promise<BenchRow> {
+/** Child processes of this `rlr bench` that are still running (ended if this process exits). */
+const children = new Set<ChildProcess>();
+let exitHook = false;
+
+/**
+ * Run one measurement in a child process so that each row's peak memory is its own. The child
+ * ends when `signal` aborts (Ctrl-C / SIGTERM to `rlr bench`) and when this process exits for any
+ * reason (a second Ctrl-C exits at once): no measurement keeps running on its own.
+ */
+function measureInChild(args: string[], signal: AbortSignal | undefined): Promise<BenchRow> {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const c of children) c.kill('SIGKILL');
+    });
+  }
   return new Promise((res, rej) => {
+    if (signal?.aborted) {
+      rej(interrupted());
+      return;
+    }
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'bench', ...args, '--child', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.add(child);
+    const onAbort = () => child.kill('SIGKILL');
+    signal?.addEventListener('abort', onAbort, { once: true });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout!.on('data', (d) => (out += d));
     child.on('error', rej);
     child.on('close', (code) => {
+      children.delete(child);
+      signal?.removeEventListener('abort', onAbort);
+      if (signal?.aborted) {
+        rej(interrupted());
+        return;
+      }
       const line = out.trim().split('\n').at(-1) ?? '';
       try {
         if (code !== 0) throw new Error(`exit code ${code}`);
@@ -225,6 +253,20 @@ function measureInChild(args: string[]): Promise<BenchRow> {
       }
     });
   });
+}
+
+function interrupted(): InterruptedError {
+  return new InterruptedError('bench interrupted; its measurement process was stopped and nothing was written', 'rerun rlr bench');
+}
+
+/**
+ * The backends `rlr bench` measures without `--backends`: the default one only (`tensorflow`
+ * when installed, else `wasm`). The pure-JS `cpu` backend takes minutes per paper-preset step, so
+ * it is measured only when asked for (`--backends cpu`).
+ */
+export function defaultBenchBackends(available: BackendStatus[]): BackendName[] {
+  const first = available.find((b) => b.available && b.name !== 'cpu');
+  return [first ? first.name : 'cpu'];
 }
 
 function presetFor(name: string, opts: Record<string, unknown>): Preset {
@@ -240,13 +282,15 @@ function presetFor(name: string, opts: Record<string, unknown>): Preset {
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
   const iterations = opts.iterations === undefined ? 3 : Math.max(1, parseCount(opts.iterations, '--iterations'));
   const warmup = opts.warmup === undefined ? 1 : parseCount(opts.warmup, '--warmup');
-  const presets = String(opts.presets ?? 'paper,fast').split(',').map((s) => s.trim()).filter(Boolean);
+  const presets = String(opts.presets ?? 'fast,paper').split(',').map((s) => s.trim()).filter(Boolean);
   presets.forEach((p) => presetFor(p, opts));
   const workers = parseWorkers(opts.workers);
   const model = parseModelKind(opts.model);
   if (opts.coreset !== undefined && model !== 'knn') throw usageError('--coreset applies only to the nearest-neighbour model', 'add --model knn, or drop --coreset');
   const coreset = opts.coreset === undefined ? DEFAULT_CORESET : checkCoreset(Number(opts.coreset));
   if (opts.child) {
+    // A measurement has nothing to save: stop at the first signal (the parent sends one when it is interrupted).
+    ctx.signal?.addEventListener('abort', () => process.exit(ExitCode.interrupted), { once: true });
     const backend = String(opts.backends) as BackendName;
     const row = await measure({ backend, model, coreset, preset: presetFor(presets[0], opts), iterations, warmup, weights: opts.weights as string | undefined, workers }, ctx);
     ctx.stdout.write(`${JSON.stringify(row)}\n`);
@@ -257,7 +301,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     backends = String(opts.backends).split(',').map((s) => s.trim()) as BackendName[];
     for (const b of backends) if (!(BACKENDS as readonly string[]).includes(b)) throw usageError(`--backends: unknown backend "${b}"`, `use any of ${BACKENDS.join(', ')}`);
   } else {
-    backends = (await probeBackends()).filter((b) => b.available).map((b) => b.name);
+    backends = defaultBenchBackends(await probeBackends());
   }
   const rows: BenchRow[] = [];
   const passOn = (flag: string, v: unknown) => (v === undefined ? [] : [flag, String(v)]);
@@ -265,7 +309,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     for (const preset of presets) {
       ctx.log.info(`measuring ${model === 'knn' ? `knn (coreset ${coreset}) with ${preset}'s backbone` : preset} on ${backend} …`);
       const args = ['--backends', backend, '--presets', preset, '--iterations', String(iterations), '--warmup', String(warmup), ...passOn('--backbone', opts.backbone), ...passOn('--image-size', opts.imageSize), ...passOn('--batch-size', opts.batchSize), ...passOn('--weights', opts.weights), '--workers', String(workers), '--model', model, ...(model === 'knn' ? ['--coreset', String(coreset)] : [])];
-      const row = await measureInChild(args);
+      const row = await measureInChild(args, ctx.signal);
       rows.push(row);
       ctx.log.event('bench', { ...row });
     }

@@ -7,7 +7,7 @@ import { batches, isImageName } from '@rlr/data/node';
 import { writeFileAtomic } from '../atomic-write.js';
 import { initBackend, parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
-import { classifyError, CliError, dataError } from '../errors.js';
+import { classifyError, CliError, dataError, InterruptedError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatTable } from '../format.js';
 import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
@@ -136,6 +136,10 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
     const hctx = { outDir, heatmaps: opts.heatmaps !== false, thresholds, used: new Set<string>() };
     const task = ctx.log.progress('predict', samples.length, 'img');
     for (let start = 0; start < samples.length; start += batchSize) {
+      if (ctx.signal?.aborted) {
+        task.done();
+        throw new InterruptedError(`prediction interrupted after ${start} of ${samples.length} images; predictions.jsonl was not written`, 'rerun rlr predict');
+      }
       const chunk = samples.slice(start, start + batchSize);
       let got: PredictionLine[];
       try {
