@@ -264,7 +264,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--backbone <name>', 'override the presets\' backbone')
     .option('--image-size <size>', 'override the presets\' input size')
     .option('--batch-size <n>', 'override the presets\' batch size')
-    .option('--iterations <n>', 'timed repetitions of each step (default 3)')
+    .option('--iterations <n>', 'timed repetitions of each step (default 2)')
     .option('--warmup <n>', 'untimed repetitions first (default 1)')
     .option('--json <file>', 'also write the results as a JSON array to this file')
     .addOption(new Option('--child').hideHelp());

@@ -64,7 +64,8 @@ describe.each(TEST_BACKENDS)('reconstruction loss on %s', (backend) => {
       const plus = Float64Array.from(r, (x, i) => x + h * v[i]);
       const minus = Float64Array.from(r, (x, i) => x - h * v[i]);
       const numeric = (loss64(plus, t, m, c) - loss64(minus, t, m, c)) / (2 * h);
-      const analytic = g.reduce((s, gi, i) => s + gi * v[i], 0);
+      let analytic = 0;
+      for (let i = 0; i < g.length; i++) analytic += g[i] * v[i];
       expect(Math.abs(analytic - numeric)).toBeLessThanOrEqual(1e-4 * Math.abs(numeric) + 1e-7);
     }
     tf.dispose([rec, target, loss, grad]);

@@ -280,7 +280,7 @@ function presetFor(name: string, opts: Record<string, unknown>): Preset {
 
 /** `rlr bench`. */
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
-  const iterations = opts.iterations === undefined ? 3 : Math.max(1, parseCount(opts.iterations, '--iterations'));
+  const iterations = opts.iterations === undefined ? 2 : Math.max(1, parseCount(opts.iterations, '--iterations'));
   const warmup = opts.warmup === undefined ? 1 : parseCount(opts.warmup, '--warmup');
   const presets = String(opts.presets ?? 'fast,paper').split(',').map((s) => s.trim()).filter(Boolean);
   presets.forEach((p) => presetFor(p, opts));
