@@ -114,15 +114,20 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   };
+  const tooLarge = () => Object.assign(new Error(`upload larger than ${maxBytes} bytes: send a smaller image`), { status: 413 });
+  // Refuses a declared oversize body before reading it; an undeclared one stops being buffered at
+  // the limit. The connection stays open until the 413 is sent (destroying it first would leave the
+  // client with a reset and no status), then closes.
   const readBody = (req: IncomingMessage) =>
     new Promise<Uint8Array>((ok, fail) => {
+      if (Number(req.headers['content-length'] ?? 0) > maxBytes) return fail(tooLarge());
       const parts: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
         if (size > maxBytes) {
-          fail(Object.assign(new Error(`upload larger than ${maxBytes} bytes`), { status: 413 }));
-          req.destroy();
+          parts.length = 0;
+          fail(tooLarge());
         } else parts.push(c);
       });
       req.on('end', () => ok(new Uint8Array(Buffer.concat(parts))));
@@ -144,6 +149,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       }
     } catch (e) {
       const status = (e as { status?: number }).status ?? (e instanceof DataError ? 400 : 500);
+      if (status === 413) {
+        // The rest of the body is not read: close the connection once the answer is out.
+        res.setHeader('connection', 'close');
+        res.once('finish', () => req.destroy());
+      }
       send(res, status, { error: (e as Error).message });
     }
   });

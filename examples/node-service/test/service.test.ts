@@ -94,4 +94,28 @@ describe('node-service: a model trained by the node-train-eval example, served o
       await broken.close();
     }
   });
+  it('answers an oversize upload with 413 and a reason, declared or streamed, and keeps serving', async () => {
+    const image = new Uint8Array(readFileSync(testImages[0]));
+    const limit = image.length + 16;
+    const small = await startService({ modelDir: trained.modelDir, maxBytes: limit });
+    try {
+      const declared = await fetch(`${small.url}score`, { method: 'POST', body: new Blob([new Uint8Array(limit * 4)]) });
+      expect(declared.status).toBe(413);
+      expect((await declared.json()).error).toMatch(new RegExp(`larger than ${limit} bytes`));
+      // No content-length: the body arrives in chunks and passes the limit on the way.
+      const chunks = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 8; i++) c.enqueue(new Uint8Array(Math.ceil(limit / 4)));
+          c.close();
+        },
+      });
+      const streamed = await fetch(`${small.url}score`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
+      expect(streamed.status).toBe(413);
+      expect((await streamed.json()).error).toMatch(new RegExp(`larger than ${limit} bytes`));
+      const ok = await fetch(`${small.url}score`, { method: 'POST', body: new Blob([image]) });
+      expect(ok.status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
 });
