@@ -465,7 +465,7 @@ export class Trainer {
       const due = checkpointEvery > 0 && this.epoch % checkpointEvery === 0;
       let last = this.epoch === epochs;
       // Parameters are pulled from the workers at every epoch end (validation reads them).
-      if (session) await this.pull(session, (due || last || !!this.options.validation) && !!store);
+      if (session) await this.pull(session, (due || last) && !!store);
       if (this.options.validation) {
         report.val = await validate(this.model, this.options.validation);
         report.bestVal = await this.trackBest(report.val.loss);
@@ -473,6 +473,8 @@ export class Trainer {
         if (!last && patience !== undefined && this.best && this.epoch - this.best.epoch >= patience) {
           stopReason = 'early-stop';
           last = true;
+          // The checkpoint below needs the workers' optimizer states too.
+          if (session && !due && store) await this.pull(session, true);
         }
       }
       if (due || last) report.checkpointed = await this.checkpoint();
