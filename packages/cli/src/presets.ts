@@ -7,7 +7,7 @@
  * size and the training settings, and resolves the widths for the backbone's levels.
  */
 import { backboneFeatureInfo } from '@rlr/backbones';
-import { presets as modelPresets, type PresetName } from '@rlr/core';
+import { presets as modelPresets, type LrScheduleKind, type PresetName, type RefInit } from '@rlr/core';
 import { PRESET_NAMES } from './preset-names.js';
 
 /** Model architecture and input settings. */
@@ -36,13 +36,39 @@ export interface ModelSettings {
   window?: number[];
 }
 
+/** Which model `--keep` saves at the end of training. */
+export type KeepPolicy = 'best-val' | 'last';
+
 /** Optimisation settings. */
 export interface TrainSettings {
   epochs: number;
   batchSize: number;
+  /** Peak Adam learning rate (the constant one without a schedule). */
   lr: number;
   seed: number;
+  /** Initial value of the reference (`randn`: the paper's; `mean`, `sample`: from the training features). Unset: randn. */
+  refInit?: RefInit;
+  /** Learning-rate schedule over the epochs. Unset: constant. */
+  lrSchedule?: LrScheduleKind;
+  /** Epochs of linear warm-up before the schedule. Unset: 0. */
+  warmupEpochs?: number;
+  /**
+   * Fraction of the normal training images held out (seeded) for validation. Unset only in
+   * run folders from before validation existed (then nothing is held out).
+   */
+  valFraction?: number;
+  /** Stop when the validation loss has not improved for this many epochs. Unset: never. */
+  earlyStop?: number;
+  /** Save the best-by-validation model or the last one. Unset: last. */
+  keep?: KeepPolicy;
+  /** Training budget in minutes (wall clock, or CPU time with RLR_BUDGET_CPU_CORES). Unset: none. */
+  maxMinutes?: number;
+  /** Budget marks in minutes at which a snapshot run folder is saved (benchmarks). */
+  snapshotMinutes?: number[];
 }
+
+/** Training settings every preset starts from unless it says otherwise: the paper's recipe plus a 10 % validation split. */
+const TRAIN_DEFAULTS = { refInit: 'randn', lrSchedule: 'constant', warmupEpochs: 0, valFraction: 0.1, keep: 'last' } as const satisfies Partial<TrainSettings>;
 
 /** A named starting point for `rlr train`. */
 export interface Preset {
@@ -67,7 +93,7 @@ function preset(
   name: PresetName,
   description: string,
   input: Pick<ModelSettings, 'backbone' | 'outIndices' | 'imageSize' | 'resize'>,
-  train: Omit<TrainSettings, 'seed'>,
+  train: Pick<TrainSettings, 'epochs' | 'batchSize' | 'lr'> & Partial<TrainSettings>,
 ): Preset {
   const m = modelPresets[name];
   return {
@@ -82,7 +108,7 @@ function preset(
       alpha: m.alpha,
       jitterScale: m.jitterScale,
     },
-    train: { ...train, seed: m.seed },
+    train: { ...TRAIN_DEFAULTS, ...train, seed: m.seed },
   };
 }
 

@@ -31,6 +31,9 @@ export const RUN_FILES = {
   checkpoint: 'checkpoint',
   features: 'features',
   report: 'report',
+  validation: 'validation.json',
+  valFeatures: 'features-val',
+  snapshots: 'snapshots',
 } as const;
 
 /** `run.json`. */
@@ -57,6 +60,14 @@ export interface RunManifest extends Omit<RunSettings, 'data'> {
    * backbone was saved as `model/backbone.safetensors`: eval and predict recalibrate from them.
    */
   calibrationImages?: string[];
+  /** Why training ended: done (all epochs), requested (Ctrl-C), budget (--max-minutes), early-stop. */
+  stopReason?: 'done' | 'requested' | 'budget' | 'early-stop';
+  /** Epoch (1-based) and loss of the lowest validation loss. */
+  bestVal?: { epoch: number; loss: number };
+  /** Epoch whose weights the model folder holds (`--keep`). */
+  keptEpoch?: number;
+  /** Set in the run folders `--snapshot-minutes` writes under `snapshots/`: the budget mark they stand for. */
+  snapshot?: { minutes: number; clock: string; clockSeconds: number; epoch: number; keptEpoch: number };
   versions: Record<string, string | null>;
 }
 
@@ -65,6 +76,16 @@ export interface EpochRecord {
   epoch: number;
   loss: number;
   seconds: number;
+  /** Learning rate of the epoch's last step. */
+  lr?: number;
+  /** Validation loss (the training loss on the clean validation features) after the epoch. */
+  valLoss?: number;
+  /** Image-score distribution of the validation images after the epoch. */
+  valScores?: { mean: number; p50: number; p95: number; max: number };
+  /** Whether this epoch has the lowest validation loss so far. */
+  bestVal?: boolean;
+  /** Seconds of the budget clock since this process started training. */
+  clockSeconds?: number;
 }
 
 export function runPath(dir: string, file: keyof typeof RUN_FILES): string {

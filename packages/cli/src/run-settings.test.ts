@@ -6,7 +6,8 @@ describe('run settings', () => {
   it('starts from the preset and lets later sources override', () => {
     const s = resolveRunSettings({ preset: 'paper', data: '/d', format: 'mvtec', epochs: 5, imageSize: [256, 640] });
     expect(s.model.backbone).toBe('tf_efficientnet_b6');
-    expect(s.train).toEqual({ epochs: 5, batchSize: 4, lr: 1e-4, seed: 3407 });
+    // The paper's recipe (randn reference, constant rate, no warm-up) plus the 10 % validation split.
+    expect(s.train).toEqual({ epochs: 5, batchSize: 4, lr: 1e-4, seed: 3407, refInit: 'randn', lrSchedule: 'constant', warmupEpochs: 0, valFraction: 0.1, keep: 'last' });
     expect(s.model.imageSize).toEqual([256, 640]);
     expect(s.model.resize).toBe(256);
     expect(s.data).toMatchObject({ root: '/d', format: 'mvtec' });
@@ -41,6 +42,25 @@ describe('run settings', () => {
     expect(() => resolveRunSettings({ format: 'folder' })).toThrow(/--normal-dir/);
     expect(() => resolveRunSettings({})).toThrow(/no dataset given/);
     expect(() => resolveRunSettings({ preset: 'huge', data: '/d', format: 'mvtec' })).toThrow(/unknown preset/);
+  });
+
+  it('takes the recipe, validation and budget options and rejects bad values naming the flag', () => {
+    const base = { data: '/d', format: 'mvtec' as const, preset: 'fast' };
+    const s = resolveRunSettings({ ...base, refInit: 'mean', lrSchedule: 'cosine', warmupEpochs: 2, valFraction: 0.2, earlyStop: 3, keep: 'best-val', maxMinutes: 10, snapshotMinutes: ['5', '7.5'] });
+    expect(s.train).toMatchObject({ refInit: 'mean', lrSchedule: 'cosine', warmupEpochs: 2, valFraction: 0.2, earlyStop: 3, keep: 'best-val', maxMinutes: 10, snapshotMinutes: [5, 7.5] });
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ valFraction: 0 }, /--val-fraction 0 must be between 0 and 1/],
+      [{ valFraction: 1 }, /--val-fraction 1 must be between 0 and 1/],
+      [{ valFraction: 1.5 }, /--val-fraction/],
+      [{ earlyStop: 0 }, /--early-stop 0: the patience must be at least 1/],
+      [{ refInit: 'zeros' }, /--ref-init "zeros"/],
+      [{ lrSchedule: 'step' }, /--lr-schedule "step"/],
+      [{ warmupEpochs: -1 }, /--warmup-epochs -1/],
+      [{ keep: 'first' }, /--keep "first"/],
+      [{ maxMinutes: 0 }, /--max-minutes 0/],
+      [{ snapshotMinutes: ['5', 'x'] }, /--snapshot-minutes/],
+    ];
+    for (const [given, message] of bad) expect(() => resolveRunSettings({ ...base, ...given })).toThrow(message);
   });
 
   it('takes only the flags the user typed', () => {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { backboneFeatureInfo } from '@rlr/backbones';
-import { resolveLevels, specFromFeatureInfo, type RLRConfig } from '@rlr/core';
+import { LR_SCHEDULES, REF_INITS, resolveLevels, specFromFeatureInfo, type LrScheduleKind, type RefInit, type RLRConfig } from '@rlr/core';
 import { loadConfigFile } from './config-file.js';
 import { usageError } from './errors.js';
 import { PRESET_NAMES } from './preset-names.js';
-import { getPreset, presetWidths, type ModelSettings, type TrainSettings } from './presets.js';
+import { getPreset, presetWidths, type KeepPolicy, type ModelSettings, type TrainSettings } from './presets.js';
 import { flagName, isSettingName, parseSetting, type DatasetFormat, type SettingValues } from './settings.js';
 
 /** Where the images come from (the dataset part of the settings). */
@@ -129,6 +129,7 @@ export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper', ki
   if (s.batchSize !== undefined) train.batchSize = s.batchSize;
   if (s.lr !== undefined) train.lr = s.lr;
   if (s.seed !== undefined) train.seed = s.seed;
+  applyTrainOptions(train, s);
   checkModel(model, train);
   const settings: RunSettings = { preset: name, data: dataSettings(s, 'train'), model, train, weights: s.weights };
   if (kind === 'knn') {
@@ -228,4 +229,52 @@ export function checkEpochs(epochs: number): void {
   if (!Number.isInteger(epochs) || epochs < 1) {
     throw usageError(`--epochs ${epochs}: a run trains for at least 1 epoch (0 would save an untrained model)`, 'pass --epochs 1 or more, e.g. --epochs 10');
   }
+}
+
+/** Keep policies of `--keep`. */
+export const KEEP_POLICIES: readonly KeepPolicy[] = ['best-val', 'last'];
+
+/**
+ * Copy and check the recipe, validation and budget options of `s` into `train`
+ * (`--ref-init`, `--lr-schedule`, `--warmup-epochs`, `--val-fraction`, `--early-stop`, `--keep`,
+ * `--max-minutes`, `--snapshot-minutes`).
+ * @throws a usage error naming the flag for a bad value
+ */
+export function applyTrainOptions(train: TrainSettings, s: SettingValues): void {
+  if (s.refInit !== undefined) {
+    if (!(REF_INITS as readonly string[]).includes(s.refInit)) throw usageError(`--ref-init "${s.refInit}" is not one of ${REF_INITS.join(', ')}`, 'use --ref-init randn (the paper), mean or sample');
+    train.refInit = s.refInit as RefInit;
+  }
+  if (s.lrSchedule !== undefined) {
+    if (!(LR_SCHEDULES as readonly string[]).includes(s.lrSchedule)) throw usageError(`--lr-schedule "${s.lrSchedule}" is not one of ${LR_SCHEDULES.join(', ')}`, 'use --lr-schedule constant (the paper) or cosine');
+    train.lrSchedule = s.lrSchedule as LrScheduleKind;
+  }
+  if (s.warmupEpochs !== undefined) {
+    if (!(s.warmupEpochs >= 0)) throw usageError(`--warmup-epochs ${s.warmupEpochs} is negative`, 'use --warmup-epochs 0 (none) or a positive number of epochs, e.g. 2');
+    train.warmupEpochs = s.warmupEpochs;
+  }
+  if (s.valFraction !== undefined) {
+    if (!(s.valFraction > 0 && s.valFraction < 1)) {
+      throw usageError(`--val-fraction ${s.valFraction} must be between 0 and 1 (exclusive): it is the share of the normal training images held out for validation`, 'use e.g. --val-fraction 0.1 (the default)');
+    }
+    train.valFraction = s.valFraction;
+  }
+  if (s.earlyStop !== undefined) {
+    if (!(s.earlyStop >= 1)) throw usageError(`--early-stop ${s.earlyStop}: the patience must be at least 1 epoch`, 'use e.g. --early-stop 5, or leave it out to train all --epochs');
+    train.earlyStop = s.earlyStop;
+  }
+  if (s.keep !== undefined) {
+    if (!(KEEP_POLICIES as readonly string[]).includes(s.keep)) throw usageError(`--keep "${s.keep}" is not one of ${KEEP_POLICIES.join(', ')}`, 'use --keep best-val (lowest validation loss) or --keep last');
+    train.keep = s.keep as KeepPolicy;
+  }
+  if (s.maxMinutes !== undefined) {
+    if (!(s.maxMinutes > 0)) throw usageError(`--max-minutes ${s.maxMinutes} must be positive`, 'use e.g. --max-minutes 10, or leave it out for no budget');
+    train.maxMinutes = s.maxMinutes;
+  }
+  if (s.snapshotMinutes !== undefined) {
+    const marks = s.snapshotMinutes.map(Number);
+    if (marks.some((m) => !(m > 0))) throw usageError(`--snapshot-minutes ${s.snapshotMinutes.join(',')} must be positive numbers`, 'use e.g. --snapshot-minutes 5,10');
+    train.snapshotMinutes = marks;
+  }
+  if (train.keep === 'best-val' && train.valFraction === undefined) throw usageError('--keep best-val needs a validation split', 'add --val-fraction 0.1');
 }

@@ -40,6 +40,14 @@ export const SETTING_KINDS = {
   checkpointEvery: 'int',
   coreset: 'float',
   modelKind: 'modelKind',
+  refInit: 'string',
+  lrSchedule: 'string',
+  warmupEpochs: 'float',
+  maxMinutes: 'float',
+  snapshotMinutes: 'list',
+  valFraction: 'float',
+  earlyStop: 'int',
+  keep: 'string',
 } as const satisfies Record<string, SettingKind>;
 
 export type SettingName = keyof typeof SETTING_KINDS;
@@ -75,6 +83,14 @@ export type SettingValues = Partial<{
   coreset: number;
   /** `rlr train --model`: in a config file `model: knn` (a scalar; `model:` with keys is the model section). */
   modelKind: 'rlr' | 'knn';
+  refInit: string;
+  lrSchedule: string;
+  warmupEpochs: number;
+  maxMinutes: number;
+  snapshotMinutes: string[];
+  valFraction: number;
+  earlyStop: number;
+  keep: string;
 }>;
 
 /** `kebab-case` / `snake_case` / `camelCase` → `camelCase`. */

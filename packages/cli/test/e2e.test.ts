@@ -53,6 +53,12 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     expect(existsSync(join(run, 'model', 'backbone.safetensors'))).toBe(true);
     const history = JSON.parse(await readFile(join(run, 'history.json'), 'utf8'));
     expect(history.map((h: { epoch: number }) => h.epoch)).toEqual([1, 2]);
+    // The default 10 % validation split: recorded, scored every epoch, never a test image.
+    const split = JSON.parse(await readFile(join(run, 'validation.json'), 'utf8'));
+    expect(split).toMatchObject({ fraction: 0.1, seed: 3407, normals: 16, train: 14 });
+    expect(split.images.every((p: string) => p.includes(`${join('train', 'good')}`))).toBe(true);
+    for (const h of history) expect(typeof h.valLoss === 'number' && h.valScores.p95 <= h.valScores.max).toBe(true);
+    expect(events.find((e) => e.event === 'epoch')).toHaveProperty('val_loss');
   });
 
   it('evaluates: metrics.json in schema, report.md, self-contained report.html, gallery PNGs', async () => {

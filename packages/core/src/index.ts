@@ -45,6 +45,9 @@ export { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex } from './gauss
 export { sinCosPosition2D } from './sincos-position.js';
 export { defaultWindow, largestWindow, validateWindow, windowMasks, windowMembership, DEFAULT_WINDOWS, MASKED } from './window-mask.js';
 export { Rng, deriveSeed, permutation } from './rng.js';
+export { scheduledLr, LR_SCHEDULES, type LrScheduleKind } from './lr-schedule.js';
+export { initReference, meanFeatures, sampledReferenceImage, REF_INITS, type RefInit } from './reference-init.js';
+export { validate, summarizeScores, quantile, type ValidationReport, type ScoreSummary } from './validation.js';
 export {
   Trainer,
   TrainingDivergedError,
@@ -53,6 +56,8 @@ export {
   type StepMode,
   type TrainerOptions,
   type TrainResult,
+  type StopReason,
+  BEST_WEIGHTS_BLOB,
 } from './trainer.js';
 export type { BatchPart, PulledState, StepPosition, TrainingPool, TrainingSession, TrainingSetup } from './trainer-pool.js';
 export { batchPartGradients, splitBatch } from './trainer-step.js';

@@ -34,6 +34,8 @@ export interface TrainerCheckpoint {
   levels?: number[];
   adam: AdamOptions;
   optimizers: AdamState[];
+  /** Epoch (1-based) and loss of the best validation so far (its weights: the store's `best-val.safetensors`). */
+  best?: { epoch: number; loss: number };
   /** Running loss sums of the epoch in progress. */
   progress: { lossSums: number[]; batches: number };
   history: EpochReport[];

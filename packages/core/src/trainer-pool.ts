@@ -66,8 +66,11 @@ export interface TrainingSession {
    * @param features one `[images, h, w, C]` array per model level (as `FeatureSource.read` gives)
    */
   gradients(features: Float32Array[], images: number, at: StepPosition): Promise<number[]>;
-  /** One Adam step of each of `levels` with the gradients of the last {@link gradients} call. */
-  apply(levels: number[]): Promise<void>;
+  /**
+   * One Adam step of each of `levels` with the gradients of the last {@link gradients} call, at
+   * learning rate `lr` (default: the session's `TrainingSetup.adam.lr`; schedules pass theirs).
+   */
+  apply(levels: number[], lr?: number): Promise<void>;
   /** The replicas' current parameters (and optimizer states): for checkpoints, epoch ends and the end of `fit`. */
   pull(withOptimizers: boolean): Promise<PulledState>;
   /** Release the replicas. */

@@ -5,7 +5,12 @@ import { checkLevelShapes, type FeatureSource } from './feature-source.js';
 import { disposeGradients, type GradientMap } from './gradients.js';
 import { Rng, deriveSeed, permutation } from './rng.js';
 import type { RLRModel } from './rlr-model.js';
+import { scheduledLr, type LrScheduleKind } from './lr-schedule.js';
+import { assignOfficialTensors, modelToOfficialTensors } from './model-io.js';
+import type { OfficialTensor } from './level-params.js';
+import { parseSafetensors, serializeSafetensors } from './safetensors.js';
 import { readTrainerCheckpoint, writeTrainerCheckpoint, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
+import { validate, type ValidationReport } from './validation.js';
 import type { StepPosition, TrainingPool, TrainingSession } from './trainer-pool.js';
 import { batchPartGradients } from './trainer-step.js';
 
@@ -18,6 +23,37 @@ export interface TrainerOptions {
   lr: number;
   /** Epochs to train to (200). Resuming continues up to this count. */
   epochs: number;
+  /**
+   * Learning-rate schedule (`constant`, the paper's). `cosine` decays from `lr` to nearly 0 over
+   * the `epochs` (see `scheduledLr`); the step count, not the clock, drives it, so a resumed run
+   * continues the same curve.
+   */
+  lrSchedule: LrScheduleKind;
+  /** Epochs of linear warm-up from ~0 to `lr` before the schedule (0; may be fractional). */
+  warmupEpochs: number;
+  /**
+   * Training budget in seconds of {@link clock} from the start of `fit` (unset: no budget). When
+   * it runs out, training stops after the current batch as `requestStop()` does (checkpoint
+   * with a store), with `stopReason: 'budget'`.
+   */
+  maxSeconds?: number;
+  /** The clock of {@link maxSeconds} and {@link marks}, in seconds (default: wall time, `performance.now()`). */
+  clock?: () => number;
+  /**
+   * Budget marks in seconds of {@link clock}: at the end of the last epoch that fits before each
+   * mark (by the duration of the epoch just finished), `onMark` is called once, so a program
+   * can save the model it would have had with that budget.
+   */
+  marks?: number[];
+  /** Called for each of {@link marks} (in increasing order), after that epoch's `onEpoch`. */
+  onMark?: (markSeconds: number, report: EpochReport) => void | Promise<void>;
+  /**
+   * Features of held-out normal images (never test images): scored after every epoch
+   * (`EpochReport.val`), tracked for the best epoch, and used by `earlyStopPatience`.
+   */
+  validation?: FeatureSource;
+  /** Stop when the validation loss has not improved for this many epochs (needs `validation`). */
+  earlyStopPatience?: number;
   /** Images per batch (4); the last batch of an epoch may be smaller (drop_last = false). */
   batchSize: number;
   /** Seed of the shuffles and the jitter noise (default: the model's seed, 3407). */
@@ -96,16 +132,37 @@ export interface EpochReport {
   imagesPerSecond: number;
   /** Whether a checkpoint was written after this epoch. */
   checkpointed: boolean;
+  /** Learning rate of the epoch's last step. */
+  lr?: number;
+  /** Seconds of the budget clock since `fit` started (this process only). */
+  clockSeconds?: number;
+  /** Validation after this epoch (with `options.validation`). */
+  val?: ValidationReport;
+  /** Whether this epoch has the lowest validation loss so far. */
+  bestVal?: boolean;
 }
+
+/** Why {@link Trainer.fit} returned. */
+export type StopReason = 'done' | 'requested' | 'budget' | 'early-stop';
 
 /** Outcome of {@link Trainer.fit}. */
 export interface TrainResult {
   /** Epochs completed in total (including those before a resume). */
   epochsCompleted: number;
-  /** True when training ended early because of `requestStop()` or the abort signal. */
+  /**
+   * True when training ended early because of `requestStop()`, the abort signal or the budget
+   * (`maxSeconds`), with a checkpoint to resume from; early stopping is a normal end (false).
+   */
   stopped: boolean;
+  /** Why training ended. */
+  stopReason: StopReason;
+  /** Epoch (1-based) with the lowest validation loss, and that loss (with `options.validation`). */
+  best?: { epoch: number; loss: number };
   history: EpochReport[];
 }
+
+/** Blob of the trainer's store holding the best-by-validation weights (official names). */
+export const BEST_WEIGHTS_BLOB = 'best-val.safetensors';
 
 /** Resolve after the event loop has had a turn (timers, I/O, signals). */
 function nextMacrotask(): Promise<void> {
@@ -149,6 +206,8 @@ export class Trainer {
   private history: EpochReport[] = [];
   private stopRequested = false;
   private trained: number[];
+  private best: { epoch: number; loss: number } | undefined;
+  private bestWeights: Map<string, OfficialTensor> | undefined;
 
   constructor(model: RLRModel, options: Partial<TrainerOptions> = {}) {
     this.model = model;
@@ -162,6 +221,8 @@ export class Trainer {
       adam: {},
       imagesPerPass: 4,
       checkpointEvery: 0,
+      lrSchedule: 'constant',
+      warmupEpochs: 0,
       ...options,
     };
     const o = this.options;
@@ -169,6 +230,13 @@ export class Trainer {
     if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new Error(`Trainer: epochs must be a non-negative integer, got ${o.epochs}`);
     if (!(o.lr > 0)) throw new Error(`Trainer: lr must be positive, got ${o.lr}`);
     if (o.stepMode !== 'per-level' && o.stepMode !== 'joint') throw new Error(`Trainer: stepMode must be "per-level" or "joint", got ${o.stepMode}`);
+    if (o.lrSchedule !== 'constant' && o.lrSchedule !== 'cosine') throw new Error(`Trainer: lrSchedule must be "constant" or "cosine", got ${String(o.lrSchedule)}`);
+    if (!(o.warmupEpochs >= 0)) throw new Error(`Trainer: warmupEpochs must be non-negative, got ${o.warmupEpochs}`);
+    if (o.maxSeconds !== undefined && !(o.maxSeconds > 0)) throw new Error(`Trainer: maxSeconds must be positive, got ${o.maxSeconds}`);
+    if (o.earlyStopPatience !== undefined && !(Number.isInteger(o.earlyStopPatience) && o.earlyStopPatience >= 1)) {
+      throw new Error(`Trainer: earlyStopPatience must be an integer of at least 1, got ${o.earlyStopPatience}`);
+    }
+    if (o.earlyStopPatience !== undefined && !o.validation) throw new Error('Trainer: earlyStopPatience needs validation features (options.validation)');
     if (!(o.imagesPerPass >= 1)) throw new Error(`Trainer: imagesPerPass must be at least 1, got ${o.imagesPerPass}`);
     const all = model.levels.map((_, i) => i);
     this.trained = o.levels ? [...o.levels] : all;
@@ -183,6 +251,37 @@ export class Trainer {
   /** Epochs completed so far (after `resume`, those of the checkpoint). */
   get epochsCompleted(): number {
     return this.epoch;
+  }
+
+  /** Epoch (1-based) and loss of the lowest validation loss so far (with `options.validation`). */
+  get bestValidation(): { epoch: number; loss: number } | undefined {
+    return this.best && { ...this.best };
+  }
+
+  /**
+   * Put the best-by-validation weights into the model (`--keep best-val`). Call after `fit`;
+   * a no-op returning false when there is no validation record yet.
+   */
+  restoreBest(): boolean {
+    if (!this.bestWeights) return false;
+    assignOfficialTensors(this.model, this.bestWeights, 'the best-by-validation weights');
+    return true;
+  }
+
+  /**
+   * Run `fn` with the best-by-validation weights in the model, then put the current ones back
+   * (e.g. to save a snapshot of the best model from `onMark`). Without a validation record the
+   * model is left as it is.
+   */
+  async withBest<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.bestWeights) return fn();
+    const current = await modelToOfficialTensors(this.model);
+    assignOfficialTensors(this.model, this.bestWeights, 'the best-by-validation weights');
+    try {
+      return await fn();
+    } finally {
+      assignOfficialTensors(this.model, current, 'the current weights');
+    }
   }
 
   /** Ask training to stop after the current batch; `fit` then writes a checkpoint (with a store) and returns. */
@@ -200,6 +299,11 @@ export class Trainer {
     if (!store) throw new Error('Trainer.resume: no store given and options.store is not set');
     const ckpt = await readTrainerCheckpoint(store, this.model, options);
     this.applyCheckpoint(ckpt, store.location);
+    this.bestWeights = undefined;
+    if (ckpt.best && (await store.exists(BEST_WEIGHTS_BLOB))) {
+      const file = parseSafetensors(await store.read(BEST_WEIGHTS_BLOB), `${store.location}/${BEST_WEIGHTS_BLOB}`);
+      this.bestWeights = new Map([...file.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data as Float32Array }]));
+    }
     return { epoch: this.epoch, batch: this.batch };
   }
 
@@ -220,6 +324,7 @@ export class Trainer {
     this.batch = ckpt.batch;
     this.progress = { lossSums: ckpt.progress.lossSums.slice(), batches: ckpt.progress.batches };
     this.history = ckpt.history.slice();
+    this.best = ckpt.best ? { ...ckpt.best } : undefined;
   }
 
   private async checkpoint(): Promise<boolean> {
@@ -233,8 +338,10 @@ export class Trainer {
       stepMode: this.options.stepMode,
       jitterScale: this.options.jitterScale,
       levels: this.trained.slice(),
-      adam: { ...this.optimizers[0].options },
+      // The peak rate: the optimizers' own rate follows the schedule step by step.
+      adam: { ...this.optimizers[0].options, lr: this.options.lr },
       optimizers: await Promise.all(this.optimizers.map((o) => o.getState())),
+      best: this.best ? { ...this.best } : undefined,
       progress: { lossSums: this.progress.lossSums.slice(), batches: this.progress.batches },
       history: this.history,
     });
@@ -283,23 +390,42 @@ export class Trainer {
 
   /** The training loop; `session` runs the batches in workers when given. */
   private async run(source: FeatureSource, session: TrainingSession | undefined): Promise<TrainResult> {
-    const { batchSize, epochs, seed, checkpointEvery, store } = this.options;
+    const { batchSize, epochs, seed, checkpointEvery, store, maxSeconds } = this.options;
     const batches = Math.ceil(source.size / batchSize);
+    const clock = this.options.clock ?? (() => performance.now() / 1000);
+    const clock0 = clock();
+    const marks = [...(this.options.marks ?? [])].sort((a, b) => a - b);
+    const warmupSteps = Math.round(this.options.warmupEpochs * batches);
+    let lr = this.options.lr;
+    let stopReason: StopReason = 'done';
+    const result = (stopped: boolean): TrainResult => ({
+      epochsCompleted: this.epoch,
+      stopped,
+      stopReason,
+      best: this.bestValidation,
+      history: this.history.slice(),
+    });
     this.stopRequested = this.stopRequested || !!this.options.signal?.aborted;
     while (this.epoch < epochs) {
       const order = permutation(source.size, new Rng(deriveSeed(seed, 0x5eed, this.epoch)));
       const started = performance.now();
       let images = 0;
       while (this.batch < batches) {
+        if (!this.stopRequested && maxSeconds !== undefined && clock() - clock0 >= maxSeconds) {
+          this.stopRequested = true;
+          stopReason = 'budget';
+        }
         if (this.stopRequested) {
+          if (stopReason === 'done') stopReason = 'requested';
           if (session) await this.pull(session, !!store);
           await this.checkpoint();
-          return { epochsCompleted: this.epoch, stopped: true, history: this.history.slice() };
+          return result(true);
         }
+        lr = scheduledLr(this.options.lrSchedule, this.options.lr, this.epoch * batches + this.batch, epochs * batches, warmupSteps);
         const indices = order.subarray(this.batch * batchSize, Math.min(source.size, (this.batch + 1) * batchSize));
         const features = await source.read(indices);
         const t0 = performance.now();
-        const losses = session ? await this.parallelStep(session, features, indices.length) : await this.step(features, indices.length);
+        const losses = session ? await this.parallelStep(session, features, indices.length, lr) : await this.step(features, indices.length, lr);
         const dt = (performance.now() - t0) / 1000;
         losses.forEach((l, i) => (this.progress.lossSums[i] += l));
         this.progress.batches += 1;
@@ -333,14 +459,50 @@ export class Trainer {
         seconds,
         imagesPerSecond: images / seconds,
         checkpointed: false,
+        lr,
       };
       this.history.push(report);
       const due = checkpointEvery > 0 && this.epoch % checkpointEvery === 0;
-      if (session) await this.pull(session, (due || this.epoch === epochs) && !!store);
-      if (due || this.epoch === epochs) report.checkpointed = await this.checkpoint();
+      let last = this.epoch === epochs;
+      // Parameters are pulled from the workers at every epoch end (validation reads them).
+      if (session) await this.pull(session, (due || last) && !!store);
+      if (this.options.validation) {
+        report.val = await validate(this.model, this.options.validation);
+        report.bestVal = await this.trackBest(report.val.loss);
+        const patience = this.options.earlyStopPatience;
+        if (!last && patience !== undefined && this.best && this.epoch - this.best.epoch >= patience) {
+          stopReason = 'early-stop';
+          last = true;
+          // The checkpoint below needs the workers' optimizer states too.
+          if (session && !due && store) await this.pull(session, true);
+        }
+      }
+      if (due || last) report.checkpointed = await this.checkpoint();
+      report.clockSeconds = clock() - clock0;
       await this.options.onEpoch?.(report);
+      // Marks this epoch is the last to fit before: another epoch like this one would pass them.
+      const elapsed = clock() - clock0;
+      const epochClock = this.history.length > 1 && this.history.at(-2)?.clockSeconds !== undefined ? elapsed - this.history.at(-2)!.clockSeconds! : elapsed;
+      while (marks.length && (elapsed + epochClock > marks[0] || last)) {
+        const mark = marks.shift()!;
+        await this.options.onMark?.(mark, report);
+      }
+      if (stopReason === 'early-stop') return result(false);
     }
-    return { epochsCompleted: this.epoch, stopped: false, history: this.history.slice() };
+    return result(false);
+  }
+
+  /** Record a validation loss; keeps a host copy (and the store's blob) of the best weights. */
+  private async trackBest(loss: number): Promise<boolean> {
+    if (this.best && !(loss < this.best.loss)) return false;
+    this.best = { epoch: this.epoch, loss };
+    this.bestWeights = await modelToOfficialTensors(this.model);
+    const store = this.options.store;
+    if (store) {
+      const tensors = new Map([...this.bestWeights].map(([name, t]) => [name, { shape: t.shape, data: t.data }]));
+      await store.write(BEST_WEIGHTS_BLOB, serializeSafetensors(tensors, { format: 'rlr-best-val', epoch: String(this.epoch) }));
+    }
+    return true;
   }
 
   /** Where the current batch sits: what its noise and chunking depend on. */
@@ -360,7 +522,7 @@ export class Trainer {
   }
 
   /** One batch: jitter, loss and gradients per trained level, Adam steps. Returns each trained level's loss. */
-  private async step(features: Float32Array[], n: number): Promise<number[]> {
+  private async step(features: Float32Array[], n: number, lr: number): Promise<number[]> {
     const levels = this.model.levels;
     const losses: number[] = [];
     const pending: [number, GradientMap][] = [];
@@ -375,6 +537,7 @@ export class Trainer {
           throw this.diverged(i, value);
         }
         losses.push(value);
+        this.optimizers[i].options.lr = lr;
         if (this.options.stepMode === 'per-level') {
           this.optimizers[i].apply(grads);
           disposeGradients(grads);
@@ -392,14 +555,14 @@ export class Trainer {
    * step (levels share nothing, so this equals the per-level order); on a non-finite loss the
    * levels before it are still stepped in per-level mode, as the serial loop does.
    */
-  private async parallelStep(session: TrainingSession, features: Float32Array[], n: number): Promise<number[]> {
+  private async parallelStep(session: TrainingSession, features: Float32Array[], n: number, lr: number): Promise<number[]> {
     const losses = await session.gradients(features, n, this.position());
     const bad = losses.findIndex((l) => !Number.isFinite(l));
     if (bad >= 0) {
-      if (this.options.stepMode === 'per-level' && bad > 0) await session.apply(this.trained.slice(0, bad));
+      if (this.options.stepMode === 'per-level' && bad > 0) await session.apply(this.trained.slice(0, bad), lr);
       throw this.diverged(this.trained[bad], losses[bad]);
     }
-    await session.apply(this.trained);
+    await session.apply(this.trained, lr);
     return losses;
   }
 

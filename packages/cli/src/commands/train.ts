@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createRLR, hasTrainerCheckpoint, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
+import { createRLR, hasTrainerCheckpoint, initReference, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
 import { fileStore } from '@rlr/data/node';
 import { initBackend, parseBackendName, type BackendName } from '../backend.js';
 import { loadBackbone, saveRunBackbone, type LoadedBackbone } from '../backbone.js';
@@ -13,17 +13,20 @@ import type { Logger } from '../log.js';
 import { saveModelDir } from '../model-io.js';
 import { checkNewRunFolder, checkOutsideData, claimRunFolder, discardUnstartedRun, existingRunFiles, readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
 import { checkWritable } from '../paths.js';
-import { checkEpochs, fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
+import { applyTrainOptions, checkEpochs, fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
 import { trainKnnRun } from '../knn-train.js';
 import { calibrationSamples, loadImages } from '../scorer.js';
 import type { SettingValues } from '../settings.js';
 import { packageVersion } from '../version.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
+import { budgetClock } from '../budget-clock.js';
+import { checkRecordedSplit, splitValidation, validationRecord, writeValidationRecord } from '../validation-split.js';
+import { mkdir } from 'node:fs/promises';
 import type { WorkerPool } from '@rlr/core/node';
 
 /** Settings `--resume` may change; anything else must match the run being resumed. */
-const RESUMABLE = new Set(['modelKind', 'out', 'epochs', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir', 'allowMissingMasks']);
+const RESUMABLE = new Set(['modelKind', 'out', 'epochs', 'maxMinutes', 'snapshotMinutes', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir', 'allowMissingMasks']);
 
 /** Images whose statistics calibrate a random backbone. */
 const CALIBRATION_IMAGES = 32;
@@ -78,8 +81,13 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
 async function trainOn(backend: BackendName, pool: WorkerPool | undefined, settings: RunSettings, o: TrainRunOptions, t0: number): Promise<TrainOutcome> {
   const { log } = o;
   const ds = await loadDataset(settings.data, settings.train.seed, log);
-  const train = trainSamples(ds);
+  const normals = trainSamples(ds);
   log.info(`data: ${describeDataset(ds)}`);
+  // Validation images come from the normal training images only (never from the test set).
+  const fraction = settings.train.valFraction;
+  const split = fraction === undefined ? { train: normals, val: [] } : splitValidation(normals, fraction, settings.train.seed);
+  const train = split.train;
+  if (split.val.length) log.info(`validation: ${split.val.length} of ${normals.length} normal training images held out (--val-fraction ${fraction}, seed ${settings.train.seed})`);
   const g = { resize: settings.model.resize, crop: settings.model.imageSize };
   const calibration = calibrationSamples(train, CALIBRATION_IMAGES).map((s) => s.path);
   const backbone = await loadBackbone(
@@ -117,6 +125,11 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
     versions: Object.fromEntries(['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@tensorflow/tfjs-core'].map((p) => [p, packageVersion(p) ?? null])),
   };
   await writeManifest(o.runDir, manifest);
+  if (fraction !== undefined) {
+    const record = validationRecord(split, fraction, settings.train.seed);
+    if (o.resume) await checkRecordedSplit(o.runDir, record);
+    await writeValidationRecord(o.runDir, record);
+  }
 
   // Built before extraction so that settings that do not fit the grids fail at once.
   const spec = specFromFeatureInfo(backbone.extractor.featureInfo, settings.model.imageSize);
@@ -136,20 +149,36 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
     pool,
   });
 
+  const valFeatures = split.val.length
+    ? await trainingFeatures(split.val, backbone.extractor, g, fileStore(runPath(o.runDir, 'valFeatures')), { batchSize: Math.max(settings.train.batchSize, 8), log, signal: o.signal, pool })
+    : undefined;
+
+  const t = settings.train;
+  const clock = budgetClock();
   const checkpointStore = fileStore(runPath(o.runDir, 'checkpoint'));
   const trainer = new Trainer(model, {
-    lr: settings.train.lr,
-    epochs: settings.train.epochs,
-    batchSize: settings.train.batchSize,
-    seed: settings.train.seed,
+    lr: t.lr,
+    epochs: t.epochs,
+    batchSize: t.batchSize,
+    seed: t.seed,
+    lrSchedule: t.lrSchedule ?? 'constant',
+    warmupEpochs: t.warmupEpochs ?? 0,
+    validation: valFeatures?.source,
+    earlyStopPatience: valFeatures ? t.earlyStop : undefined,
+    maxSeconds: t.maxMinutes === undefined ? undefined : t.maxMinutes * 60,
+    clock: clock.now,
+    marks: (t.snapshotMinutes ?? []).map((m) => m * 60),
     checkpointEvery: o.checkpointEvery,
     store: checkpointStore,
     signal: o.signal,
     pool,
   });
+  if (t.maxMinutes !== undefined || t.snapshotMinutes?.length) log.info(`budget clock: ${clock.kind === 'wall' ? 'wall time' : `process CPU time / ${clock.kind.slice(4)} cores`}`);
   let history: EpochRecord[] = [];
+  let resumed = false;
   if (o.resume) {
     if (await hasTrainerCheckpoint(checkpointStore)) {
+      resumed = true;
       let at;
       try {
         at = await trainer.resume(undefined, { onWarning: (m) => log.warn(m) });
@@ -165,20 +194,69 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
     }
   }
 
+  if (!resumed && (t.refInit ?? 'randn') !== 'randn') {
+    const image = await initReference(model, features.source, t.refInit!, t.seed);
+    log.info(`reference initialised from ${t.refInit === 'mean' ? 'the mean training feature map' : `the features of ${train[image!].path}`} (--ref-init ${t.refInit})`);
+  }
+
   const batchesPerEpoch = Math.ceil(features.source.size / settings.train.batchSize);
   const remaining = Math.max(0, settings.train.epochs - trainer.epochsCompleted) * batchesPerEpoch;
   const task = log.progress('train', remaining, 'step');
   const tTrain = performance.now();
+  let valLoss: number | undefined;
   trainer.options.onBatch = (r: BatchReport) => {
     const loss = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
-    task.tick(1, { epoch: `${r.epoch}/${r.epochs}`, loss });
+    task.tick(1, { epoch: `${r.epoch}/${r.epochs}`, loss, ...(valLoss === undefined ? {} : { val: valLoss }) });
   };
   trainer.options.onEpoch = async (r: EpochReport) => {
-    history.push({ epoch: r.epoch, loss: r.loss, seconds: r.seconds });
+    valLoss = r.val?.loss;
+    history.push({
+      epoch: r.epoch,
+      loss: r.loss,
+      seconds: r.seconds,
+      lr: r.lr,
+      ...(r.val ? { valLoss: r.val.loss, valScores: r.val.scores, bestVal: r.bestVal } : {}),
+      clockSeconds: r.clockSeconds,
+    });
     await writeHistory(o.runDir, history);
     manifest.epochsDone = r.epoch;
     await writeManifest(o.runDir, manifest);
-    log.event('epoch', { epoch: r.epoch, epochs: r.epochs, loss: r.loss, losses: r.losses, seconds: r.seconds, images_per_s: r.imagesPerSecond, checkpoint: r.checkpointed });
+    log.event('epoch', {
+      epoch: r.epoch,
+      epochs: r.epochs,
+      loss: r.loss,
+      losses: r.losses,
+      seconds: r.seconds,
+      images_per_s: r.imagesPerSecond,
+      checkpoint: r.checkpointed,
+      lr: r.lr,
+      clock_s: r.clockSeconds,
+      ...(r.val ? { val_loss: r.val.loss, val_losses: r.val.losses, val_scores: r.val.scores, val_s: r.val.seconds, best_val: r.bestVal } : {}),
+    });
+  };
+  const saveTo = async (dir: string) => {
+    await saveRunBackbone(runPath(dir, 'model'), backbone.extractor);
+    await saveModelDir(model, runPath(dir, 'model'), {
+      backbone: backbone.extractor.toConfig(),
+      preprocessing: { resize: g.resize, crop: g.crop },
+      preset: settings.preset,
+    });
+  };
+  trainer.options.onMark = async (mark: number, r: EpochReport) => {
+    const minutes = mark / 60;
+    const dir = join(runPath(o.runDir, 'snapshots'), `${minutes}min`);
+    await mkdir(dir, { recursive: true });
+    const best = t.keep === 'best-val' ? trainer.bestValidation : undefined;
+    const save = () => saveTo(dir);
+    await (best ? trainer.withBest(save) : save());
+    await writeManifest(dir, {
+      ...manifest,
+      status: 'done',
+      epochsDone: r.epoch,
+      snapshot: { minutes, clock: clock.kind, clockSeconds: r.clockSeconds ?? 0, epoch: r.epoch, keptEpoch: best?.epoch ?? r.epoch },
+    });
+    log.info(`snapshot at the ${minutes}-minute mark (epoch ${r.epoch}${best ? `, best validation epoch ${best.epoch}` : ''}) saved in ${dir}`);
+    log.event('snapshot', { minutes, epoch: r.epoch, kept_epoch: best?.epoch ?? r.epoch, clock_s: r.clockSeconds, run: dir });
   };
   let result;
   try {
@@ -189,7 +267,16 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
   }
   const trainS = (performance.now() - tTrain) / 1000;
   manifest.epochsDone = result.epochsCompleted;
-  if (result.stopped) {
+  manifest.stopReason = result.stopReason;
+  if (result.best) manifest.bestVal = result.best;
+  if (result.stopReason === 'budget') {
+    log.info(`training budget of ${t.maxMinutes} minute(s) used up after ${result.epochsCompleted} complete epoch(s); checkpoint saved`);
+    log.event('budget', { epoch: result.epochsCompleted, minutes: t.maxMinutes, clock: clock.kind });
+  } else if (result.stopReason === 'early-stop') {
+    log.info(`early stop after epoch ${result.epochsCompleted}: no validation improvement for ${t.earlyStop} epoch(s) since epoch ${result.best?.epoch}`);
+    log.event('early_stop', { epoch: result.epochsCompleted, best_epoch: result.best?.epoch, patience: t.earlyStop });
+  }
+  if (result.stopped && result.stopReason !== 'budget') {
     manifest.status = 'interrupted';
     await writeManifest(o.runDir, manifest);
     log.event('interrupted', { epoch: result.epochsCompleted, run: o.runDir });
@@ -197,13 +284,12 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
     backbone.extractor.dispose();
     throw new InterruptedError(`training stopped after ${result.epochsCompleted} epoch(s); checkpoint saved in ${runPath(o.runDir, 'checkpoint')}`, `continue with: rlr train --out ${o.runDir} --resume`);
   }
-  // The backbone first: a model folder with a config.json is complete.
-  await saveRunBackbone(runPath(o.runDir, 'model'), backbone.extractor);
-  await saveModelDir(model, runPath(o.runDir, 'model'), {
-    backbone: backbone.extractor.toConfig(),
-    preprocessing: { resize: g.resize, crop: g.crop },
-    preset: settings.preset,
-  });
+  if (t.keep === 'best-val' && trainer.restoreBest()) {
+    manifest.keptEpoch = result.best!.epoch;
+    log.info(`keeping the best validation epoch ${result.best!.epoch} (validation loss ${result.best!.loss.toPrecision(4)}; --keep best-val)`);
+  } else manifest.keptEpoch = result.epochsCompleted;
+  // The backbone first (inside saveTo): a model folder with a config.json is complete.
+  await saveTo(o.runDir);
   manifest.status = 'done';
   await writeManifest(o.runDir, manifest);
   return {
@@ -234,11 +320,13 @@ function resumedSettings(m: RunManifest, given: SettingValues): RunSettings {
   if (given.data) data.root = given.data;
   if (given.allowMissingMasks !== undefined) data.allowMissingMasks = given.allowMissingMasks;
   if (given.epochs !== undefined) checkEpochs(given.epochs);
+  const train = { ...m.train, epochs: given.epochs ?? m.train.epochs };
+  applyTrainOptions(train, { maxMinutes: given.maxMinutes, snapshotMinutes: given.snapshotMinutes });
   return {
     preset: m.preset,
     data,
     model: m.model,
-    train: { ...m.train, epochs: given.epochs ?? m.train.epochs },
+    train,
     weights: given.weights ?? m.weights,
   };
 }

@@ -104,10 +104,10 @@ export class ParallelTrainingSession implements TrainingSession {
     return this.levels.map((_, k) => results.reduce((sum, r) => sum + r.losses[k], 0));
   }
 
-  async apply(levels: number[]): Promise<void> {
+  async apply(levels: number[], lr?: number): Promise<void> {
     if (levels.length === 0) return;
     const t0 = performance.now();
-    await this.pool.broadcast('train.apply', { session: this.key, levels, parts: this.parts });
+    await this.pool.broadcast('train.apply', { session: this.key, levels, parts: this.parts, lr });
     this.timings.apply += performance.now() - t0;
   }
 

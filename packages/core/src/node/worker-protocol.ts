@@ -87,6 +87,8 @@ export interface TrainApplyPayload {
   levels: number[];
   /** Gradient slots filled by the last `train.grads` round (the parts of the batch). */
   parts: number;
+  /** Learning rate of this step (a schedule's); default the session's Adam rate. */
+  lr?: number;
 }
 
 export interface TrainMomentsResult {

@@ -175,7 +175,7 @@ const handlers: Record<string, Handler> = {
       if (k < 0) throw new Error(`train.apply: level ${level} is not trained in this session`);
       // This worker's share of the parameters; the others step theirs at the same time. Every
       // worker copies the complete result into its variables before its next gradients.
-      hostAdamStep(s.params[k], s.shards[k], s.slots[k], p.parts, s.adam);
+      hostAdamStep(s.params[k], s.shards[k], s.slots[k], p.parts, p.lr === undefined ? s.adam : { ...s.adam, lr: p.lr });
       s.stale[k] = true;
     }
   },
