@@ -2,20 +2,18 @@ import { buildKnnModel, specFromFeatureInfo, type KnnModel } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import { fileStore } from '@rlr/data/node';
 import { initBackend, type BackendName } from './backend.js';
-import { loadBackbone, saveRunBackbone, type LoadedBackbone } from './backbone.js';
+import { saveRunBackbone, type LoadedBackbone } from './backbone.js';
+import { loadTrainingBackbone } from './training-backbone.js';
 import { describeDataset, loadDataset, trainSamples } from './dataset.js';
 import { InterruptedError } from './errors.js';
 import { trainingFeatures } from './features.js';
 import { saveKnnModelDir } from './model-io.js';
 import { claimRunFolder, runPath, writeManifest, type RunManifest } from './run-dir.js';
 import { DEFAULT_CORESET, type RunSettings } from './run-settings.js';
-import { calibrationSamples, loadImages } from './scorer.js';
-import { packageVersion } from './version.js';
+import { runVersions } from './version.js';
 import { startWorkers } from './workers.js';
 import type { TrainRunOptions } from './commands/train.js';
 
-/** Images whose statistics calibrate a random backbone (as for RLR runs). */
-const CALIBRATION_IMAGES = 32;
 
 /** What building a knn run returns (`rlr train --model knn`). */
 export interface KnnTrainOutcome {
@@ -50,22 +48,7 @@ async function buildOn(backend: BackendName, pool: WorkerPool | undefined, setti
   const train = trainSamples(ds);
   log.info(`data: ${describeDataset(ds)}`);
   const g = { resize: settings.model.resize, crop: settings.model.imageSize };
-  const calibration = calibrationSamples(train, CALIBRATION_IMAGES).map((s) => s.path);
-  const backbone = await loadBackbone(
-    {
-      name: settings.model.backbone,
-      outIndices: settings.model.outIndices,
-      weights: settings.weights,
-      seed: settings.train.seed,
-      offline: o.offline,
-      cacheDir: o.cacheDir,
-      cwd: o.cwd,
-      allowRandomFallback: o.allowRandomFallback,
-    },
-    log,
-    () => loadImages(calibration, g),
-  );
-  log.info(`backbone: ${settings.model.backbone} (${backbone.weightsDescription})`);
+  const backbone = await loadTrainingBackbone(settings, o, train);
   const now = new Date().toISOString();
   const manifest: RunManifest = {
     version: 1,
@@ -79,7 +62,7 @@ async function buildOn(backend: BackendName, pool: WorkerPool | undefined, setti
     backend,
     backboneWeights: backbone.weightsDescription,
     pretrained: backbone.pretrained,
-    versions: Object.fromEntries(['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@tensorflow/tfjs-core'].map((p) => [p, packageVersion(p) ?? null])),
+    versions: runVersions(),
   };
   // The folder's marker first: a failed build leaves a folder the same command may reuse.
   await claimRunFolder(o.runDir);

@@ -30,3 +30,11 @@ export function packageVersion(name: string): string | undefined {
 
 /** The CLI's own version (from its package.json, read at run time). */
 export const VERSION: string = packageVersion('@rlr/cli') ?? '0.0.0';
+
+/** The packages whose versions a run folder records (`run.json`'s `versions`). */
+const RECORDED_PACKAGES = ['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@tensorflow/tfjs-core'];
+
+/** Versions of the packages a run was made with, `null` for one that is not installed. */
+export function runVersions(): Record<string, string | null> {
+  return Object.fromEntries(RECORDED_PACKAGES.map((p) => [p, packageVersion(p) ?? null]));
+}

@@ -13,7 +13,7 @@ import { saveModelDir } from '../model-io.js';
 import { paper } from '../presets.js';
 import { runPath, writeManifest, type RunManifest } from '../run-dir.js';
 import { flagSettings } from '../run-settings.js';
-import { packageVersion } from '../version.js';
+import { runVersions } from '../version.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 
 /** The released configuration's input: EfficientNet-B6 levels 2 and 3 of a 256x256 crop. */
@@ -119,7 +119,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
         backboneWeights: backbone.weightsDescription,
         pretrained: backbone.pretrained,
         imported,
-        versions: Object.fromEntries(['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@tensorflow/tfjs-core'].map((p) => [p, packageVersion(p) ?? null])),
+        versions: runVersions(),
       };
       await writeManifest(out, manifest);
       const text = [

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { createRLR, hasTrainerCheckpoint, initReference, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
 import { fileStore } from '@rlr/data/node';
 import { initBackend, parseBackendName, type BackendName } from '../backend.js';
-import { loadBackbone, saveRunBackbone, type LoadedBackbone } from '../backbone.js';
+import { saveRunBackbone, type LoadedBackbone } from '../backbone.js';
+import { loadTrainingBackbone } from '../training-backbone.js';
 import type { CommandContext } from '../context.js';
 import { describeDataset, loadDataset, trainSamples } from '../dataset.js';
 import { InterruptedError, modelError, usageError } from '../errors.js';
@@ -15,9 +16,8 @@ import { checkNewRunFolder, checkOutsideData, claimRunFolder, discardUnstartedRu
 import { checkWritable } from '../paths.js';
 import { applyTrainOptions, checkEpochs, fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
 import { trainKnnRun } from '../knn-train.js';
-import { calibrationSamples, loadImages } from '../scorer.js';
 import type { SettingValues } from '../settings.js';
-import { packageVersion } from '../version.js';
+import { runVersions } from '../version.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 import { budgetClock } from '../budget-clock.js';
@@ -27,9 +27,6 @@ import type { WorkerPool } from '@rlr/core/node';
 
 /** Settings `--resume` may change; anything else must match the run being resumed. */
 const RESUMABLE = new Set(['modelKind', 'out', 'epochs', 'maxMinutes', 'snapshotMinutes', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir', 'allowMissingMasks']);
-
-/** Images whose statistics calibrate a random backbone. */
-const CALIBRATION_IMAGES = 32;
 
 /** What a finished (or stopped) training returns to its caller (`rlr train`, `rlr demo`). */
 export interface TrainOutcome {
@@ -89,25 +86,7 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
   const train = split.train;
   if (split.val.length) log.info(`validation: ${split.val.length} of ${normals.length} normal training images held out (--val-fraction ${fraction}, seed ${settings.train.seed})`);
   const g = { resize: settings.model.resize, crop: settings.model.imageSize };
-  const calibration = calibrationSamples(train, CALIBRATION_IMAGES).map((s) => s.path);
-  const backbone = await loadBackbone(
-    {
-      name: settings.model.backbone,
-      outIndices: settings.model.outIndices,
-      weights: settings.weights,
-      seed: settings.train.seed,
-      offline: o.offline,
-      cacheDir: o.cacheDir,
-      cwd: o.cwd,
-      allowRandomFallback: o.allowRandomFallback,
-      downloadTimeoutMs: o.downloadTimeoutMs,
-      signal: o.signal,
-    },
-    log,
-    () => loadImages(calibration, g),
-  );
-  if (!backbone.pretrained) log.info(`backbone: ${settings.model.backbone} with ${backbone.weightsDescription}`);
-  else log.info(`backbone: ${settings.model.backbone} (${backbone.weightsDescription})`);
+  const backbone = await loadTrainingBackbone(settings, o, train);
 
   const now = new Date().toISOString();
   const previous = o.resume ? await readManifest(o.runDir) : undefined;
@@ -122,7 +101,7 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
     backend,
     backboneWeights: backbone.weightsDescription,
     pretrained: backbone.pretrained,
-    versions: Object.fromEntries(['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@tensorflow/tfjs-core'].map((p) => [p, packageVersion(p) ?? null])),
+    versions: runVersions(),
   };
   await writeManifest(o.runDir, manifest);
   if (fraction !== undefined) {
