@@ -6,27 +6,23 @@
 #   packages/cli/bench/knn-baseline.sh kolektor /tmp/knn --format folder \
 #     --normal-dir ../shared/data/kolektorsdd/good --abnormal-dir ../shared/data/kolektorsdd/defect \
 #     --mask-dir ../shared/data/kolektorsdd/masks --test-fraction 0.75 --seed 3407 \
-#     --backbone mobilenet_v1_0.75 --weights ../shared/weights/mobilenet_v1_0.75_224 --image-size 96x240
-# CORESETS (default "1 0.25 0.1") picks the fractions, TAG names a variant. The first run's
-# feature cache is copied into the later runs (same backbone, crop and images), so only the first
-# extracts. Appends one JSON line per run to <out-dir>/results.jsonl: build_s is the bank build
+#     --backbone mobilenet_v1_0.75 --weights ../shared/weights/mobilenet_v1_0.75_224 --image-size 240x96
+# CORESETS (default "1 0.25 0.1") picks the fractions, TAG names a variant. Each run extracts its
+# own features (rlr train takes only a new or empty --out). Appends one JSON line per run to <out-dir>/results.jsonl: build_s is the bank build
 # (coreset selection) alone, train_s the whole `rlr train` wall time, infer_ms_per_image the
 # extraction + scoring time per test image of `rlr eval`.
 set -euo pipefail
 name=$1; out=$2; shift 2
 bin="$(cd "$(dirname "$0")/.." && pwd)/dist/bin.js"
 mkdir -p "$out"
-first=""
 for f in ${CORESETS:-1 0.25 0.1}; do
   run="$out/$name-knn-$f${TAG:+-$TAG}"
   rm -rf "$run"
-  if [ -n "$first" ]; then mkdir -p "$run" && cp -r "$first/features" "$run/features"; fi
   start=$(date +%s.%N)
   node "$bin" train --model knn --coreset "$f" --out "$run" --quiet "$@"
   mid=$(date +%s.%N)
   node "$bin" eval --model "$run" --quiet > /dev/null
   end=$(date +%s.%N)
-  [ -z "$first" ] && first=$run
   node -e '
     const [name, coreset, run, t0, t1, t2, flags] = process.argv.slice(1);
     const p = (f) => require(require("node:path").resolve(run, f));
