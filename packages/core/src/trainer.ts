@@ -467,7 +467,7 @@ export class Trainer {
       // Parameters are pulled from the workers at every epoch end (validation reads them).
       if (session) await this.pull(session, (due || last) && !!store);
       if (this.options.validation) {
-        report.val = await validate(this.model, this.options.validation);
+        report.val = await this.validateOrDiverge(this.options.validation);
         report.bestVal = await this.trackBest(report.val.loss);
         const patience = this.options.earlyStopPatience;
         if (!last && patience !== undefined && this.best && this.epoch - this.best.epoch >= patience) {
@@ -503,6 +503,26 @@ export class Trainer {
       await store.write(BEST_WEIGHTS_BLOB, serializeSafetensors(tensors, { format: 'rlr-best-val', epoch: String(this.epoch) }));
     }
     return true;
+  }
+
+  /**
+   * Validation after an epoch. Its images are normal and their features were finite during
+   * training, so a non-finite validation score means the parameters themselves diverged in the
+   * epoch's last steps (e.g. far too high a learning rate): reported as a divergence.
+   */
+  private async validateOrDiverge(source: FeatureSource): Promise<ValidationReport> {
+    try {
+      return await validate(this.model, source);
+    } catch (e) {
+      if (!/non-finite/i.test((e as Error).message)) throw e;
+      throw new TrainingDivergedError(
+        `training diverged: the validation images score NaN/Infinity after epoch ${this.epoch}. ` +
+          'Lower the learning rate or check the features for NaN/Inf.',
+        this.epoch,
+        this.batch,
+        -1,
+      );
+    }
   }
 
   /** Where the current batch sits: what its noise and chunking depend on. */
