@@ -112,12 +112,15 @@ function preset(
   };
 }
 
-/** The official configuration (SPEC section 3), unchanged. */
+/**
+ * The official configuration (SPEC section 3), unchanged: like the released trainer it trains on
+ * every normal training image (no validation split unless `--val-fraction` asks for one).
+ */
 export const paper: Preset = preset(
   'paper',
   'official RLR configuration: EfficientNet-B6 levels 2,3 at 256x256, 4 layers, 200 epochs',
   { backbone: 'tf_efficientnet_b6', outIndices: [2, 3], imageSize: [256, 256], resize: 256 },
-  { epochs: 200, batchSize: 4, lr: 1e-4 },
+  { epochs: 200, batchSize: 4, lr: 1e-4, valFraction: undefined },
 );
 
 /** CPU preset: see docs/presets.md for how it compares with `paper`. */

@@ -33,7 +33,10 @@ describe('settings', () => {
 describe('presets', () => {
   it('paper is SPEC section 3', () => {
     expect(paper.model).toMatchObject({ backbone: 'tf_efficientnet_b6', outIndices: [2, 3], imageSize: [256, 256], layers: 4, hidden: [256, 512], heads: 8, ffnRatio: 4, alpha: 2, jitterScale: 4 });
-    expect(paper.train).toEqual({ epochs: 200, batchSize: 4, lr: 1e-4, seed: 3407 });
+    // The released recipe: random reference, constant rate, and every training image (no validation split).
+    expect(paper.train).toEqual({ epochs: 200, batchSize: 4, lr: 1e-4, seed: 3407, refInit: 'randn', lrSchedule: 'constant', warmupEpochs: 0, keep: 'last' });
+    expect(paper.train.valFraction).toBeUndefined();
+    expect(fast.train.valFraction).toBe(0.1);
   });
 
   it("take their model hyperparameters from @rlr/core's presets of the same name", () => {
