@@ -6,8 +6,11 @@ describe('run settings', () => {
   it('starts from the preset and lets later sources override', () => {
     const s = resolveRunSettings({ preset: 'paper', data: '/d', format: 'mvtec', epochs: 5, imageSize: [256, 640] });
     expect(s.model.backbone).toBe('tf_efficientnet_b6');
-    // The paper's recipe (randn reference, constant rate, no warm-up) plus the 10 % validation split.
-    expect(s.train).toEqual({ epochs: 5, batchSize: 4, lr: 1e-4, seed: 3407, refInit: 'randn', lrSchedule: 'constant', warmupEpochs: 0, valFraction: 0.1, keep: 'last' });
+    // The paper's recipe (randn reference, constant rate, no warm-up, every training image).
+    expect(s.train).toEqual({ epochs: 5, batchSize: 4, lr: 1e-4, seed: 3407, refInit: 'randn', lrSchedule: 'constant', warmupEpochs: 0, keep: 'last' });
+    expect(s.train.valFraction).toBeUndefined();
+    expect(resolveRunSettings({ preset: 'paper', data: '/d', format: 'mvtec', valFraction: 0.2 }).train.valFraction).toBe(0.2);
+    expect(resolveRunSettings({ preset: 'fast', data: '/d', format: 'mvtec' }).train.valFraction).toBe(0.1);
     expect(s.model.imageSize).toEqual([256, 640]);
     expect(s.model.resize).toBe(256);
     expect(s.data).toMatchObject({ root: '/d', format: 'mvtec' });
