@@ -230,6 +230,7 @@ async function compare(runDirs: string[], opts: Record<string, unknown>, ctx: Co
       weights: given.weights,
       offline: Boolean(opts.offline),
       cacheDir: opts.cacheDir as string | undefined,
+      downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
       cwd: ctx.cwd,
       log: ctx.log,
       signal: ctx.signal,
