@@ -4,6 +4,7 @@
  * `https://huggingface.co/<owner>/<repo>/resolve/<revision>/<file>` (revision `main` by default).
  * Browser-safe: remote sources are fetched with progress; files need `@rlr/backbones/node`.
  */
+import { idleAbort } from './idle-abort.js';
 
 /** Progress of a download, reported as bytes arrive. */
 export interface DownloadProgress {
@@ -72,33 +73,20 @@ export async function fetchBytes(source: string, options: FetchBytesOptions = {}
   const url = resolveSourceUrl(source);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const controller = new AbortController();
-  let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`no data for ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-  };
-  const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted) onAbort();
+  const idle = idleAbort(timeoutMs, options.signal, '');
   const failure = (e: unknown) =>
     new Error(
       `could not download ${source} from ${url}: ${
-        timedOut ? `no data for ${timeoutMs / 1000} s (connect/idle timeout)` : options.signal?.aborted ? 'aborted' : (e as Error).message
+        idle.timedOut() ? `no data for ${timeoutMs / 1000} s (connect/idle timeout)` : options.signal?.aborted ? 'aborted' : (e as Error).message
       }`,
       { cause: e },
     );
-  arm();
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   try {
     let res: Response;
     try {
-      res = await fetchImpl(url, { headers: options.headers, signal: controller.signal });
+      res = await fetchImpl(url, { headers: options.headers, signal: idle.signal });
     } catch (e) {
       throw failure(e);
     }
@@ -113,7 +101,7 @@ export async function fetchBytes(source: string, options: FetchBytesOptions = {}
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        arm();
+        idle.arm();
         chunks.push(value);
         loaded += value.byteLength;
         options.onProgress?.({ source, loaded, total });
@@ -123,8 +111,7 @@ export async function fetchBytes(source: string, options: FetchBytesOptions = {}
     }
     if (total !== undefined && loaded !== total) throw new Error(`could not download ${source} from ${url}: got ${loaded} of ${total} bytes (connection closed early)`);
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    idle.dispose();
   }
   const out = new Uint8Array(loaded);
   let at = 0;

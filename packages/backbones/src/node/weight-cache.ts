@@ -20,6 +20,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseHubId, resolveSourceUrl, type DownloadProgress } from '../weight-source.js';
+import { idleAbort } from '../idle-abort.js';
 import { formatFromName, weightFileProblem, type WeightFormat } from './weight-file-check.js';
 
 /** Default connect and idle timeout of a download request (ms). */
@@ -231,28 +232,15 @@ async function downloadOnce(
     headers.Range = `bytes=${start}-`;
     headers['If-Range'] = ifRange!;
   }
-  // One controller per attempt: the caller's signal, and a timer re-armed whenever bytes arrive.
+  // One abort signal per attempt: the caller's, or the idle timer re-armed whenever bytes arrive.
   const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
-  const controller = new AbortController();
-  let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`no data from ${url} for ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-  };
-  const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted) onAbort();
+  const idle = idleAbort(timeoutMs, options.signal, `from ${url} `);
   const stalled = (e: unknown) =>
-    timedOut ? new Error(`no data from ${url} for ${timeoutMs / 1000} s (connect/idle timeout)`, { cause: e }) : e;
-  arm();
+    idle.timedOut() ? new Error(`no data from ${url} for ${timeoutMs / 1000} s (connect/idle timeout)`, { cause: e }) : e;
   try {
     let res: Response;
     try {
-      res = await fetchRecordingHubLinks(url, headers, fetchImpl, linked, controller.signal);
+      res = await fetchRecordingHubLinks(url, headers, fetchImpl, linked, idle.signal);
     } catch (e) {
       throw stalled(e);
     }
@@ -306,7 +294,7 @@ async function downloadOnce(
     try {
       if (res.body) {
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          arm();
+          idle.arm();
           await file.write(chunk);
           loaded += chunk.byteLength;
           options.onProgress?.({ source, loaded, total });
@@ -319,8 +307,7 @@ async function downloadOnce(
     }
     return total ?? loaded;
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    idle.dispose();
   }
 }
 
