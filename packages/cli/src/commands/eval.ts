@@ -17,7 +17,7 @@ import { writeComparison, type ComparedRun } from '../compare-report.js';
 import { checkWritable } from '../paths.js';
 import { openScorer } from '../scorer.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
-import { parseCount } from '../settings.js';
+import { parseCount, type SettingValues } from '../settings.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 
 /** The per-category summary table printed after an evaluation. */
@@ -149,6 +149,25 @@ async function trainingSeconds(runDir: string): Promise<number | null> {
   }
 }
 
+/** The {@link evalRun} options that come from the command line alike for one run and for a comparison. */
+function evalFlagOptions(given: SettingValues, opts: Record<string, unknown>, ctx: CommandContext, backend: BackendName) {
+  return {
+    allowMissingMasks: given.allowMissingMasks,
+    batchSize: given.batchSize,
+    gallery: opts.gallery === undefined ? undefined : parseCount(opts.gallery, '--gallery'),
+    saveHeatmaps: Boolean(opts.saveHeatmaps),
+    weights: given.weights,
+    offline: Boolean(opts.offline),
+    cacheDir: opts.cacheDir as string | undefined,
+    downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
+    cwd: ctx.cwd,
+    log: ctx.log,
+    signal: ctx.signal,
+    backend,
+    workers: parseWorkers(opts.workers),
+  } satisfies Partial<EvalRunOptions>;
+}
+
 /** `rlr eval`. */
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
   const runDirs = modelDirs(opts.model, ctx.cwd);
@@ -164,19 +183,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     runDir,
     outDir,
     data: hasData ? dataSettings(given, 'eval') : undefined,
-    allowMissingMasks: given.allowMissingMasks,
-    batchSize: given.batchSize,
-    gallery: opts.gallery === undefined ? undefined : parseCount(opts.gallery, '--gallery'),
-    saveHeatmaps: Boolean(opts.saveHeatmaps),
-    weights: given.weights,
-    offline: Boolean(opts.offline),
-    cacheDir: opts.cacheDir as string | undefined,
-    downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
-    cwd: ctx.cwd,
-    log: ctx.log,
-    signal: ctx.signal,
-    backend,
-    workers: parseWorkers(opts.workers),
+    ...evalFlagOptions(given, opts, ctx, backend),
   });
   const m = result.metrics;
   const text = [
@@ -222,20 +229,8 @@ async function compare(runDirs: string[], opts: Record<string, unknown>, ctx: Co
       runDir,
       outDir: report,
       data,
-      allowMissingMasks: given.allowMissingMasks,
       seed,
-      batchSize: given.batchSize,
-      gallery: opts.gallery === undefined ? undefined : parseCount(opts.gallery, '--gallery'),
-      saveHeatmaps: Boolean(opts.saveHeatmaps),
-      weights: given.weights,
-      offline: Boolean(opts.offline),
-      cacheDir: opts.cacheDir as string | undefined,
-      downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
-      cwd: ctx.cwd,
-      log: ctx.log,
-      signal: ctx.signal,
-      backend,
-      workers: parseWorkers(opts.workers),
+      ...evalFlagOptions(given, opts, ctx, backend),
     });
     runs.push({ name: names[i], run: runDir, kind: runKind(manifests[i]), report, metrics: result.metrics, trainSeconds: await trainingSeconds(runDir) });
   }
