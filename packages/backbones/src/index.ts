@@ -37,7 +37,13 @@ export {
   type EfficientNetName,
   type FeatureStage,
 } from './efficientnet/efficientnet-variants.js';
-export { efficientNetParamShapes, type ParamScope } from './efficientnet/efficientnet-params.js';
+export { efficientNetParamShapes, blockConvs, stemConv, type ConvBnSpec, type ParamScope } from './efficientnet/efficientnet-params.js';
+export {
+  foldEfficientNetWeights,
+  type FoldedConv,
+  type FoldedEfficientNetWeights,
+  type FoldedSqueezeExcite,
+} from './efficientnet/efficientnet-weights.js';
 export { randomEfficientNetWeights, type RandomWeightsOptions } from './efficientnet/efficientnet-random-init.js';
 export {
   calibrateBatchNorm,
