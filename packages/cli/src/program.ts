@@ -36,6 +36,13 @@ function backendOption(cmd: Command): Command {
   return cmd.addOption(new Option('--backend <name>', 'tfjs backend: auto (fastest installed), tensorflow, wasm, cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']));
 }
 
+/** `--backend` of predict and eval: the tfjs backends, or onnxruntime with the run's exported model.onnx. */
+function scoringBackendOption(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--backend <name>', 'auto (fastest installed tfjs backend), tensorflow, wasm, cpu, or onnxruntime (scores with the exported model.onnx: see rlr export)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'onnxruntime']))
+    .option('--onnx <file>', '--backend onnxruntime: the exported model (default: <run-dir>/model.onnx)');
+}
+
 function workersOption(cmd: Command): Command {
   return cmd.option('--workers <n>', 'worker threads for feature extraction, training steps and inference: auto (one per core, the default) or a number; 1 computes in the main thread');
 }
@@ -125,6 +132,15 @@ Examples:
   $ rlr bench                                   # the default backend (tensorflow or wasm), presets fast and paper
   $ rlr bench --backends wasm --presets fast --iterations 2 --json bench.json
   $ rlr bench --weights random --image-size 128 # no pretrained weights needed
+`,
+  export: `
+Examples:
+  $ rlr export --format onnx --model runs/mvtec                       # writes runs/mvtec/model.onnx
+  $ rlr export --format onnx --model runs/mvtec --out mvtec.onnx --threshold 0.9
+  $ rlr predict --model runs/mvtec --backend onnxruntime ./incoming   # score with the exported file
+
+The model takes uint8 RGB images [batch, H, W, 3] already resized and cropped to the run's image
+size, and returns score, map, normalized_score and (with a threshold) label. See docs/export.md.
 `,
   demo: `
 Examples:
@@ -221,7 +237,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   dataOptions(evalCmd);
   weightsOptions(evalCmd);
   downloadOptions(evalCmd);
-  backendOption(evalCmd);
+  scoringBackendOption(evalCmd);
   workersOption(evalCmd);
   outputOptions(evalCmd).addHelpText('after', EXAMPLES.eval).action(wrap(() => import('./commands/eval.js')));
   cmds.push(evalCmd);
@@ -239,7 +255,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--no-heatmaps', 'do not write overlay PNGs');
   weightsOptions(predict);
   downloadOptions(predict);
-  backendOption(predict);
+  scoringBackendOption(predict);
   workersOption(predict);
   outputOptions(predict).addHelpText('after', EXAMPLES.predict).action(wrap(() => import('./commands/predict.js')));
   cmds.push(predict);
@@ -261,6 +277,20 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   backendOption(importCmd);
   outputOptions(importCmd).addHelpText('after', EXAMPLES.import).action(wrap(() => import('./commands/import.js')));
   cmds.push(importCmd);
+
+  const exportCmd = program
+    .command('export')
+    .description('export a trained run (backbone, model, map, score, threshold) as one ONNX model for onnxruntime')
+    .addOption(new Option('--format <format>', 'export format').choices(['onnx']).makeOptionMandatory())
+    .requiredOption('--model <run-dir>', 'run folder written by rlr train (RLR or knn)')
+    .option('--out <file>', 'the model file to write (default: <run-dir>/model.onnx)')
+    .option('--threshold <x>', 'image-score threshold stored in the model (default: the pooled F1-max threshold of the run\'s latest eval report; none: no label output)')
+    .option('--norm-min <x>', 'score mapped to 0 by the normalised-score output (with --norm-max)')
+    .option('--norm-max <x>', 'score mapped to 1 by the normalised-score output (with --norm-min)');
+  weightsOptions(exportCmd);
+  downloadOptions(exportCmd);
+  outputOptions(exportCmd).addHelpText('after', EXAMPLES.export).action(wrap(() => import('./commands/export.js')));
+  cmds.push(exportCmd);
 
   const bench = program
     .command('bench')

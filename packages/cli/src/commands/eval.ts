@@ -15,7 +15,7 @@ import { checkOutsideData, readHistory, readManifest, runPath, writeManifest } f
 import { dataSettings, fileAndFlagSettings, runKind, type DataSettings } from '../run-settings.js';
 import { writeComparison, type ComparedRun } from '../compare-report.js';
 import { checkWritable } from '../paths.js';
-import { openScorer } from '../scorer.js';
+import { ONNX_BACKEND, openRunScorer } from '../onnx-scorer.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseCount, type SettingValues } from '../settings.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
@@ -72,11 +72,13 @@ export interface EvalRunOptions {
   backend: BackendName;
   /** Worker threads for extraction and scoring (`--workers`; default auto). */
   workers?: WorkersOption;
+  /** `--backend onnxruntime` (with `--onnx <file>`): score with the exported model instead of tfjs. */
+  scoring?: { backend?: string; onnx?: string };
 }
 
 /** Evaluate a run folder and write the reports; returns the metrics and file paths. */
 export async function evalRun(o: EvalRunOptions) {
-  const pool = await startWorkers(o.backend, o.workers ?? 'auto', o.log);
+  const pool = o.scoring?.backend === ONNX_BACKEND ? undefined : await startWorkers(o.backend, o.workers ?? 'auto', o.log);
   try {
     return await evalWith(o, pool);
   } finally {
@@ -88,7 +90,7 @@ async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
   if (!o.data && !(await readManifest(o.runDir)).data) {
     throw usageError(`${o.runDir} holds imported weights and no dataset to evaluate on`, 'pass the test data: rlr eval --model <run> --data <root> --format mvtec|visa (or --config <file>)');
   }
-  const scorer = await openScorer(o.runDir, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
+  const scorer = await openRunScorer(o.runDir, o.scoring ?? {}, o.cwd, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
   try {
     const chosen = (o.data ?? scorer.manifest.data)!;
     const data = o.allowMissingMasks === undefined ? chosen : { ...chosen, allowMissingMasks: o.allowMissingMasks };
@@ -165,6 +167,7 @@ function evalFlagOptions(given: SettingValues, opts: Record<string, unknown>, ct
     signal: ctx.signal,
     backend,
     workers: parseWorkers(opts.workers),
+    scoring: { backend: given.backend, onnx: opts.onnx as string | undefined },
   } satisfies Partial<EvalRunOptions>;
 }
 
@@ -175,7 +178,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   const runDir = runDirs[0];
   const given = await fileAndFlagSettings(cmd, ctx.cwd);
   const hasData = given.format !== undefined || given.data !== undefined || given.normalDir !== undefined;
-  const backend = await initBackend(parseBackendName(given.backend));
+  const backend = await initBackend(given.backend === ONNX_BACKEND ? 'auto' : parseBackendName(given.backend));
   ctx.log.info(`backend: ${backend}`);
   const outDir = given.out ?? runPath(runDir, 'report');
   await checkWritable(outDir, given.out ? '--out' : '--model');
@@ -217,7 +220,7 @@ async function compare(runDirs: string[], opts: Record<string, unknown>, ctx: Co
       notes.push(msg);
     }
   });
-  const backend = await initBackend(parseBackendName(given.backend));
+  const backend = await initBackend(given.backend === ONNX_BACKEND ? 'auto' : parseBackendName(given.backend));
   ctx.log.info(`backend: ${backend}`);
   const outDir = given.out ?? join(runDirs[0], 'compare');
   const names = uniqueNames(runDirs);

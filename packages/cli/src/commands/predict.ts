@@ -12,7 +12,8 @@ import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatTable } from '../format.js';
 import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
 import { readManifest, runPath } from '../run-dir.js';
-import { openScorer, type Scorer } from '../scorer.js';
+import type { Scorer } from '../scorer.js';
+import { ONNX_BACKEND, openRunScorer } from '../onnx-scorer.js';
 import { parseWorkers, startWorkers } from '../workers.js';
 import { parseCount } from '../settings.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
@@ -104,10 +105,11 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   const batchSize = opts.batchSize === undefined ? 8 : Math.max(1, parseCount(opts.batchSize, '--batch-size'));
   const files = await collectImages(args, ctx.cwd);
   if (files.length === 0) throw dataError(`no images found in ${args.join(', ')}`, 'pass image files (png, jpg, bmp, tif, webp) or folders holding them');
-  const backend = await initBackend(parseBackendName(opts.backend as string | undefined));
-  ctx.log.info(`backend: ${backend}; ${files.length} image(s)`);
+  const onnx = opts.backend === ONNX_BACKEND;
+  const backend = await initBackend(onnx ? 'auto' : parseBackendName(opts.backend as string | undefined));
+  ctx.log.info(`backend: ${onnx ? ONNX_BACKEND : backend}; ${files.length} image(s)`);
   const workers = parseWorkers(opts.workers);
-  const pool = await startWorkers(backend, workers, ctx.log);
+  const pool = onnx ? undefined : await startWorkers(backend, workers, ctx.log);
   try {
     return await predictWith(runDir, outDir, batchSize, files, opts, ctx, pool);
   } finally {
@@ -128,7 +130,7 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
     runDir,
     log: ctx.log,
   });
-  const scorer = await openScorer(runDir, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, pool, downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout), signal: ctx.signal });
+  const scorer = await openRunScorer(runDir, opts, ctx.cwd, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, pool, downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout), signal: ctx.signal });
   const lines: PredictionLine[] = [];
   try {
     const { resize, crop } = scorer.geometry;

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, truncate, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset } from '@rlr/data/node';
+import { binBuilt, jsonLines, runBin } from './bin-helpers.js';
+
+/*
+ * `rlr export --format onnx` and `--backend onnxruntime` through the real binary: a knn run on a
+ * tiny generated dataset (64x64 images at image size 64, so no resampling and the uint8 input is
+ * exact), exported with its eval threshold; predict and eval score the same with both backends;
+ * a truncated model.onnx is refused with the file and the fix.
+ */
+const FLAGS = ['--format', 'mvtec', '--preset', 'demo', '--weights', 'random', '--image-size', '64', '--out-indices', '1,2', '--workers', '1'];
+
+let root: string;
+let data: string;
+let run: string;
+
+const scores = async (dir: string) =>
+  (await readFile(join(dir, 'predictions.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { path: string; score: number; label: number | null });
+
+describe.skipIf(!binBuilt)('rlr export --format onnx → predict/eval --backend onnxruntime (built binary)', () => {
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rlr-onnx-cli-'));
+    data = join(root, 'data');
+    run = join(root, 'run');
+    await generateDataset({ root: data, categories: ['grid'], trainCount: 6, testCount: 4, size: 64, seed: 2 });
+    const t = await runBin(['train', '--model', 'knn', '--coreset', '0.25', '--data', data, ...FLAGS, '--out', run, '--quiet']);
+    expect(t.code, t.stderr.slice(-1500)).toBe(0);
+    const e = await runBin(['eval', '--model', run, '--quiet', '--workers', '1']);
+    expect(e.code, e.stderr.slice(-1500)).toBe(0);
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('exports with the eval threshold; onnxruntime scores and labels equal tfjs within 1e-4 relative', async () => {
+    const x = await runBin(['export', '--format', 'onnx', '--model', run, '--json']);
+    expect(x.code, x.stderr.slice(-1500)).toBe(0);
+    const result = jsonLines(x.stdout).at(-1)!;
+    const metrics = JSON.parse(await readFile(join(run, 'report', 'metrics.json'), 'utf8')) as { pooled: { image: { threshold: number } } };
+    expect(result).toMatchObject({ event: 'result', onnx: join(run, 'model.onnx'), threshold: metrics.pooled.image.threshold, image_size: [64, 64] });
+    expect(existsSync(join(run, 'model.onnx'))).toBe(true);
+
+    const test = join(data, 'grid', 'test');
+    const a = await runBin(['predict', '--model', run, test, '--out', join(root, 'tfjs'), '--no-heatmaps', '--quiet', '--workers', '1']);
+    expect(a.code, a.stderr.slice(-1500)).toBe(0);
+    const b = await runBin(['predict', '--model', run, test, '--out', join(root, 'ort'), '--no-heatmaps', '--quiet', '--backend', 'onnxruntime']);
+    expect(b.code, b.stderr.slice(-1500)).toBe(0);
+    const want = await scores(join(root, 'tfjs'));
+    const got = await scores(join(root, 'ort'));
+    expect(got.map((l) => l.path)).toEqual(want.map((l) => l.path));
+    got.forEach((l, i) => expect(Math.abs(l.score - want[i].score)).toBeLessThanOrEqual(1e-4 * Math.abs(want[i].score)));
+    expect(got.map((l) => l.label)).toEqual(want.map((l) => l.label));
+
+    const e = await runBin(['eval', '--model', run, '--backend', 'onnxruntime', '--out', join(root, 'report-ort'), '--quiet']);
+    expect(e.code, e.stderr.slice(-1500)).toBe(0);
+    const m = JSON.parse(await readFile(join(root, 'report-ort', 'metrics.json'), 'utf8')) as { pooled: { image: { auroc: number; threshold: number } } };
+    expect(Math.abs(m.pooled.image.threshold - metrics.pooled.image.threshold)).toBeLessThanOrEqual(1e-4 * metrics.pooled.image.threshold);
+  });
+
+  it('a truncated model.onnx fails with exit code 4, naming the file and the export command', async () => {
+    const bad = join(root, 'truncated.onnx');
+    const x = await runBin(['export', '--format', 'onnx', '--model', run, '--out', bad, '--quiet']);
+    expect(x.code, x.stderr.slice(-1500)).toBe(0);
+    await truncate(bad, Math.floor((await stat(bad)).size / 3));
+    const p = await runBin(['predict', '--model', run, join(data, 'grid', 'test'), '--out', join(root, 'bad'), '--backend', 'onnxruntime', '--onnx', bad]);
+    expect(p.code).toBe(4);
+    expect(p.stderr).toContain(bad);
+    expect(p.stderr).toMatch(/truncated or corrupt/);
+    expect(p.stderr).toContain('rlr export --format onnx');
+    const missing = await runBin(['eval', '--model', run, '--backend', 'onnxruntime', '--onnx', join(root, 'nope.onnx'), '--quiet']);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('nope.onnx does not exist');
+  });
+});
