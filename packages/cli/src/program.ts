@@ -132,6 +132,7 @@ Examples:
   $ rlr bench                                   # the default backend (tensorflow or wasm), presets fast and paper
   $ rlr bench --backends wasm --presets fast --iterations 2 --json bench.json
   $ rlr bench --weights random --image-size 128 # no pretrained weights needed
+  $ rlr bench --backends wasm --presets fast --onnx   # tfjs wasm and onnxruntime inference side by side
 `,
   export: `
 Examples:
@@ -305,6 +306,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--iterations <n>', 'timed repetitions of each step (default 2)')
     .option('--warmup <n>', 'untimed repetitions first (default 1)')
     .option('--json <file>', 'also write the results as a JSON array to this file')
+    .option('--onnx', 'also export each measured model to ONNX and time its inference in onnxruntime, beside tfjs')
     .addOption(new Option('--child').hideHelp());
   weightsOptions(bench);
   workersOption(bench);

@@ -125,7 +125,7 @@ export async function exportDetector(extractor: FeatureExtractor, model: Model, 
     const { grid, channels } = levels[i];
     const m = maps[i];
     if (m.shape[0] !== channels || m.shape[1] !== grid[0] || m.shape[2] !== grid[1]) {
-      throw new Error(`ONNX export: backbone level ${i} is [${m.shape}] (C, h, w) but the model expects [${channels}, ${grid[0]}, ${grid[1]}]`);
+      throw new Error(`ONNX export: backbone level ${i} is [${m.shape.join(', ')}] (C, h, w) but the model expects [${channels}, ${grid[0]}, ${grid[1]}]`);
     }
     const smoothed = smooth ? g.node('AveragePool', [m.name], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 1 }) : m.name;
     const nhwc = g.node('Transpose', [smoothed], { perm: [0, 2, 3, 1] });

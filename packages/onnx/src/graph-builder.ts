@@ -69,7 +69,7 @@ export class GraphBuilder {
   floats(hint: string, data: Float32Array | number[], dims: number[]): string {
     const a = data instanceof Float32Array ? data : Float32Array.from(data);
     const n = dims.reduce((x, y) => x * y, 1);
-    if (a.length !== n) throw new Error(`GraphBuilder.floats ${hint}: ${a.length} values for shape [${dims}]`);
+    if (a.length !== n) throw new Error(`GraphBuilder.floats ${hint}: ${a.length} values for shape [${dims.join(', ')}]`);
     const name = this.fresh(hint);
     this.initializers.push({ name, dims, dataType: DataType.FLOAT, rawData: bytesOf(a) });
     return name;

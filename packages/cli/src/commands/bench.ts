@@ -16,6 +16,7 @@ import { formatTable } from '../format.js';
 import { getPreset, PRESETS, type Preset } from '../presets.js';
 import { parseCount, parseImageSize } from '../settings.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
+import { timeOnnxInference } from '../bench-onnx.js';
 
 /** One measured configuration (the published JSON schema of `rlr bench --json`). */
 export interface BenchRow {
@@ -37,6 +38,8 @@ export interface BenchRow {
   train_step_ms_per_image: number;
   /** Inference of a new image end to end: backbone, RLR reconstruction, scoring (map, blur, score). */
   infer_ms_per_image: number;
+  /** `--onnx`: the same inference with the model exported to ONNX, in onnxruntime-node (CPU). */
+  onnxruntime_infer_ms_per_image?: number;
   /** Peak resident memory of the process that measured this row. */
   peak_rss_mb: number;
 }
@@ -50,6 +53,8 @@ interface BenchSpec {
   warmup: number;
   weights?: string;
   workers: WorkersOption;
+  /** Also time the exported ONNX model in onnxruntime. */
+  onnx?: boolean;
 }
 
 function median(xs: number[]): number {
@@ -146,6 +151,7 @@ async function timeSteps(spec: BenchSpec, extractor: FeatureExtractor, images: t
   });
   await predictor?.close();
   await remote?.dispose();
+  const onnxMs = spec.onnx ? await timeOnnxInference(extractor, model, { ...data, batch: B }, { warmup: spec.warmup, iterations: spec.iterations, threads: pool?.size ?? 1, time: timeIt }) : undefined;
   model.dispose();
   return {
     model: 'rlr',
@@ -156,6 +162,7 @@ async function timeSteps(spec: BenchSpec, extractor: FeatureExtractor, images: t
     extract_ms_per_image: extractMs / B,
     train_step_ms_per_image: median(stepTimes) / B,
     infer_ms_per_image: inferMs / B,
+    ...(onnxMs === undefined ? {} : { onnxruntime_infer_ms_per_image: onnxMs / B }),
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -192,6 +199,7 @@ async function timeKnnSteps(spec: BenchSpec, extractor: FeatureExtractor, images
     await model.predict(f);
     tf.dispose(f);
   });
+  const onnxMs = spec.onnx ? await timeOnnxInference(extractor, model, { ...data, batch: B }, { warmup: spec.warmup, iterations: spec.iterations, threads: pool?.size ?? 1, time: timeIt }) : undefined;
   model.dispose();
   await remote?.dispose();
   return {
@@ -205,6 +213,7 @@ async function timeKnnSteps(spec: BenchSpec, extractor: FeatureExtractor, images
     extract_ms_per_image: extractMs / B,
     train_step_ms_per_image: buildMs / bank.size,
     infer_ms_per_image: inferMs / B,
+    ...(onnxMs === undefined ? {} : { onnxruntime_infer_ms_per_image: onnxMs / B }),
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -292,7 +301,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
     // A measurement has nothing to save: stop at the first signal (the parent sends one when it is interrupted).
     ctx.signal?.addEventListener('abort', () => process.exit(ExitCode.interrupted), { once: true });
     const backend = String(opts.backends) as BackendName;
-    const row = await measure({ backend, model, coreset, preset: presetFor(presets[0], opts), iterations, warmup, weights: opts.weights as string | undefined, workers }, ctx);
+    const row = await measure({ backend, model, coreset, preset: presetFor(presets[0], opts), iterations, warmup, weights: opts.weights as string | undefined, workers, onnx: Boolean(opts.onnx) }, ctx);
     ctx.stdout.write(`${JSON.stringify(row)}\n`);
     return;
   }
@@ -308,16 +317,17 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   for (const backend of backends) {
     for (const preset of presets) {
       ctx.log.info(`measuring ${model === 'knn' ? `knn (coreset ${coreset}) with ${preset}'s backbone` : preset} on ${backend} …`);
-      const args = ['--backends', backend, '--presets', preset, '--iterations', String(iterations), '--warmup', String(warmup), ...passOn('--backbone', opts.backbone), ...passOn('--image-size', opts.imageSize), ...passOn('--batch-size', opts.batchSize), ...passOn('--weights', opts.weights), '--workers', String(workers), '--model', model, ...(model === 'knn' ? ['--coreset', String(coreset)] : [])];
+      const args = ['--backends', backend, '--presets', preset, '--iterations', String(iterations), '--warmup', String(warmup), ...passOn('--backbone', opts.backbone), ...passOn('--image-size', opts.imageSize), ...passOn('--batch-size', opts.batchSize), ...passOn('--weights', opts.weights), '--workers', String(workers), '--model', model, ...(model === 'knn' ? ['--coreset', String(coreset)] : []), ...(opts.onnx ? ['--onnx'] : [])];
       const row = await measureInChild(args, ctx.signal);
       rows.push(row);
       ctx.log.event('bench', { ...row });
     }
   }
   if (opts.json) await writeJsonAtomic(resolve(ctx.cwd, String(opts.json)), rows);
+  const onnx = Boolean(opts.onnx);
   const text = formatTable(
-    ['backend', 'workers', 'model', 'preset', 'backbone', 'size', 'batch', 'extract ms/img', model === 'knn' ? 'bank build ms/img' : 'train ms/img', 'infer ms/img', 'peak RSS MB'],
-    rows.map((r) => [r.backend, r.workers, r.model, r.preset, r.backbone, r.image_size.join('x'), r.batch, r.extract_ms_per_image.toFixed(1), r.train_step_ms_per_image.toFixed(1), r.infer_ms_per_image.toFixed(1), r.peak_rss_mb.toFixed(0)]),
+    ['backend', 'workers', 'model', 'preset', 'backbone', 'size', 'batch', 'extract ms/img', model === 'knn' ? 'bank build ms/img' : 'train ms/img', 'infer ms/img', ...(onnx ? ['onnxruntime infer ms/img'] : []), 'peak RSS MB'],
+    rows.map((r) => [r.backend, r.workers, r.model, r.preset, r.backbone, r.image_size.join('x'), r.batch, r.extract_ms_per_image.toFixed(1), r.train_step_ms_per_image.toFixed(1), r.infer_ms_per_image.toFixed(1), ...(onnx ? [r.onnxruntime_infer_ms_per_image?.toFixed(1) ?? '-'] : []), r.peak_rss_mb.toFixed(0)]),
   );
   ctx.log.result(`${text}${opts.json ? `\n\nwritten to ${resolve(ctx.cwd, String(opts.json))}` : ''}`, { rows });
   void cmd;

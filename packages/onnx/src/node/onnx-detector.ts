@@ -42,6 +42,8 @@ export function toUint8(x: Float32Array): Uint8Array {
   return out;
 }
 
+const fix = 'export it again with: rlr export --format onnx --model <run-dir> --out <file>.onnx';
+
 /** An exported detector opened in onnxruntime-node. */
 export class OnnxDetector {
   readonly path: string;
@@ -64,13 +66,21 @@ export class OnnxDetector {
    * @throws naming the file, when it is missing, truncated, corrupt or not an RLR export
    */
   static async open(path: string, options: OnnxDetectorOptions = {}): Promise<OnnxDetector> {
-    const fix = 'export it again with: rlr export --format onnx --model <run-dir> --out <file>.onnx';
     let bytes: Uint8Array;
     try {
       bytes = await readFile(path);
     } catch (e) {
       throw new Error(`cannot read the ONNX model ${path}: ${(e as Error).message}; ${fix}`);
     }
+    return OnnxDetector.load(bytes, path, options);
+  }
+
+  /**
+   * Open an exported model from its bytes; `where` names it in errors (e.g. its path).
+   * @throws when the bytes are truncated, corrupt or not an RLR export
+   */
+  static async load(bytes: Uint8Array, where: string, options: OnnxDetectorOptions = {}): Promise<OnnxDetector> {
+    const path = where;
     let info: OnnxModelInfo;
     try {
       info = readOnnxMetadata(bytes, path);
