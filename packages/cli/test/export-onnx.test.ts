@@ -64,6 +64,18 @@ describe.skipIf(!binBuilt)('rlr export --format onnx → predict/eval --backend 
     expect(Math.abs(m.pooled.image.threshold - metrics.pooled.image.threshold)).toBeLessThanOrEqual(1e-4 * metrics.pooled.image.threshold);
   });
 
+  it('rlr bench --onnx reports onnxruntime inference beside tfjs in the same row', async () => {
+    const out = join(root, 'bench.json');
+    const b = await runBin(['bench', '--backends', 'wasm', '--presets', 'demo', '--image-size', '64', '--batch-size', '2', '--iterations', '1', '--warmup', '0', '--weights', 'random', '--workers', '1', '--onnx', '--json', out, '--quiet']);
+    expect(b.code, b.stderr.slice(-1500)).toBe(0);
+    const rows = JSON.parse(await readFile(out, 'utf8')) as { backend: string; infer_ms_per_image: number; onnxruntime_infer_ms_per_image?: number }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0].backend).toBe('wasm');
+    expect(rows[0].infer_ms_per_image).toBeGreaterThan(0);
+    expect(rows[0].onnxruntime_infer_ms_per_image).toBeGreaterThan(0);
+    expect(b.stdout).toContain('onnxruntime infer ms/img');
+  });
+
   it('a truncated model.onnx fails with exit code 4, naming the file and the export command', async () => {
     const bad = join(root, 'truncated.onnx');
     const x = await runBin(['export', '--format', 'onnx', '--model', run, '--out', bad, '--quiet']);
