@@ -63,8 +63,9 @@ export const METADATA_KEYS = {
 /** The version of the exported layout (inputs, outputs, metadata). */
 export const ONNX_EXPORT_FORMAT = '1';
 
-type Model = RLRModel | KnnModel;
-const isKnn = (m: Model): m is KnnModel => (m as KnnModel).kind === 'knn';
+/** The models the exporter takes: RLR or the nearest-neighbour baseline. */
+export type DetectorModel = RLRModel | KnnModel;
+const isKnn = (m: DetectorModel): m is KnnModel => (m as KnnModel).kind === 'knn';
 
 function addPreprocessing(g: GraphBuilder, x: string, kind: Preprocessing): string {
   if (kind === 'imagenet') {
@@ -104,7 +105,7 @@ const finiteOrNull = (v: number | null | undefined, what: string): number | null
  * `normalized_score` `[batch]`, and `label` `[batch]` (bool) when a threshold is given.
  * @returns the bytes of `model.onnx`
  */
-export async function exportDetector(extractor: FeatureExtractor, model: Model, options: ExportOptions = {}): Promise<Uint8Array> {
+export async function exportDetector(extractor: FeatureExtractor, model: DetectorModel, options: ExportOptions = {}): Promise<Uint8Array> {
   const [H, W] = model.spec.imageSize;
   const sigma = options.sigma ?? SCORING_DEFAULTS.sigma;
   const truncate = options.truncate ?? SCORING_DEFAULTS.truncate;
