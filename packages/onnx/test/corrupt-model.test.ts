@@ -1,6 +1,9 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TfjsModelBackbone } from '@rlr/backbones';
 import { useBackend } from '@rlr/testing';
 import { createRLR, specFromFeatureInfo } from '@rlr/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,5 +55,29 @@ describe('opening a damaged model.onnx', () => {
 
   it('a missing file names the path', async () => {
     await expect(OnnxDetector.open(join(dir, 'absent.onnx'))).rejects.toThrow(/cannot read the ONNX model .*absent\.onnx/);
+  });
+});
+
+describe('backbones the exporter cannot translate', () => {
+  it('a layer of an unsupported class is refused with its name and class', async () => {
+    await useBackend('wasm');
+    const input = tfl.input({ shape: [null, null, 3] });
+    const c = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'c1' }).apply(input) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool' }).apply(c) as tfl.SymbolicTensor;
+    const tap = tfl.layers.conv2d({ filters: 4, kernelSize: 1, name: 'tap' }).apply(pooled) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: input, outputs: tap });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await m.save(
+      tf.io.withSaveHandler((a) => {
+        artifacts = a;
+        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) });
+      }),
+    );
+    m.dispose();
+    const backbone = await TfjsModelBackbone.load('pooled', { format: 'layers', taps: ['tap'], reductions: [2], channels: [4], preprocessing: 'none' }, tf.io.fromMemory(artifacts!));
+    const model = createRLR(specFromFeatureInfo(backbone.featureInfo, [16, 16]), { heads: 2, layers: 1, ffnRatio: 2, alpha: 2, jitterScale: 4, seed: 1, d: 4 });
+    await expect(exportDetector(backbone, model)).rejects.toThrow(/layer pool is a MaxPooling2D, which the exporter does not support/);
+    model.dispose();
+    backbone.dispose();
   });
 });

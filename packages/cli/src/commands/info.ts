@@ -5,7 +5,7 @@ import { formatTable } from '../format.js';
 import { listWeightCache, weightCacheDir } from '../weight-cache.js';
 import { packageVersion } from '../version.js';
 
-const PACKAGES = ['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@rlr/metrics', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node', 'sharp'];
+const PACKAGES = ['@rlr/cli', '@rlr/core', '@rlr/backbones', '@rlr/data', '@rlr/metrics', '@rlr/onnx', 'onnxruntime-node', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-node', 'sharp'];
 
 /** `rlr info`: versions, backends available and in use, weight cache contents. */
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, _cmd: Command): Promise<void> {
