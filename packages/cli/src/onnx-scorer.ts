@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OnnxDetector } from '@rlr/onnx/node';
-import { modelError } from './errors.js';
+import { modelError, usageError } from './errors.js';
 import { openScorer, type OpenOptions, type Scorer } from './scorer.js';
 
 /** The backend name that selects onnxruntime. */
@@ -62,7 +62,10 @@ export async function openOnnxScorer(runDir: string, onnxPath: string | undefine
  * file, resolved against `cwd`, or `<run>/model.onnx`), else the tfjs one.
  */
 export function openRunScorer(runDir: string, flags: { backend?: unknown; onnx?: unknown }, cwd: string, o: OpenOptions): Promise<Scorer> {
-  if (flags.backend !== ONNX_BACKEND) return openScorer(runDir, o);
+  if (flags.backend !== ONNX_BACKEND) {
+    if (flags.onnx !== undefined) return Promise.reject(usageError('--onnx applies only to --backend onnxruntime', 'add --backend onnxruntime, or drop --onnx to score with tfjs'));
+    return openScorer(runDir, o);
+  }
   const rest = { ...o, pool: undefined };
   return openOnnxScorer(runDir, typeof flags.onnx === 'string' ? resolve(cwd, flags.onnx) : undefined, rest);
 }

@@ -179,7 +179,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
   const given = await fileAndFlagSettings(cmd, ctx.cwd);
   const hasData = given.format !== undefined || given.data !== undefined || given.normalDir !== undefined;
   const backend = await initBackend(given.backend === ONNX_BACKEND ? 'auto' : parseBackendName(given.backend));
-  ctx.log.info(`backend: ${backend}`);
+  ctx.log.info(`backend: ${given.backend === ONNX_BACKEND ? ONNX_BACKEND : backend}`);
   const outDir = given.out ?? runPath(runDir, 'report');
   await checkWritable(outDir, given.out ? '--out' : '--model');
   const result = await evalRun({
@@ -207,6 +207,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, cm
  * `<out>/<name>/`, and the side-by-side summary in `<out>` (default `<first run>/compare`).
  */
 async function compare(runDirs: string[], opts: Record<string, unknown>, ctx: CommandContext, cmd: Command): Promise<void> {
+  if (opts.onnx !== undefined) throw usageError('--onnx names one exported model, but several --model runs are compared', 'drop --onnx: with --backend onnxruntime each run is scored with its own <run-dir>/model.onnx');
   const given = await fileAndFlagSettings(cmd, ctx.cwd);
   const hasData = given.format !== undefined || given.data !== undefined || given.normalDir !== undefined;
   const manifests = await Promise.all(runDirs.map((d) => readManifest(d)));
@@ -221,7 +222,7 @@ async function compare(runDirs: string[], opts: Record<string, unknown>, ctx: Co
     }
   });
   const backend = await initBackend(given.backend === ONNX_BACKEND ? 'auto' : parseBackendName(given.backend));
-  ctx.log.info(`backend: ${backend}`);
+  ctx.log.info(`backend: ${given.backend === ONNX_BACKEND ? ONNX_BACKEND : backend}`);
   const outDir = given.out ?? join(runDirs[0], 'compare');
   const names = uniqueNames(runDirs);
   const runs: ComparedRun[] = [];
