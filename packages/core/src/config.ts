@@ -1,3 +1,4 @@
+import { ATTENTION_VARIANTS, DEFAULT_ATTENTION, isAttentionVariant, type AttentionVariant } from './attention-variants.js';
 import { defaultWindow, validateWindow } from './window-mask.js';
 import type { FeatureInfo } from './feature-extractor.js';
 
@@ -42,9 +43,17 @@ export interface RLRConfig {
    * fits the grid (side 4 → 3); see `defaultWindow`.
    */
   window?: PerLevel<number>;
-  /** Weight α of local cross-attention in LN₁(α·LCA + MLKA). */
+  /**
+   * Weight α of local cross-attention in LN₁(α·LCA + MLKA) (also of CA in `cross+mlka`; the
+   * variants with one attention have no α).
+   */
   alpha: PerLevel<number>;
-  /** Jitter scale s of the training noise ε·(‖t‖₂/C)·s. */
+  /**
+   * The attention sublayer of every layer (see `ATTENTION_VARIANTS`): `mlka+lca` (the default,
+   * the paper's model) or one of the paper's ablations.
+   */
+  attention?: PerLevel<AttentionVariant>;
+  /** Jitter scale s of the training noise ε·(‖t‖₂/C)·s; 0 trains on clean features. */
   jitterScale: number;
   /** Seed of the parameter initialisation (and the trainer's default seed). */
   seed: number;
@@ -81,6 +90,11 @@ export interface LevelConfig {
   ffnHidden: number;
   window: number;
   alpha: number;
+  /**
+   * Attention variant; absent means `mlka+lca` (the paper's model; resolved configs of the
+   * default leave it out, so they equal those saved before variants existed).
+   */
+  attention?: AttentionVariant;
 }
 
 function pick<T>(value: PerLevel<T> | undefined, level: number, levels: number, name: string): T | undefined {
@@ -104,6 +118,9 @@ export function resolveLevels(spec: RLRSpec, config: Partial<RLRConfig> = {}): L
   const c = { ...presets.paper, ...config } as RLRConfig;
   if (!spec.levels?.length) throw new Error('RLR spec: "levels" is empty; give at least one feature level');
   const n = spec.levels.length;
+  if (c.jitterScale !== undefined && !(Number.isFinite(c.jitterScale) && c.jitterScale >= 0)) {
+    throw new Error(`RLR config: "jitterScale" must be a number ≥ 0 (0 turns the training noise off), got ${c.jitterScale}`);
+  }
   return spec.levels.map((lv, i) => {
     const where = `RLR level ${i}`;
     const [h, w] = lv.grid;
@@ -131,6 +148,10 @@ export function resolveLevels(spec: RLRSpec, config: Partial<RLRConfig> = {}): L
     validateWindow(h, w, window, `${where} window`);
     const alpha = pick(c.alpha, i, n, 'alpha')!;
     if (!Number.isFinite(alpha)) throw new Error(`${where}: alpha must be a finite number, got ${alpha}`);
+    const attention = pick(c.attention, i, n, 'attention') ?? DEFAULT_ATTENTION;
+    if (!isAttentionVariant(attention)) {
+      throw new Error(`${where}: attention ${JSON.stringify(attention)} is not one of ${ATTENTION_VARIANTS.join(', ')}`);
+    }
     return {
       grid: [h, w] as [number, number],
       channels: lv.channels,
@@ -140,6 +161,7 @@ export function resolveLevels(spec: RLRSpec, config: Partial<RLRConfig> = {}): L
       ffnHidden: positiveInt(Math.round(c.ffnRatio * d), 'ffnRatio × d'),
       window,
       alpha,
+      ...(attention === DEFAULT_ATTENTION ? {} : { attention }),
     };
   });
 }

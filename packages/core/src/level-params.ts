@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { variantParts, type AttentionModule } from './attention-variants.js';
 import type { LevelConfig } from './config.js';
 import { Rng, deriveSeed } from './rng.js';
 
@@ -16,6 +17,9 @@ import { Rng, deriveSeed } from './rng.js';
  *   layers.k.{norm1,norm2}.{g,b} [d]
  *   layers.k.fc1.w [d, F], .b [F]; layers.k.fc2.w [F, d], .b [d]
  *   norm.{g,b} [d]; proj.w [d, C], proj.b [C]
+ * The attention variants (`attention-variants.ts`) hold only the modules they use: `lca` alone
+ * (lca, cross, residual-cross), `sa` alone with no `ref`/`refEmbed` (residual-self), or `lca` and
+ * `mlka` (the default and cross+mlka).
  */
 export type LevelParams = Map<string, tf.Variable>;
 
@@ -36,20 +40,25 @@ const normal = (shape: number[], std: number) => (rng: Rng) => rng.fillNormal(ne
 export function levelParamDefs(cfg: LevelConfig): ParamDef[] {
   const { d, channels: C, ffnHidden: F } = cfg;
   const N = cfg.grid[0] * cfg.grid[1];
+  const parts = variantParts(cfg.attention);
   const defs: ParamDef[] = [
     // Conv1d(C, d, 1): Kaiming normal (fan_in = C, gain √2); bias PyTorch default U(±1/√fan_in).
     { name: 'embed.w', shape: [C, d], init: normal([C, d], Math.sqrt(2 / C)) },
     { name: 'embed.b', shape: [d], init: uniform([d], 1 / Math.sqrt(C)) },
-    { name: 'ref', shape: [N, C], init: normal([N, C], 1) },
-    { name: 'refEmbed.w', shape: [C, d], init: normal([C, d], Math.sqrt(2 / C)) },
-    { name: 'refEmbed.b', shape: [d], init: uniform([d], 1 / Math.sqrt(C)) },
   ];
+  if (parts.usesReference) {
+    defs.push(
+      { name: 'ref', shape: [N, C], init: normal([N, C], 1) },
+      { name: 'refEmbed.w', shape: [C, d], init: normal([C, d], Math.sqrt(2 / C)) },
+      { name: 'refEmbed.b', shape: [d], init: uniform([d], 1 / Math.sqrt(C)) },
+    );
+  }
   // nn.MultiheadAttention: in_proj xavier_uniform over [3d, d], in/out biases 0, out_proj
   // Linear default U(±1/√d).
   const xavier = Math.sqrt(6 / (d + 3 * d));
   for (let k = 0; k < cfg.layers; k++) {
     const p = `layers.${k}`;
-    for (const m of ['lca', 'mlka']) {
+    for (const m of parts.modules) {
       for (const x of ['q', 'k', 'v']) defs.push({ name: `${p}.${m}.w${x}`, shape: [d, d], init: uniform([d, d], xavier) });
       for (const x of ['q', 'k', 'v']) defs.push({ name: `${p}.${m}.b${x}`, shape: [d], init: zeros([d]) });
       defs.push({ name: `${p}.${m}.wo`, shape: [d, d], init: uniform([d, d], 1 / Math.sqrt(d)) });
@@ -96,6 +105,14 @@ export function levelParamsFromValues(cfg: LevelConfig, values: Map<string, Floa
   return params;
 }
 
+/** Official (PyTorch) names of the attention modules: `mca` is LCA, `nsa` is MLKA. */
+const OFFICIAL_MODULE: Record<AttentionModule, string> = { lca: 'mca', mlka: 'nsa', sa: 'self_attn' };
+
+/** The attention modules of `cfg` with their official names. */
+function officialModules(cfg: LevelConfig): [AttentionModule, string][] {
+  return variantParts(cfg.attention).modules.map((m) => [m, OFFICIAL_MODULE[m]]);
+}
+
 /** Transpose a row-major [rows, cols] matrix. */
 export function transpose2D(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
@@ -111,7 +128,8 @@ export interface OfficialTensor {
 
 /**
  * Convert internal values to the official names (without level prefix) and PyTorch layouts
- * (SPEC section 3: `mca` is LCA, `nsa` is MLKA; Linear [out, in]; Conv1d [out, in, 1];
+ * (SPEC section 3: `mca` is LCA, `nsa` is MLKA, `self_attn` the self-attention of the
+ * `residual-self` variant; Linear [out, in]; Conv1d [out, in, 1];
  * `in_proj_weight` = [Wq; Wk; Wv]; `ref_mca` [1, N, C]).
  */
 export function toOfficial(cfg: LevelConfig, values: Map<string, Float32Array>): Map<string, OfficialTensor> {
@@ -128,12 +146,14 @@ export function toOfficial(cfg: LevelConfig, values: Map<string, Float32Array>):
     out.set(`${prefix}.project_embedding.project.bias`, { shape: [d], data: get(`${name}.b`).slice() });
   };
   emb('embedding', 'embed');
-  out.set('ref_mca', { shape: [1, N, C], data: get('ref').slice() });
-  emb('ref_mca_embedding', 'refEmbed');
+  if (variantParts(cfg.attention).usesReference) {
+    out.set('ref_mca', { shape: [1, N, C], data: get('ref').slice() });
+    emb('ref_mca_embedding', 'refEmbed');
+  }
   for (let k = 0; k < cfg.layers; k++) {
     const p = `layers.${k}`;
     const o = `encoder.encode_layers.${k}`;
-    for (const [m, om] of [['lca', 'mca'], ['mlka', 'nsa']] as const) {
+    for (const [m, om] of officialModules(cfg)) {
       const w = new Float32Array(3 * d * d);
       const b = new Float32Array(3 * d);
       ['q', 'k', 'v'].forEach((x, j) => {
@@ -183,12 +203,14 @@ export function fromOfficial(cfg: LevelConfig, tensors: Map<string, OfficialTens
     out.set(`${name}.b`, get(`${prefix}.project_embedding.project.bias`, [d]).slice());
   };
   emb('embedding', 'embed');
-  out.set('ref', get('ref_mca', [1, N, C]).slice());
-  emb('ref_mca_embedding', 'refEmbed');
+  if (variantParts(cfg.attention).usesReference) {
+    out.set('ref', get('ref_mca', [1, N, C]).slice());
+    emb('ref_mca_embedding', 'refEmbed');
+  }
   for (let k = 0; k < cfg.layers; k++) {
     const p = `layers.${k}`;
     const o = `encoder.encode_layers.${k}`;
-    for (const [m, om] of [['lca', 'mca'], ['mlka', 'nsa']] as const) {
+    for (const [m, om] of officialModules(cfg)) {
       const w = get(`${o}.${om}.in_proj_weight`, [3 * d, d]);
       const b = get(`${o}.${om}.in_proj_bias`, [3 * d]);
       ['q', 'k', 'v'].forEach((x, j) => {

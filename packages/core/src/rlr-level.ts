@@ -12,19 +12,33 @@ import { disposeLayerSaved, layerBackward, layerForward, type LayerSaved, type L
 import { sinCosPosition2D } from './sincos-position.js';
 import { windowMasks } from './window-mask.js';
 import { defaultTileRows, lcaTiles } from './local-cross-attention.js';
+import { denseTiles, variantParts } from './attention-variants.js';
+import {
+  disposeSingleLayerSaved,
+  singleLayerBackward,
+  singleLayerForward,
+  type SingleLayerSaved,
+  type SingleLayerSettings,
+} from './single-attention-layer.js';
+
+/** A layer of either structure: the paper's two attentions, or one attention (ablation variants). */
+type AnyLayerSettings = { two: LayerSettings; one?: undefined } | { one: SingleLayerSettings; two?: undefined };
+type AnyLayerSaved = { two: LayerSaved; one?: undefined } | { one: SingleLayerSaved; two?: undefined };
 
 /**
  * One level of RLR: a complete model of its own (levels share nothing).
  *   Rₕ = Emb_ref(R);  Y₀ = Emb_in(F);  Y_k = layer_k(Y_{k−1}, Rₕ);  F_rec = Linear(LN(Y_L))
  * Tokens of a batch are rows of 2-D tensors: features [B·N, C] with row b·N + n the token at
  * grid position n = row·w + col of image b (the NHWC order of the backbone maps).
+ * `config.attention` picks the layer structure (`attention-variants.ts`); `residual-self` has no
+ * reference, so Rₕ is absent there.
  */
 export class RLRLevel {
   readonly config: LevelConfig;
   readonly params: LevelParams;
   /** Sin-cos position code [N, d]. */
   readonly pos: tf.Tensor2D;
-  private readonly layerSettings: LayerSettings[];
+  private readonly layerSettings: AnyLayerSettings[];
   private readonly masks: tf.Tensor2D[];
 
   /**
@@ -35,21 +49,51 @@ export class RLRLevel {
     this.config = config;
     this.params = params;
     const [h, w] = config.grid;
-    this.pos = tf.tensor2d(sinCosPosition2D(h, w, config.d), [h * w, config.d]);
-    const outside = tf.tensor2d(windowMasks(h, w, config.window).outside, [h * w, h * w]);
-    const tiles = lcaTiles(h, w, config.window, tileRows ?? defaultTileRows(h, w)).map((t) => ({
+    const n = h * w;
+    this.pos = tf.tensor2d(sinCosPosition2D(h, w, config.d), [n, config.d]);
+    const parts = variantParts(config.attention);
+    const rows = tileRows ?? defaultTileRows(h, w);
+    const tiles = (parts.windowed ? lcaTiles(h, w, config.window, rows) : denseTiles(h, w, rows)).map((t) => ({
       ...t,
       mask: tf.tensor2d(t.mask, [t.q1 - t.q0, t.k1 - t.k0]),
     }));
-    this.masks = [outside, ...tiles.map((t) => t.mask)];
-    this.layerSettings = Array.from({ length: config.layers }, (_, k) => ({
-      prefix: `layers.${k}`,
-      heads: config.heads,
-      alpha: config.alpha,
-      tokens: h * w,
-      tiles,
-      maskOutside: outside,
-    }));
+    this.masks = tiles.map((t) => t.mask);
+    const prefix = (k: number) => `layers.${k}`;
+    if (parts.modules.includes('mlka')) {
+      const outside = tf.tensor2d(windowMasks(h, w, config.window).outside, [n, n]);
+      this.masks.unshift(outside);
+      this.layerSettings = Array.from({ length: config.layers }, (_, k) => ({
+        two: { prefix: prefix(k), heads: config.heads, alpha: config.alpha, tokens: n, tiles, maskOutside: outside },
+      }));
+    } else {
+      const self = parts.modules.includes('sa');
+      const zeroMask = self ? tf.zeros([n, n]) as tf.Tensor2D : null;
+      if (zeroMask) this.masks.push(zeroMask);
+      this.layerSettings = Array.from({ length: config.layers }, (_, k) => ({
+        one: { prefix: prefix(k), heads: config.heads, tokens: n, kind: self ? 'self' : 'reference', residual: parts.residual, tiles, zeroMask },
+      }));
+    }
+  }
+
+  private runLayer(s: AnyLayerSettings, y: tf.Tensor2D, rh: tf.Tensor2D | null, train: boolean): { y: tf.Tensor2D; saved: AnyLayerSaved | null } {
+    if (s.one) {
+      const r = singleLayerForward(this.params, s.one, y, rh, train);
+      return { y: r.y, saved: r.saved && { one: r.saved } };
+    }
+    if (!rh) throw new Error('RLRLevel: the attention layers need the embedded reference');
+    const r = layerForward(this.params, s.two, y, rh, train);
+    return { y: r.y, saved: r.saved && { two: r.saved } };
+  }
+
+  private runLayerBackward(s: AnyLayerSettings, saved: AnyLayerSaved, rh: tf.Tensor2D | null, dOut: tf.Tensor2D, grads: GradientMap) {
+    if (s.one && saved.one) return singleLayerBackward(this.params, s.one, saved.one, rh, dOut, grads);
+    if (s.two && saved.two && rh) return layerBackward(this.params, s.two, saved.two, rh, dOut, grads);
+    throw new Error('RLRLevel: a layer backward got the saved tensors of another layer structure');
+  }
+
+  private static disposeSaved(saved: AnyLayerSaved): void {
+    if (saved.one) disposeSingleLayerSaved(saved.one);
+    else disposeLayerSaved(saved.two);
   }
 
   /** Tokens per image N = h·w. */
@@ -65,8 +109,9 @@ export class RLRLevel {
     return this.params.get(n) as tf.Variable<tf.Rank.R2>;
   }
 
-  /** Embedded reference Rₕ [N, d]. */
-  private embeddedReference(): tf.Tensor2D {
+  /** Embedded reference Rₕ [N, d]; null for a variant without reference. */
+  private embeddedReference(): tf.Tensor2D | null {
+    if (!this.params.has('ref')) return null;
     return embed2D(this.p2('ref'), this.p2('refEmbed.w'), this.p1('refEmbed.b'), this.pos);
   }
 
@@ -96,7 +141,7 @@ export class RLRLevel {
       const rows = this.toRows(x, 'RLRLevel.reconstruct');
       const rh = this.embeddedReference();
       let y = embed2D(rows, this.p2('embed.w'), this.p1('embed.b'), this.pos);
-      for (const s of this.layerSettings) y = layerForward(this.params, s, y, rh, false).y;
+      for (const s of this.layerSettings) y = this.runLayer(s, y, rh, false).y;
       return linear(layerNorm(y, this.p1('norm.g'), this.p1('norm.b')).y, this.p2('proj.w'), this.p1('proj.b'));
     });
   }
@@ -152,9 +197,9 @@ export class RLRLevel {
     const fwd = tidy(() => {
       const rh = this.embeddedReference();
       let y = embed2D(x, this.p2('embed.w'), this.p1('embed.b'), this.pos);
-      const saved: LayerSaved[] = [];
+      const saved: AnyLayerSaved[] = [];
       for (const s of this.layerSettings) {
-        const r = layerForward(this.params, s, y, rh, true);
+        const r = this.runLayer(s, y, rh, true);
         saved.push(r.saved!);
         y = r.y;
       }
@@ -176,10 +221,11 @@ export class RLRLevel {
     tf.dispose([fwd.lnf.y, fwd.lnf.saved.xhat, fwd.lnf.saved.rstd, fwd.dRec]);
     let drh: tf.Tensor2D | null = null;
     for (let k = this.layerSettings.length - 1; k >= 0; k--) {
-      const r = layerBackward(this.params, this.layerSettings[k], fwd.saved[k], fwd.rh, dy, grads);
-      disposeLayerSaved(fwd.saved[k]);
+      const r = this.runLayerBackward(this.layerSettings[k], fwd.saved[k], fwd.rh, dy, grads);
+      RLRLevel.disposeSaved(fwd.saved[k]);
       dy.dispose();
       dy = r.dy;
+      if (!r.drh) continue;
       if (drh) {
         const sum = tf.add(drh, r.drh) as tf.Tensor2D;
         drh.dispose();
@@ -191,12 +237,13 @@ export class RLRLevel {
       const e = embed2DBackward(dy, x, this.p2('embed.w'), false);
       accumulate(grads, 'embed.w', e.dw);
       accumulate(grads, 'embed.b', e.db);
-      const r = embed2DBackward(drh!, this.p2('ref'), this.p2('refEmbed.w'), true);
+      if (!drh) return;
+      const r = embed2DBackward(drh, this.p2('ref'), this.p2('refEmbed.w'), true);
       accumulate(grads, 'refEmbed.w', r.dw);
       accumulate(grads, 'refEmbed.b', r.db);
       accumulate(grads, 'ref', r.dx!);
     });
-    tf.dispose([dy, drh!, fwd.rh]);
+    tf.dispose([dy, ...(drh ? [drh] : []), ...(fwd.rh ? [fwd.rh] : [])]);
     return { loss: fwd.loss, grads };
   }
 

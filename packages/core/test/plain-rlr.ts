@@ -68,8 +68,11 @@ export function plainConstants(cfg: LevelConfig): { inside: tf.Tensor2D; outside
 }
 
 /**
- * One encoder layer: Z = LN₁(α·LCA(Y, Rₕ, Rₕ) + MLKA(Y, Rₕ, Y)), Y' = LN₂(Z + FFN(Z)).
- * @param y [B, N, d]; @param rh embedded reference [N, d] → [B, N, d]
+ * One encoder layer: Z = LN₁(α·LCA(Y, Rₕ, Rₕ) + MLKA(Y, Rₕ, Y)), Y' = LN₂(Z + FFN(Z)); with
+ * `cfg.attention` set, the attention sublayer of that ablation variant (docs/variants.md):
+ * `cross+mlka` LN₁(α·CA + MLKA), `lca` LN₁(LCA), `cross` LN₁(CA), `residual-cross` LN₁(Y + CA),
+ * `residual-self` LN₁(Y + SA(Y, Y, Y)), where CA and SA attend to every token.
+ * @param y [B, N, d]; @param rh embedded reference [N, d] (unused by `residual-self`) → [B, N, d]
  */
 export function plainLayer(
   p: PlainParams,
@@ -81,10 +84,19 @@ export function plainLayer(
 ): tf.Tensor {
   const [B, N, d] = y.shape;
   const pre = (s: string) => `${prefix}.${s}`;
-  const r = tf.tile(tf.reshape(rh, [1, N, d]), [B, 1, 1]);
-  const lca = plainMha(p, pre('lca'), cfg.heads, y, r, r, c.inside);
-  const mlka = plainMha(p, pre('mlka'), cfg.heads, y, r, y, c.outside);
-  const z = plainLayerNorm(tf.add(tf.mul(lca, cfg.alpha), mlka), p[pre('norm1.g')], p[pre('norm1.b')]);
+  const none = () => tf.zeros([N, N]);
+  let u: tf.Tensor;
+  if (cfg.attention === 'residual-self') {
+    u = tf.add(y, plainMha(p, pre('sa'), cfg.heads, y, y, y, none()));
+  } else {
+    const r = tf.tile(tf.reshape(rh, [1, N, d]), [B, 1, 1]);
+    const variant = cfg.attention ?? 'mlka+lca';
+    const windowed = variant === 'mlka+lca' || variant === 'lca';
+    const ca = plainMha(p, pre('lca'), cfg.heads, y, r, r, windowed ? c.inside : none());
+    if (variant === 'mlka+lca' || variant === 'cross+mlka') u = tf.add(tf.mul(ca, cfg.alpha), plainMha(p, pre('mlka'), cfg.heads, y, r, y, c.outside));
+    else u = variant === 'residual-cross' ? tf.add(y, ca) : ca;
+  }
+  const z = plainLayerNorm(u, p[pre('norm1.g')], p[pre('norm1.b')]);
   const z2 = tf.reshape(z, [B * N, d]);
   const hid = plainGelu(tf.add(tf.matMul(z2, p[pre('fc1.w')]), p[pre('fc1.b')]));
   const f = tf.reshape(tf.add(tf.matMul(hid, p[pre('fc2.w')]), p[pre('fc2.b')]), [B, N, d]);
@@ -113,7 +125,7 @@ export function plainLevelLoss(
   const n = cfg.grid[0] * cfg.grid[1];
   const B = x.shape[0] / n;
   const d = cfg.d;
-  const rh = tf.add(tf.add(tf.matMul(p['ref'], p['refEmbed.w']), p['refEmbed.b']), c.pos);
+  const rh = p['ref'] ? tf.add(tf.add(tf.matMul(p['ref'], p['refEmbed.w']), p['refEmbed.b']), c.pos) : tf.zeros([n, d]);
   let y = tf.add(tf.reshape(tf.add(tf.matMul(x, p['embed.w']), p['embed.b']), [B, n, d]), c.pos);
   for (let k = 0; k < cfg.layers; k++) y = plainLayer(p, `layers.${k}`, cfg, c, y, rh);
   const out = tf.add(tf.matMul(tf.reshape(plainLayerNorm(y, p['norm.g'], p['norm.b']), [B * n, d]), p['proj.w']), p['proj.b']);
