@@ -22,6 +22,7 @@ export {
   type RLRConfig,
   type RLRSpec,
 } from './config.js';
+export { ATTENTION_VARIANTS, DEFAULT_ATTENTION, isAttentionVariant, type AttentionVariant } from './attention-variants.js';
 export { createRLR, modelFromParams, RLRModel, type PredictOptions } from './rlr-model.js';
 export { RLRLevel } from './rlr-level.js';
 export {
