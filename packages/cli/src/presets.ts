@@ -7,7 +7,7 @@
  * size and the training settings, and resolves the widths for the backbone's levels.
  */
 import { backboneFeatureInfo } from '@rlr/backbones';
-import { presets as modelPresets, type LrScheduleKind, type PresetName, type RefInit } from '@rlr/core';
+import { presets as modelPresets, type AttentionVariant, type LrScheduleKind, type PresetName, type RefInit } from '@rlr/core';
 import { PRESET_NAMES } from './preset-names.js';
 
 /** Model architecture and input settings. */
@@ -34,6 +34,11 @@ export interface ModelSettings {
   jitterScale: number;
   /** Attention window per level (odd); unset: @rlr/core's default by grid size. */
   window?: number[];
+  /**
+   * Attention variant, one for all levels or one per level (`--attention`; @rlr/core's
+   * `ATTENTION_VARIANTS`). Unset: `mlka+lca`, the paper's model.
+   */
+  attention?: AttentionVariant[];
 }
 
 /** Which model `--keep` saves at the end of training. */

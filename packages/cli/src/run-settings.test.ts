@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { parseConfigObject } from './config-file.js';
 import { flagSettings, resolveRunSettings, rlrConfig } from './run-settings.js';
 
 describe('run settings', () => {
@@ -64,6 +65,26 @@ describe('run settings', () => {
       [{ snapshotMinutes: ['5', 'x'] }, /--snapshot-minutes/],
     ];
     for (const [given, message] of bad) expect(() => resolveRunSettings({ ...base, ...given })).toThrow(message);
+  });
+
+  it('takes --attention, --alpha and --jitter-scale from flags and config files into the core config, naming the flag in errors', () => {
+    const base = { data: '/d', format: 'mvtec' as const, preset: 'demo' };
+    expect(rlrConfig(resolveRunSettings(base)).attention).toBeUndefined();
+    const one = rlrConfig(resolveRunSettings({ ...base, attention: ['Cross'], alpha: 3, jitterScale: 0 }));
+    expect(one).toMatchObject({ attention: 'cross', alpha: 3, jitterScale: 0 });
+    expect(rlrConfig(resolveRunSettings({ ...base, attention: ['lca', 'residual-self'] })).attention).toEqual(['lca', 'residual-self']);
+    // Three levels (the paper's Table 4 row 1, 2, 3).
+    expect(resolveRunSettings({ ...base, outIndices: [1, 2, 3], attention: ['mlka+lca'] }).model.outIndices).toEqual([1, 2, 3]);
+    const file = parseConfigObject({ model: { attention: 'cross+mlka', alpha: 1, jitter_scale: 2 }, data: '/d', format: 'mvtec' }, '/x/run.yaml');
+    expect(rlrConfig(resolveRunSettings({ ...file, preset: 'demo' }))).toMatchObject({ attention: 'cross+mlka', alpha: 1, jitterScale: 2 });
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ attention: ['mlka'] }, /--attention "mlka" is not one of mlka\+lca, cross\+mlka, lca, cross, residual-cross, residual-self/],
+      [{ attention: ['lca', 'lca', 'lca'] }, /--attention has 3 variants but --out-indices has 2 levels/],
+      [{ alpha: 0 }, /--alpha 0 must be positive/],
+      [{ jitterScale: -1 }, /--jitter-scale -1 is negative/],
+    ];
+    for (const [given, message] of bad) expect(() => resolveRunSettings({ ...base, ...given })).toThrow(message);
+    expect(() => parseConfigObject({ alpha: 'two' }, '/x/run.yaml')).toThrow(/alpha: "two" is not a number/);
   });
 
   it('takes only the flags the user typed', () => {

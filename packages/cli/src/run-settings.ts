@@ -1,6 +1,16 @@
 import type { Command } from 'commander';
 import { backboneFeatureInfo } from '@rlr/backbones';
-import { LR_SCHEDULES, REF_INITS, resolveLevels, specFromFeatureInfo, type LrScheduleKind, type RefInit, type RLRConfig } from '@rlr/core';
+import {
+  ATTENTION_VARIANTS,
+  isAttentionVariant,
+  LR_SCHEDULES,
+  REF_INITS,
+  resolveLevels,
+  specFromFeatureInfo,
+  type LrScheduleKind,
+  type RefInit,
+  type RLRConfig,
+} from '@rlr/core';
 import { loadConfigFile } from './config-file.js';
 import { usageError } from './errors.js';
 import { PRESET_NAMES } from './preset-names.js';
@@ -124,6 +134,7 @@ export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper', ki
   if (s.resize !== undefined) model.resize = s.resize;
   if (s.layers !== undefined) model.layers = s.layers;
   if (s.heads !== undefined) model.heads = s.heads;
+  applyModelOptions(model, s);
   const train: TrainSettings = { ...preset.train };
   if (s.epochs !== undefined) train.epochs = s.epochs;
   if (s.batchSize !== undefined) train.batchSize = s.batchSize;
@@ -167,6 +178,7 @@ export function runKind(s: Pick<RunSettings, 'kind'>): ModelKind {
 /** The @rlr/core model configuration of a run's settings. */
 export function rlrConfig(s: RunSettings): Partial<RLRConfig> {
   const w = s.model.window;
+  const a = s.model.attention;
   return {
     d: s.model.hidden,
     heads: s.model.heads,
@@ -175,8 +187,34 @@ export function rlrConfig(s: RunSettings): Partial<RLRConfig> {
     alpha: s.model.alpha,
     jitterScale: s.model.jitterScale,
     window: w === undefined ? undefined : w.length === 1 ? w[0] : w,
+    ...(a === undefined ? {} : { attention: a.length === 1 ? a[0] : a }),
     seed: s.train.seed,
   };
+}
+
+/**
+ * Copy and check the model options of `s` that have no preset-derived defaults into `model`:
+ * `--attention` (a variant for all levels or one per level), `--alpha` (> 0) and
+ * `--jitter-scale` (≥ 0; 0 trains on clean features).
+ * @throws a usage error naming the flag for a bad value
+ */
+export function applyModelOptions(model: ModelSettings, s: SettingValues): void {
+  if (s.attention !== undefined) {
+    const names = s.attention.map((v) => v.toLowerCase());
+    const bad = names.find((v) => !isAttentionVariant(v));
+    if (bad !== undefined || names.length === 0) {
+      throw usageError(`--attention "${bad ?? ''}" is not one of ${ATTENTION_VARIANTS.join(', ')}`, 'use --attention mlka+lca (the paper, the default) or an ablation such as --attention cross; see docs/variants.md');
+    }
+    model.attention = names.filter(isAttentionVariant);
+  }
+  if (s.alpha !== undefined) {
+    if (!(s.alpha > 0)) throw usageError(`--alpha ${s.alpha} must be positive: it weights local cross-attention in LN(α·LCA + MLKA)`, 'use e.g. --alpha 2 (the paper; it also tried 1 and 3)');
+    model.alpha = s.alpha;
+  }
+  if (s.jitterScale !== undefined) {
+    if (!(s.jitterScale >= 0)) throw usageError(`--jitter-scale ${s.jitterScale} is negative`, 'use --jitter-scale 4 (the paper), or 0 to train without feature noise');
+    model.jitterScale = s.jitterScale;
+  }
 }
 
 /**
@@ -215,6 +253,9 @@ function checkModel(m: ModelSettings, t: TrainSettings): void {
       throw usageError(`--window has ${m.window.length} values but --out-indices has ${m.outIndices.length} levels`, 'give one window for all levels (--window 5) or one per level (--window 7,5)');
     }
     for (const w of m.window) if (w < 1 || w % 2 === 0) throw usageError(`--window ${w} is not a positive odd number`, 'use odd windows such as 3, 5 or 7, or leave --window out for the default by grid size');
+  }
+  if (m.attention !== undefined && m.attention.length !== 1 && m.attention.length !== m.outIndices.length) {
+    throw usageError(`--attention has ${m.attention.length} variants but --out-indices has ${m.outIndices.length} levels`, 'give one variant for all levels (--attention lca) or one per level (--attention lca,cross)');
   }
   checkEpochs(t.epochs);
   if (t.batchSize < 1) throw usageError('--batch-size must be at least 1', 'use --batch-size 1 or more');

@@ -33,6 +33,9 @@ export const SETTING_KINDS = {
   hidden: 'intList',
   heads: 'int',
   window: 'intList',
+  attention: 'list',
+  alpha: 'float',
+  jitterScale: 'float',
   lr: 'float',
   seed: 'int',
   backend: 'string',
@@ -75,6 +78,9 @@ export type SettingValues = Partial<{
   hidden: number[];
   heads: number;
   window: number[];
+  attention: string[];
+  alpha: number;
+  jitterScale: number;
   lr: number;
   seed: number;
   backend: string;
@@ -196,6 +202,10 @@ function hintFor(name: SettingName): string {
       return 'use one odd window for all levels (5) or one per level (7,5)';
     case 'epochs':
       return 'pass a whole number of epochs, 1 or more, e.g. --epochs 10';
+    case 'alpha':
+      return 'pass the weight of local cross-attention, e.g. --alpha 2 (the paper)';
+    case 'jitterScale':
+      return 'pass the scale of the training feature noise, e.g. --jitter-scale 4 (the paper), or 0 for none';
     default:
       return `see \`rlr train --help\` for ${flagName(name)}`;
   }
