@@ -99,13 +99,21 @@ describe('attention variants on the worker pool (wasm, 2 workers)', () => {
     await pool?.close();
   });
 
-  it.each([['residual-self', 'cross'] as AttentionVariant[], ['lca', 'residual-cross'] as AttentionVariant[]])('%s / %s per level: parallel losses equal the serial ones', async (...attention) => {
+  it.each([['residual-self', 'cross'] as AttentionVariant[], ['lca', 'residual-cross'] as AttentionVariant[]])('%s / %s per level: parallel losses and scores equal the serial ones', async (...attention) => {
     const serial = await train(attention, { epochs: 2 });
     const parallel = await train(attention, { epochs: 2, pool });
     expect(parallel.batches).toHaveLength(4);
     parallel.batches.forEach((losses, b) =>
       losses.forEach((l, i) => expect(Math.abs(l - serial.batches[b][i]) / serial.batches[b][i], `batch ${b} level ${i}`).toBeLessThan(1e-5)),
     );
+    // The workers' replicas rebuild the variant from the level configs.
+    const x = featureTensors(4, 5, [false, true, false, true]);
+    const own = await parallel.model.predict(x);
+    const predictor = await pool.predictor(parallel.model);
+    const onPool = await predictor.predict(x);
+    await predictor.close();
+    onPool.scores.forEach((v, i) => expect(Math.abs(v - own.scores[i]) / Math.abs(own.scores[i]), `image ${i}`).toBeLessThanOrEqual(1e-5));
+    tf.dispose(x);
     serial.model.dispose();
     parallel.model.dispose();
   });
