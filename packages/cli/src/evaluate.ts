@@ -134,7 +134,15 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
       image_size: scorer.manifest.model.imageSize,
       ...(isKnn(scorer.model)
         ? { kind: 'knn', coreset: scorer.model.config.coreset, bank_tokens: scorer.model.bankSizes }
-        : { layers: scorer.manifest.model.layers, hidden: scorer.manifest.model.hidden, epochs: scorer.manifest.epochsDone }),
+        : {
+            layers: scorer.manifest.model.layers,
+            hidden: scorer.manifest.model.hidden,
+            epochs: scorer.manifest.epochsDone,
+            // The saved model's own settings (docs/variants.md): attention variant and α per level, noise scale.
+            attention: scorer.model.levelConfigs.map((l) => l.attention ?? 'mlka+lca'),
+            alpha: scorer.model.levelConfigs.map((l) => l.alpha),
+            jitter_scale: scorer.model.config.jitterScale,
+          }),
       ...o.modelInfo,
     },
     data: { root: ds.root, format: ds.format, categories: [...ds.categories], test_images: total, skipped: ds.skipped.length },

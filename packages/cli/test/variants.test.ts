@@ -40,6 +40,8 @@ describe.skipIf(!binBuilt)('rlr train --attention / --alpha / --jitter-scale (bu
     expect(saved.levels.map((l) => l.attention)).toEqual(['residual-self', 'residual-self']);
     const e = await runBin(['eval', '--model', run, '--quiet', '--workers', '1']);
     expect(e.code, e.stderr.slice(-1500)).toBe(0);
+    const metrics = JSON.parse(await readFile(join(run, 'report', 'metrics.json'), 'utf8')) as { model: Record<string, unknown> };
+    expect(metrics.model).toMatchObject({ attention: ['residual-self', 'residual-self'], alpha: [2, 2], jitter_scale: 0 });
     const p = await runBin(['predict', '--model', run, join(data, 'grid', 'test'), '--out', join(root, 'pred'), '--no-heatmaps', '--json', '--workers', '1']);
     expect(p.code, p.stderr.slice(-1500)).toBe(0);
     const scores = jsonLines(p.stdout).filter((x) => x.event === 'prediction').map((x) => x.score as number);
