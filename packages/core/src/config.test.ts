@@ -53,4 +53,15 @@ describe('configuration', () => {
     expect(() => resolveLevels(spec, { d: 32, heads: [4, 4] })).toThrow(/"heads" lists 2 values but the model has 1 levels/);
     expect(() => resolveLevels(spec, { d: 32, window: 6 })).toThrow(/window 6 must be a positive odd integer/);
   });
+
+  it('resolves the attention variant per level; the default leaves the resolved level as before', () => {
+    const spec = { imageSize: [64, 64] as [number, number], levels: [{ grid: [8, 8] as [number, number], channels: 8 }, { grid: [4, 4] as [number, number], channels: 8 }] };
+    expect(resolveLevels(spec, { d: 32 }).map((l) => 'attention' in l)).toEqual([false, false]);
+    expect(resolveLevels(spec, { d: 32, attention: 'mlka+lca' }).map((l) => 'attention' in l)).toEqual([false, false]);
+    expect(resolveLevels(spec, { d: 32, attention: 'cross' }).map((l) => l.attention)).toEqual(['cross', 'cross']);
+    expect(resolveLevels(spec, { d: 32, attention: ['lca', 'mlka+lca'] }).map((l) => l.attention)).toEqual(['lca', undefined]);
+    expect(() => resolveLevels(spec, { d: 32, attention: ['lca'] })).toThrow(/"attention" lists 1 values but the model has 2 levels/);
+    expect(() => resolveLevels(spec, { d: 32, jitterScale: -1 })).toThrow(/"jitterScale" must be a number ≥ 0/);
+    expect(resolveLevels(spec, { d: 32, jitterScale: 0 })).toHaveLength(2);
+  });
 });
