@@ -116,6 +116,14 @@ export async function exportDetector(extractor: FeatureExtractor, model: Detecto
   if ((min === null) !== (max === null)) throw new Error('ONNX export: give both the normalisation minimum and maximum, or neither');
   if (min !== null && max !== null && !(max > min)) throw new Error(`ONNX export: the normalisation maximum (${max}) must exceed the minimum (${min})`);
 
+  if (!isKnn(model)) {
+    const variant = model.levels.map((l, i) => [i, l.config.attention] as const).find(([, a]) => a !== undefined);
+    if (variant) {
+      throw new Error(
+        `ONNX export: level ${variant[0]} uses the attention variant "${variant[1]}"; only the paper's layer (mlka+lca) is exported — score this model with the tfjs backends, or retrain without --attention`,
+      );
+    }
+  }
   const g = new GraphBuilder();
   const image = g.input(ONNX_IO.image);
   const { maps, smooth } = await addBackbone(g, extractor, image, H, W);

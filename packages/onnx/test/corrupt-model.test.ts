@@ -25,6 +25,14 @@ describe('opening a damaged model.onnx', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('refuses an attention variant other than the paper layer, naming the level and the variant', async () => {
+    const backbone = await tinyLayersBackbone(1);
+    const model = createRLR(specFromFeatureInfo(backbone.featureInfo, [32, 32]), { heads: 2, layers: 1, ffnRatio: 2, alpha: 2, jitterScale: 4, seed: 1, dPerStride: 4, attention: 'cross+mlka' });
+    await expect(exportDetector(backbone, model)).rejects.toThrow(/level 0 uses the attention variant "cross\+mlka"; only the paper's layer \(mlka\+lca\) is exported/);
+    model.dispose();
+    backbone.dispose();
+  });
+
   it('reads back the metadata of an intact export', () => {
     const info = readOnnxMetadata(bytes, 'model.onnx');
     expect(info.imageSize).toEqual([32, 32]);
