@@ -118,3 +118,14 @@ describe('resize modes (--resize-mode)', () => {
     );
   });
 });
+
+describe('scale (--tile-scale)', () => {
+  it('scales both sides and keeps the whole image', () => {
+    expect(transformGeometry(3000, 4000, { scale: 0.5 })).toEqual({ sourceHeight: 3000, sourceWidth: 4000, resizedHeight: 1500, resizedWidth: 2000, top: 0, left: 0, height: 1500, width: 2000 });
+    expect(transformGeometry(3, 5, { scale: 1 })).toMatchObject({ height: 3, width: 5 });
+  });
+
+  it('refuses a scale that is not positive, naming --tile-scale', () => {
+    expect(() => transformGeometry(10, 10, { scale: 0 })).toThrow(/^--tile-scale: must be a positive number/);
+  });
+});

@@ -35,6 +35,11 @@ export interface TransformOptions {
   crop?: CropSize;
   /** How the image reaches `crop` (default `crop`); see {@link ResizeMode}. */
   mode?: ResizeMode;
+  /**
+   * Scale both sides by this factor (rounded to whole pixels) and keep the whole image: the
+   * `--tile-scale` of tiling (1 = native resolution). Excludes `resize`, `crop` and `mode`.
+   */
+  scale?: number;
 }
 
 /**
@@ -95,6 +100,14 @@ export function resizedShape(height: number, width: number, resize: number): [he
 export function transformGeometry(sourceHeight: number, sourceWidth: number, options: TransformOptions = {}): TransformGeometry {
   checkSize(sourceHeight, 'image height');
   checkSize(sourceWidth, 'image width');
+  if (options.scale !== undefined) {
+    const s = options.scale;
+    if (!(Number.isFinite(s) && s > 0)) throw new DataError('invalid-option', '--tile-scale', `must be a positive number, got ${s}`, 'Pass e.g. --tile-scale 1 (native resolution) or 0.5 (half size).');
+    if (options.resize !== undefined || options.crop !== undefined) throw new Error('transformGeometry: scale excludes resize and crop');
+    const rh = Math.max(1, Math.round(sourceHeight * s));
+    const rw = Math.max(1, Math.round(sourceWidth * s));
+    return { sourceHeight, sourceWidth, resizedHeight: rh, resizedWidth: rw, top: 0, left: 0, height: rh, width: rw };
+  }
   const mode = options.mode ?? 'crop';
   if (!RESIZE_MODES.includes(mode)) {
     throw new DataError('invalid-option', '--resize-mode', `"${String(mode)}" is not a resize mode`, `Use one of ${RESIZE_MODES.join(', ')}.`);
