@@ -33,6 +33,16 @@ describe('checkImageSizes', () => {
     const sound = ds.train.filter((s) => s.path !== tiny && s.path !== wide);
     expect(await checkImageSizes(sound, { resize: 64, crop: [64, 64] })).toEqual({ checked: 4 });
   });
+
+  it('reports any crop that drops pixels, with the worst image as the example; fit and stretch drop nothing', async () => {
+    const ds = await loadMvtec(data);
+    const sound = ds.train.filter((s) => s.path !== tiny);
+    // 64x48 crop of the 64x64 images keeps 75%; of the 64x256 one, 18.75%.
+    const f = await checkImageSizes(sound, { resize: 64, crop: [64, 48] });
+    expect(f.cropped).toMatchObject({ count: 5, path: wide, kept: 0.1875 });
+    expect((await checkImageSizes(sound, { resize: 64, crop: [64, 64], mode: 'fit' })).cropped).toBeUndefined();
+    expect((await checkImageSizes(sound, { resize: 64, crop: [64, 64], mode: 'stretch' })).cropped).toBeUndefined();
+  });
 });
 
 describe.skipIf(!binBuilt)('rlr train on a dataset with a 1x1 and a wide training image', () => {
