@@ -60,9 +60,20 @@ describe.skipIf(!binBuilt)('tiling and resize modes end to end', () => {
     expect((await predictions(fit))[0]).toMatchObject({ resize_mode: 'fit', region: { top: 0, left: 0, height: 128, width: 256 } });
 
     const crop = join(root, 'pred-crop');
-    const c = await runBin(['predict', '--model', run, '--workers', '1', '--out', crop, '--resize-mode', 'crop', wide, '--json']);
+    const c = await runBin(['predict', '--model', run, '--workers', '1', '--out', crop, '--resize-mode', 'crop', '--overlay-size', 'source', wide, '--json']);
     expect(c.code, c.stderr.slice(-1500)).toBe(0);
-    expect((await predictions(crop))[0]).toMatchObject({ resize_mode: 'crop', region: { top: 0, left: 64, height: 128, width: 128 } });
+    const [line] = await predictions(crop);
+    expect(line).toMatchObject({ resize_mode: 'crop', region: { top: 0, left: 64, height: 128, width: 128 } });
+    // --overlay-size source: the overlay is the original 128x256 image; outside the crop region
+    // (columns 0-63 and 192-255) the map is not placed, so those pixels are the image's own.
+    const { data: over, info } = await sharp(line.heatmap as string).raw().toBuffer({ resolveWithObject: true });
+    expect([info.height, info.width]).toEqual([128, 256]);
+    const { data: orig } = await sharp(wide).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const at = (buf: Buffer, y: number, x: number) => Array.from(buf.subarray((y * 256 + x) * 3, (y * 256 + x) * 3 + 3));
+    expect(at(over, 60, 10)).toEqual(at(orig, 60, 10));
+    expect(at(over, 60, 250)).toEqual(at(orig, 60, 250));
+    const coloured = Array.from({ length: 128 }, (_, k) => 64 + k).filter((x) => at(over, 60, x).join() !== at(orig, 60, x).join());
+    expect(coloured.length).toBeGreaterThan(64);
     const warnings = jsonLines(c.stdout).filter((e) => e.event === 'warning').map((e) => e.message as string);
     expect(warnings.some((w) => /centre crop 64x64 dropped the borders of 1 of 1 image.*kept 50%.*--resize-mode fit/.test(w))).toBe(true);
   });

@@ -2,12 +2,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { WorkerPool } from '@rlr/core/node';
-import { extractTile, keptFraction, sourceRegion, type ImageBatch, type PixelRect, type ResizeMode, type Sample } from '@rlr/data';
-import { batches, isImageName, tiledImages, type TiledImage } from '@rlr/data/node';
+import { extractTile, keptFraction, mapToSource, sourceRegion, type ImageBatch, type PixelRect, type ResizeMode, type Sample } from '@rlr/data';
+import { batches, isImageName, readImage, tiledImages, type TiledImage } from '@rlr/data/node';
 import { writeFileAtomic } from '../atomic-write.js';
 import { initBackend, parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
-import { classifyError, CliError, dataError, InterruptedError } from '../errors.js';
+import { classifyError, CliError, dataError, InterruptedError, usageError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatTable } from '../format.js';
 import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
@@ -24,6 +24,14 @@ import { checkWritable } from '../paths.js';
 
 /** A crop keeping less than this share of an image's pixels is reported (rounding aside, all of it). */
 const KEPT_IN_FULL = 0.999;
+
+/** Parse `--overlay-size`: `input` (the model's input size, the default) or `source` (the original image). */
+export function parseOverlaySize(value: unknown): 'input' | 'source' {
+  if (value === undefined) return 'input';
+  const v = String(value).trim().toLowerCase();
+  if (v !== 'input' && v !== 'source') throw usageError(`--overlay-size: "${String(value)}" is not input or source`, 'use --overlay-size input (the model input, the default) or --overlay-size source (the original image)');
+  return v;
+}
 
 /** One line of predictions.jsonl. */
 export interface PredictionLine {
@@ -93,6 +101,8 @@ function thresholdSummary(t: ThresholdPicker, uncategorised: number): string {
 interface HandlerContext {
   outDir: string;
   heatmaps: boolean;
+  /** `--overlay-size source`: overlays on the original image, the map placed back by the transform. */
+  sourceOverlays: boolean;
   thresholds: ThresholdPicker;
   used: Set<string>;
   /** Images whose centre crop dropped pixels, and the smallest share kept (for one warning at the end). */
@@ -161,7 +171,13 @@ async function handleBatch(scorer: Scorer, b: ImageBatch, ctx: HandlerContext): 
       const map = r.maps.subarray(i * px, (i + 1) * px);
       const range = overlayRange(map, threshold);
       heatmap = join(ctx.outDir, overlayName(s.path, ctx.used));
-      await writeFileAtomic(heatmap, await encodePng(overlay(b.images.subarray(i * px * 3, (i + 1) * px * 3), map, range), b.height, b.width));
+      const g = b.geometries?.[i];
+      if (ctx.sourceOverlays && g) {
+        // The map resampled onto the original image: what a crop left out stays uncoloured.
+        const source = await readImage(s.path);
+        const placed = mapToSource(map, g, -Infinity);
+        await writeFileAtomic(heatmap, await encodePng(overlay(source.data, placed, range), source.height, source.width));
+      } else await writeFileAtomic(heatmap, await encodePng(overlay(b.images.subarray(i * px * 3, (i + 1) * px * 3), map, range), b.height, b.width));
     }
     const g = b.geometries?.[i];
     const line: PredictionLine = { path: s.path, score, label: threshold === null ? null : score >= threshold ? 1 : 0, threshold, heatmap };
@@ -186,6 +202,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   const outDir = resolve(ctx.cwd, (opts.out as string | undefined) ?? 'predictions');
   await checkWritable(outDir, '--out');
   const batchSize = opts.batchSize === undefined ? 8 : Math.max(1, parseCount(opts.batchSize, '--batch-size'));
+  parseOverlaySize(opts.overlaySize); // a bad value fails before any model loads
   const files = await collectImages(args, ctx.cwd);
   if (files.length === 0) throw dataError(`no images found in ${args.join(', ')}`, 'pass image files (png, jpg, bmp, tif, webp) or folders holding them');
   const onnx = opts.backend === ONNX_BACKEND;
@@ -219,7 +236,7 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
   try {
     const { resize, crop, mode } = scorer.geometry;
     const samples: Sample[] = files.map((path) => ({ path, category: 'predict', label: 0, defectType: 'unknown' }));
-    const hctx: HandlerContext = { outDir, heatmaps: opts.heatmaps !== false, thresholds, used: new Set<string>(), cropped: { count: 0, minKept: 1 } };
+    const hctx: HandlerContext = { outDir, heatmaps: opts.heatmaps !== false, sourceOverlays: parseOverlaySize(opts.overlaySize) === 'source', thresholds, used: new Set<string>(), cropped: { count: 0, minKept: 1 } };
     const task = ctx.log.progress('predict', samples.length, 'img');
     if (geometry.tile || geometry.mode) ctx.log.info(`input: ${describeInput(geometry)}`);
     const tiling = geometry.tile;
