@@ -28,6 +28,7 @@ describe('tiling settings', () => {
     expect(() => tileSettings({ tile: [64, 64], imageSize: [128, 128] })).toThrow(/--tile 64x64 and --image-size 128x128 differ/);
     expect(() => tileSettings({ tile: [64, 64], resizeMode: 'fit' })).toThrow(/--resize-mode does not apply with --tile/);
     expect(() => tileSettings({ tile: [64, 64], tileScale: 0 })).toThrow(/--tile-scale 0 must be positive/);
+    expect(() => resolveRunSettings({ ...base, preset: 'demo', tile: [64, 64], resize: 300 })).toThrow(/--resize does not apply with --tile/);
   });
 });
 

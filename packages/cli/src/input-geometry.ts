@@ -8,6 +8,7 @@ import { parseSetting } from './settings.js';
 /** The flags that shape how images reach the model: `--resize-mode` and the tiling flags. */
 export interface InputFlags {
   imageSize?: [number, number];
+  resize?: number;
   resizeMode?: ResizeMode;
   tile?: [number, number];
   tileStride?: [number, number];
@@ -27,6 +28,7 @@ export function tileSettings(f: InputFlags): TileSettings | undefined {
   if (f.imageSize !== undefined && (f.imageSize[0] !== f.tile[0] || f.imageSize[1] !== f.tile[1])) {
     throw usageError(`--tile ${f.tile.join('x')} and --image-size ${f.imageSize.join('x')} differ: with tiling the tile is the model input`, 'drop --image-size (the tile sets it), or make them equal');
   }
+  if (f.resize !== undefined) throw usageError('--resize does not apply with --tile: tiles are cut from the image at --tile-scale', 'drop --resize; pass --tile-scale 0.5 (for example) to tile a downscaled image');
   if (f.resizeMode !== undefined) throw usageError('--resize-mode does not apply with --tile: tiles cover the whole image, nothing is cropped or padded', 'drop --resize-mode, or drop --tile');
   const stride = f.tileStride ?? [Math.max(1, Math.floor(f.tile[0] / 2)), Math.max(1, Math.floor(f.tile[1] / 2))];
   const scale = f.tileScale ?? 1;
