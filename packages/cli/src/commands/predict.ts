@@ -16,6 +16,8 @@ import { runGeometry, type Scorer } from '../scorer.js';
 import { ONNX_BACKEND, openRunScorer } from '../onnx-scorer.js';
 import { describeInput, scoringGeometry } from '../input-geometry.js';
 import { tileOptions } from '../features.js';
+import type { TileSettings } from '../presets.js';
+import type { ProgressTask } from '../progress.js';
 import { parseWorkers, startWorkers } from '../workers.js';
 import { parseCount } from '../settings.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
@@ -196,6 +198,33 @@ async function handleBatch(scorer: Scorer, b: ImageBatch, ctx: HandlerContext): 
   return lines;
 }
 
+/** {@link predictWith} for a tiled run: one image at a time (its tiles, stitched map and overlay are the memory in use). */
+async function predictTiled(scorer: Scorer, samples: Sample[], tile: TileSettings, batchSize: number, hctx: HandlerContext, ctx: CommandContext, task: ProgressTask): Promise<PredictionLine[]> {
+  const out: PredictionLine[] = [];
+  for (let start = 0; start < samples.length; start++) {
+    if (ctx.signal?.aborted) {
+      task.done();
+      throw new InterruptedError(`prediction interrupted after ${start} of ${samples.length} images; predictions.jsonl was not written`, 'rerun rlr predict');
+    }
+    const s = samples[start];
+    let line: PredictionLine;
+    try {
+      let got: PredictionLine | undefined;
+      for await (const img of tiledImages([s], tileOptions(tile))) got = await handleTiled(scorer, img, batchSize, hctx);
+      line = got!;
+    } catch (e) {
+      if (e instanceof CliError && e.exitCode === ExitCode.model) throw e;
+      const { message } = classifyError(e);
+      ctx.log.warn(`cannot read ${s.path}: ${message}`);
+      line = { path: s.path, score: null, label: null, threshold: hctx.thresholds.pick(s.path).value, heatmap: null, region: null, error: message };
+    }
+    ctx.log.event('prediction', { ...line });
+    out.push(line);
+    task.tick(1);
+  }
+  return out;
+}
+
 /** `rlr predict`. */
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, _cmd: Command, args: string[]): Promise<ExitCodeValue> {
   const runDir = resolve(ctx.cwd, String(opts.model));
@@ -240,28 +269,7 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
     const task = ctx.log.progress('predict', samples.length, 'img');
     if (geometry.tile || geometry.mode) ctx.log.info(`input: ${describeInput(geometry)}`);
     const tiling = geometry.tile;
-    for (let start = 0; tiling && start < samples.length; start++) {
-      if (ctx.signal?.aborted) {
-        task.done();
-        throw new InterruptedError(`prediction interrupted after ${start} of ${samples.length} images; predictions.jsonl was not written`, 'rerun rlr predict');
-      }
-      const s = samples[start];
-      let line: PredictionLine;
-      try {
-        // One image at a time: a large image's tiles, map and overlay are the memory in use.
-        let got: PredictionLine | undefined;
-        for await (const img of tiledImages([s], tileOptions(tiling))) got = await handleTiled(scorer, img, batchSize, hctx);
-        line = got!;
-      } catch (e) {
-        if (e instanceof CliError && e.exitCode === ExitCode.model) throw e;
-        const { message } = classifyError(e);
-        ctx.log.warn(`cannot read ${s.path}: ${message}`);
-        line = { path: s.path, score: null, label: null, threshold: thresholds.pick(s.path).value, heatmap: null, region: null, error: message };
-      }
-      ctx.log.event('prediction', { ...line });
-      lines.push(line);
-      task.tick(1);
-    }
+    if (tiling) lines.push(...(await predictTiled(scorer, samples, tiling, batchSize, hctx, ctx, task)));
     for (let start = 0; !tiling && start < samples.length; start += batchSize) {
       if (ctx.signal?.aborted) {
         task.done();
