@@ -18,6 +18,7 @@ import { compareWithPaper, paperBenchmarkFor } from './paper-results.js';
 import type { EpochRecord } from './run-dir.js';
 import type { Scorer } from './scorer.js';
 import { isKnn } from './model-io.js';
+import { warnAboutTestCrops } from './image-size-check.js';
 
 /** Options of {@link evaluateRun}. */
 export interface EvaluateOptions {
@@ -66,6 +67,7 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   const groups = testByCategory(ds);
   if (groups.size === 0) throw dataError(`${ds.root}: the dataset has no test images`, 'evaluate on a dataset with a test split (folder format: --abnormal-dir and --normal-test-dir or a hold-out)');
   const total = [...groups.values()].reduce((n, l) => n + l.length, 0);
+  if (!scorer.geometry.tile) await warnAboutTestCrops(ds.test, scorer.geometry, o.log);
   const task = o.log.progress('evaluate', total, 'img');
   const scored: ScoredItem[] = [];
   const samples: Sample[] = [];

@@ -97,3 +97,19 @@ export async function warnAboutImageSizes(samples: readonly Sample[], g: ImageGe
   }
   return f;
 }
+
+/**
+ * `rlr eval`: one warning when the centre crop drops the borders of test images (their defects
+ * there are never scored, their mask pixels never counted), naming the worst one and the fix.
+ */
+export async function warnAboutTestCrops(samples: readonly Sample[], g: ImageGeometry, log: Logger): Promise<ImageSizeFindings> {
+  const f = await checkImageSizes(samples, g);
+  const c = f.cropped;
+  if (c) {
+    log.warn(
+      `the centre crop ${g.crop.join('x')} drops the borders of ${c.count} of ${f.checked} test images (the worst, ${c.path}, ${c.height}x${c.width} px, keeps ${(c.kept * 100).toFixed(0)}% of its pixels): defects there are not scored and their mask pixels are not counted; fix: train with --resize-mode fit or stretch, or --image-size with the images' aspect ratio`,
+      { images: c.count, checked: f.checked, example: c.path },
+    );
+  }
+  return f;
+}
