@@ -1,5 +1,5 @@
 import { basename, extname, join } from 'node:path';
-import type { AnomalyDataset, ImageBatch, Sample } from '@rlr/data';
+import { downscaleMask, downscaleMean, fitWithin, type AnomalyDataset, type ImageBatch, type RawPixels, type Sample } from '@rlr/data';
 import { batches, readSyntheticManifest, SYNTHETIC_MANIFEST, tiledImages } from '@rlr/data/node';
 import type { MapScores } from './content-scores.js';
 import { tileOptions } from './features.js';
@@ -45,6 +45,9 @@ export interface EvaluationResult {
 }
 
 const CURVE_POINTS = 200;
+
+/** Longest side of a tiled run's gallery images (their stitched maps are at the image size). */
+const GALLERY_SIDE = 384;
 
 function snake(m: MetricsCategory): CategoryMetrics {
   return {
@@ -124,10 +127,10 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
 
   // Gallery: re-score the few picked images to get their maps back (cheaper than keeping all maps).
   const tg = performance.now();
-  // Tiled runs: the gallery's side-by-side panels need one image size; not rendered (yet).
-  const picks = scorer.geometry.tile ? [] : pickGallery(scored, o.gallery);
-  if (scorer.geometry.tile && o.gallery > 0) o.notes.push('Tiled run (--tile): the heatmap gallery is not rendered; use rlr predict for full-resolution overlays.');
+  const picks = pickGallery(scored, o.gallery);
+  if (scorer.geometry.tile && picks.length > 0) o.notes.push(`Tiled run (--tile): the gallery shows each image and its stitched map shrunk to at most ${GALLERY_SIDE} px a side; rlr predict writes full-resolution overlays.`);
   const gallery = await renderGallery(scorer, picks.map((p) => ({ sample: samples[p.index], reason: p.reason })), o.batchSize);
+  if (o.saveHeatmaps && scorer.geometry.tile) o.notes.push('Tiled run (--tile): --save-heatmaps writes nothing; rlr predict writes a full-resolution overlay per image.');
   if (o.saveHeatmaps && !scorer.geometry.tile) await writeAllHeatmaps(scorer, samples, outDir, o, (c) => gallery.ranges.get(c) ?? gallery.range);
   const galleryS = (performance.now() - tg) / 1000;
 
@@ -190,6 +193,17 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   return { metrics, files };
 }
 
+/** The decoder's pixels shrunk to `h x w` as RGB floats in [0, 1] (straight from the integers: no full-size float copy). */
+function shrunkRgb(p: RawPixels, h: number, w: number): Float32Array {
+  const small = downscaleMean(p.data, p.height, p.width, p.channels, h, w);
+  const out = new Float32Array(h * w * 3);
+  const colour = p.channels >= 3;
+  for (let i = 0; i < h * w; i++) {
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = small[i * p.channels + (colour ? c : 0)] / p.maxValue;
+  }
+  return out;
+}
+
 /** One scored batch of test images, its maps and masks, and the seconds scoring took. */
 interface ScoredBatch {
   b: Pick<ImageBatch, 'samples' | 'masks'>;
@@ -220,10 +234,27 @@ async function* scoredBatches(scorer: Scorer, list: Sample[], batchSize: number)
 }
 
 async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: string }[], batchSize: number): Promise<{ entries: GalleryEntry[]; range: MapRange; ranges: Map<string, MapRange> }> {
-  const { resize, crop, mode } = scorer.geometry;
-  const raw: { sample: Sample; reason: string; image: Float32Array; mask?: Uint8Array; map: Float32Array; score: number }[] = [];
+  const { resize, crop, mode, tile } = scorer.geometry;
+  const raw: { sample: Sample; reason: string; image: Float32Array; mask?: Uint8Array; map: Float32Array; score: number; size: [number, number] }[] = [];
   const reasonOf = new Map(picks.map((p) => [p.sample.path, p.reason]));
-  for await (const b of batches(picks.map((p) => p.sample), { batchSize, resize, crop, mode })) {
+  if (tile) {
+    // Tiled: each picked image scored again on tiles, then shrunk (image and map by box average,
+    // the mask keeping any defect pixel) so the report stays small.
+    for await (const img of tiledImages(picks.map((p) => p.sample), tileOptions(tile))) {
+      const t = await scorer.scoreTiled(img, batchSize);
+      const [h, w] = fitWithin(t.height, t.width, GALLERY_SIDE);
+      raw.push({
+        sample: img.sample,
+        reason: reasonOf.get(img.sample.path) ?? '',
+        image: shrunkRgb(img.pixels, h, w),
+        mask: img.mask ? downscaleMask(img.mask.data, t.height, t.width, h, w) : undefined,
+        map: downscaleMean(t.map, t.height, t.width, 1, h, w),
+        score: t.score,
+        size: [h, w],
+      });
+    }
+  }
+  for await (const b of tile ? [] : batches(picks.map((p) => p.sample), { batchSize, resize, crop, mode })) {
     const r = await scorer.score(b);
     const px = b.height * b.width;
     b.samples.forEach((s, i) => {
@@ -234,6 +265,7 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
         mask: b.hasMask[i] ? b.masks.slice(i * px, (i + 1) * px) : undefined,
         map: r.maps.slice(i * px, (i + 1) * px),
         score: r.scores[i],
+        size: [b.height, b.width],
       });
     });
   }
@@ -247,9 +279,9 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
   }
   const spans = [...ranges.values()];
   const range = spans.length ? { min: Math.min(...spans.map((r) => r.min)), max: Math.max(...spans.map((r) => r.max)) } : { min: 0, max: 1 };
-  const [H, W] = crop;
   const entries: GalleryEntry[] = [];
   for (const [k, r] of raw.entries()) {
+    const [H, W] = r.size;
     const stem = `gallery/${String(k).padStart(2, '0')}_${safeName(r.sample.category)}_${safeName(basename(r.sample.path, extname(r.sample.path)))}`;
     entries.push({
       category: r.sample.category,

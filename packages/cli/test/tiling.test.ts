@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,11 @@ describe.skipIf(!binBuilt)('tiling and resize modes end to end', () => {
     expect(e.code, e.stderr.slice(-1500)).toBe(0);
     const metrics = JSON.parse(await readFile(join(run, 'report', 'metrics.json'), 'utf8')) as { categories: Record<string, { pixel: { auroc: number } | null }> };
     expect(metrics.categories.grid.pixel?.auroc).toBeGreaterThan(0);
+    // The gallery shows the whole 128x128 images (under the 384 px gallery limit: not shrunk).
+    const overlays = (await readdir(join(run, 'report', 'gallery'))).filter((f) => f.endsWith('_overlay.png'));
+    expect(overlays.length).toBeGreaterThan(0);
+    const g = await sharp(join(run, 'report', 'gallery', overlays[0])).metadata();
+    expect([g.height, g.width]).toEqual([128, 128]);
 
     const out = join(root, 'pred-tiled');
     const p = await runBin(['predict', '--model', run, '--workers', '1', '--out', out, '--tile-stride', '32', wide, '--json']);

@@ -28,6 +28,7 @@ export {
 } from './geometry.js';
 export { writeRgbFloat, toRgbFloat, transformMask, placeInWindow, fillPadding, mapToSource, type RawPixels } from './pixels.js';
 export { checkTiling, tileStarts, tileGrid, extractTile, MapStitcher, type TilingOptions, type TileGrid } from './tiling.js';
+export { downscaleMean, downscaleMask, fitWithin } from './downscale.js';
 export { IMAGE_EXTENSIONS, classifyEntry, extensionOf, stemOf, isImageName, type EntryKind } from './image-files.js';
 export { createRandom, deriveSeed, shuffled, type Random } from './random.js';
 export { streamBatches, assemble, visitOrder, type BatchStreamOptions, type LoadedSample, type SampleLoader } from './batch-stream.js';
