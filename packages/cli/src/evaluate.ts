@@ -1,6 +1,8 @@
 import { basename, extname, join } from 'node:path';
-import type { AnomalyDataset, Sample } from '@rlr/data';
-import { batches, readSyntheticManifest, SYNTHETIC_MANIFEST } from '@rlr/data/node';
+import { downscaleMask, downscaleMean, fitWithin, type AnomalyDataset, type ImageBatch, type RawPixels, type Sample } from '@rlr/data';
+import { batches, readSyntheticManifest, SYNTHETIC_MANIFEST, tiledImages } from '@rlr/data/node';
+import type { MapScores } from './content-scores.js';
+import { tileOptions } from './features.js';
 import { CategoryEvaluator, imageMetrics, summarizeCategories, type CategoryMetrics as MetricsCategory } from '@rlr/metrics';
 import { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
 import { testByCategory } from './dataset.js';
@@ -16,6 +18,7 @@ import { compareWithPaper, paperBenchmarkFor } from './paper-results.js';
 import type { EpochRecord } from './run-dir.js';
 import type { Scorer } from './scorer.js';
 import { isKnn } from './model-io.js';
+import { warnAboutTestCrops } from './image-size-check.js';
 
 /** Options of {@link evaluateRun}. */
 export interface EvaluateOptions {
@@ -43,6 +46,9 @@ export interface EvaluationResult {
 
 const CURVE_POINTS = 200;
 
+/** Longest side of a tiled run's gallery images (their stitched maps are at the image size). */
+const GALLERY_SIDE = 384;
+
 function snake(m: MetricsCategory): CategoryMetrics {
   return {
     image: { auroc: m.image.auroc, ap: m.image.ap, f1_max: m.image.f1Max, threshold: m.image.threshold },
@@ -64,7 +70,7 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   const groups = testByCategory(ds);
   if (groups.size === 0) throw dataError(`${ds.root}: the dataset has no test images`, 'evaluate on a dataset with a test split (folder format: --abnormal-dir and --normal-test-dir or a hold-out)');
   const total = [...groups.values()].reduce((n, l) => n + l.length, 0);
-  const { resize, crop } = scorer.geometry;
+  if (!scorer.geometry.tile) await warnAboutTestCrops(ds.test, scorer.geometry, o.log);
   const task = o.log.progress('evaluate', total, 'img');
   const scored: ScoredItem[] = [];
   const samples: Sample[] = [];
@@ -73,15 +79,23 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   let metricsS = 0;
   for (const [category, list] of groups) {
     const withMasks = list.some((s) => s.maskPath !== undefined);
-    const ev = new CategoryEvaluator(category, { height: crop[0], width: crop[1], curvePoints: CURVE_POINTS });
-    for await (const b of batches(list, { batchSize: o.batchSize, resize, crop })) {
+    let ev: CategoryEvaluator | undefined;
+    let size: [number, number] | undefined;
+    for await (const { b, r, seconds } of scoredBatches(scorer, list, o.batchSize)) {
       if (o.signal?.aborted) {
         task.done();
         throw new InterruptedError('evaluation interrupted; nothing was written', 'rerun rlr eval');
       }
-      const ts = performance.now();
-      const r = await scorer.score(b);
-      scoringS += (performance.now() - ts) / 1000;
+      scoringS += seconds;
+      // Tiled maps have the size of each (scaled) image: a category's masked images must agree.
+      size ??= [r.height, r.width];
+      ev ??= new CategoryEvaluator(category, { height: r.height, width: r.width, curvePoints: CURVE_POINTS });
+      if (withMasks && (size[0] !== r.height || size[1] !== r.width)) {
+        throw dataError(
+          `${b.samples[0].path}: its anomaly map is ${r.height}x${r.width} but the first image of category "${category}" gave ${size.join('x')}; pixel metrics need one size per category`,
+          'evaluate tiled runs on images of one size per category (resize them beforehand), or score them with rlr predict',
+        );
+      }
       const labels = Uint8Array.from(b.samples, (s) => s.label);
       const tm = performance.now();
       ev.add({ labels, scores: r.scores, ...(withMasks ? { maps: r.maps, masks: b.masks } : {}) });
@@ -95,7 +109,7 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
     }
     const tm = performance.now();
     try {
-      categories[category] = ev.result();
+      categories[category] = ev!.result();
     } catch (e) {
       throw dataError(`cannot evaluate category "${category}": ${(e as Error).message}`, 'each category needs normal and anomalous test images');
     }
@@ -114,8 +128,10 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   // Gallery: re-score the few picked images to get their maps back (cheaper than keeping all maps).
   const tg = performance.now();
   const picks = pickGallery(scored, o.gallery);
+  if (scorer.geometry.tile && picks.length > 0) o.notes.push(`Tiled run (--tile): the gallery shows each image and its stitched map shrunk to at most ${GALLERY_SIDE} px a side; rlr predict writes full-resolution overlays.`);
   const gallery = await renderGallery(scorer, picks.map((p) => ({ sample: samples[p.index], reason: p.reason })), o.batchSize);
-  if (o.saveHeatmaps) await writeAllHeatmaps(scorer, samples, outDir, o, (c) => gallery.ranges.get(c) ?? gallery.range);
+  if (o.saveHeatmaps && scorer.geometry.tile) o.notes.push('Tiled run (--tile): --save-heatmaps writes nothing; rlr predict writes a full-resolution overlay per image.');
+  if (o.saveHeatmaps && !scorer.geometry.tile) await writeAllHeatmaps(scorer, samples, outDir, o, (c) => gallery.ranges.get(c) ?? gallery.range);
   const galleryS = (performance.now() - tg) / 1000;
 
   const metrics: MetricsReport = {
@@ -185,11 +201,68 @@ export async function evaluateRun(scorer: Scorer, ds: AnomalyDataset, outDir: st
   return { metrics, files };
 }
 
+/** The decoder's pixels shrunk to `h x w` as RGB floats in [0, 1] (straight from the integers: no full-size float copy). */
+function shrunkRgb(p: RawPixels, h: number, w: number): Float32Array {
+  const small = downscaleMean(p.data, p.height, p.width, p.channels, h, w);
+  const out = new Float32Array(h * w * 3);
+  const colour = p.channels >= 3;
+  for (let i = 0; i < h * w; i++) {
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = small[i * p.channels + (colour ? c : 0)] / p.maxValue;
+  }
+  return out;
+}
+
+/** One scored batch of test images, its maps and masks, and the seconds scoring took. */
+interface ScoredBatch {
+  b: Pick<ImageBatch, 'samples' | 'masks'>;
+  r: MapScores;
+  seconds: number;
+}
+
+/**
+ * Scores `list` batch by batch as the run's geometry says: resized or letterboxed batches, or,
+ * with tiling, one image at a time (its stitched map at the scaled image size, its mask alike).
+ */
+async function* scoredBatches(scorer: Scorer, list: Sample[], batchSize: number): AsyncIterable<ScoredBatch> {
+  const { resize, crop, mode, tile } = scorer.geometry;
+  if (!tile) {
+    for await (const b of batches(list, { batchSize, resize, crop, mode })) {
+      const ts = performance.now();
+      const r = await scorer.score(b);
+      yield { b, r, seconds: (performance.now() - ts) / 1000 };
+    }
+    return;
+  }
+  for await (const img of tiledImages(list, tileOptions(tile))) {
+    const ts = performance.now();
+    const t = await scorer.scoreTiled(img, batchSize);
+    const r = { scores: Float32Array.of(t.score), maps: t.map, height: t.height, width: t.width };
+    yield { b: { samples: [img.sample], masks: img.mask?.data ?? new Uint8Array(t.height * t.width) }, r, seconds: (performance.now() - ts) / 1000 };
+  }
+}
+
 async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: string }[], batchSize: number): Promise<{ entries: GalleryEntry[]; range: MapRange; ranges: Map<string, MapRange> }> {
-  const { resize, crop } = scorer.geometry;
-  const raw: { sample: Sample; reason: string; image: Float32Array; mask?: Uint8Array; map: Float32Array; score: number }[] = [];
+  const { resize, crop, mode, tile } = scorer.geometry;
+  const raw: { sample: Sample; reason: string; image: Float32Array; mask?: Uint8Array; map: Float32Array; score: number; size: [number, number] }[] = [];
   const reasonOf = new Map(picks.map((p) => [p.sample.path, p.reason]));
-  for await (const b of batches(picks.map((p) => p.sample), { batchSize, resize, crop })) {
+  if (tile) {
+    // Tiled: each picked image scored again on tiles, then shrunk (image and map by box average,
+    // the mask keeping any defect pixel) so the report stays small.
+    for await (const img of tiledImages(picks.map((p) => p.sample), tileOptions(tile))) {
+      const t = await scorer.scoreTiled(img, batchSize);
+      const [h, w] = fitWithin(t.height, t.width, GALLERY_SIDE);
+      raw.push({
+        sample: img.sample,
+        reason: reasonOf.get(img.sample.path) ?? '',
+        image: shrunkRgb(img.pixels, h, w),
+        mask: img.mask ? downscaleMask(img.mask.data, t.height, t.width, h, w) : undefined,
+        map: downscaleMean(t.map, t.height, t.width, 1, h, w),
+        score: t.score,
+        size: [h, w],
+      });
+    }
+  }
+  for await (const b of tile ? [] : batches(picks.map((p) => p.sample), { batchSize, resize, crop, mode })) {
     const r = await scorer.score(b);
     const px = b.height * b.width;
     b.samples.forEach((s, i) => {
@@ -200,6 +273,7 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
         mask: b.hasMask[i] ? b.masks.slice(i * px, (i + 1) * px) : undefined,
         map: r.maps.slice(i * px, (i + 1) * px),
         score: r.scores[i],
+        size: [b.height, b.width],
       });
     });
   }
@@ -213,9 +287,9 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
   }
   const spans = [...ranges.values()];
   const range = spans.length ? { min: Math.min(...spans.map((r) => r.min)), max: Math.max(...spans.map((r) => r.max)) } : { min: 0, max: 1 };
-  const [H, W] = crop;
   const entries: GalleryEntry[] = [];
   for (const [k, r] of raw.entries()) {
+    const [H, W] = r.size;
     const stem = `gallery/${String(k).padStart(2, '0')}_${safeName(r.sample.category)}_${safeName(basename(r.sample.path, extname(r.sample.path)))}`;
     entries.push({
       category: r.sample.category,
@@ -233,9 +307,9 @@ async function renderGallery(scorer: Scorer, picks: { sample: Sample; reason: st
 }
 
 async function writeAllHeatmaps(scorer: Scorer, samples: Sample[], outDir: string, o: EvaluateOptions, rangeFor: (category: string) => MapRange): Promise<void> {
-  const { resize, crop } = scorer.geometry;
+  const { resize, crop, mode } = scorer.geometry;
   const task = o.log.progress('heatmaps', samples.length, 'img');
-  for await (const b of batches(samples, { batchSize: o.batchSize, resize, crop })) {
+  for await (const b of batches(samples, { batchSize: o.batchSize, resize, crop, mode })) {
     const r = await scorer.score(b);
     const px = b.height * b.width;
     for (const [i, s] of b.samples.entries()) {

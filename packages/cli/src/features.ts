@@ -2,17 +2,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import { extractFeatures, extractorLevels, FeatureCache, type BlobStore, type FeatureExtractor, type FeatureSource } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import { backboneRecipe } from '@rlr/backbones/node';
-import type { ImageBatch, Sample } from '@rlr/data';
-import { batches } from '@rlr/data/node';
+import type { ImageBatch, ResizeMode, Sample } from '@rlr/data';
+import { batches, countTiles, tileBatches, type TileStreamOptions } from '@rlr/data/node';
 import { InterruptedError } from './errors.js';
 import { fingerprintChange, fingerprintImages } from './image-fingerprints.js';
 import { warnAboutImageSizes } from './image-size-check.js';
 import type { Logger } from './log.js';
+import type { TileSettings } from './presets.js';
 
 /** How images are fed to the backbone. */
 export interface ImageGeometry {
   resize: number;
   crop: [number, number];
+  /** `--resize-mode` (unset: `crop`). */
+  mode?: ResizeMode;
+  /** `--tile`: images are cut into tiles of `crop` size instead of being resized to it. */
+  tile?: TileSettings;
+}
+
+/** The @rlr/data tile-stream options of a run's tiling. */
+export function tileOptions(t: TileSettings): TileStreamOptions {
+  return { tile: t.size, stride: t.stride, scale: t.scale };
 }
 
 /** Images of one batch as a `[B, H, W, 3]` tensor. */
@@ -43,8 +53,11 @@ export async function trainingFeatures(
   // The images are keyed on their content (size, mtime, sha256), not their paths alone: a file
   // replaced in place is extracted again.
   const files = await fingerprintImages(samples.map((s) => s.path));
-  const meta = { backbone: extractor.toConfig(), resize: g.resize, crop: g.crop, images: samples.map((s) => s.path), files };
-  const bytes = samples.length * levels.reduce((n, l) => n + l.grid[0] * l.grid[1] * l.channels * 4, 0);
+  // Tiling and --resize-mode are part of the key only when used, so caches of plain runs stay valid.
+  const meta = { backbone: extractor.toConfig(), resize: g.resize, crop: g.crop, ...(g.mode && g.mode !== 'crop' ? { resizeMode: g.mode } : {}), ...(g.tile ? { tile: g.tile } : {}), images: samples.map((s) => s.path), files };
+  // With tiles every tile is one entry (counted from the image headers, before any decoding).
+  const entries = g.tile ? (await countTiles(samples, tileOptions(g.tile))).reduce((a, b) => a + b, 0) : samples.length;
+  const bytes = entries * levels.reduce((n, l) => n + l.grid[0] * l.grid[1] * l.channels * 4, 0);
   const inMemory = bytes <= IN_MEMORY_BYTES;
   const tune = (c: FeatureCache) => {
     // Shuffled batches touch random shards: keep them all decoded when they fit.
@@ -69,12 +82,16 @@ export async function trainingFeatures(
     return { source: tune(existing), cached: true, seconds: 0 };
   }
   // Once per dataset (a reused cache was checked when it was made): images the geometry spoils.
-  await warnAboutImageSizes(samples, g, opts.log);
+  if (!g.tile) await warnAboutImageSizes(samples, g, opts.log);
+  else opts.log.info(`tiling: ${samples.length} images give ${entries} training tiles of ${g.tile.size.join('x')} px (stride ${g.tile.stride.join('x')}, --tile-scale ${g.tile.scale})`);
   const writer = FeatureCache.create(store, levels, { meta, shardSize: inMemory ? 32 : 1 });
-  const task = opts.log.progress('extract features', samples.length, 'img');
+  const task = opts.log.progress('extract features', entries, g.tile ? 'tile' : 'img');
   const signal = opts.signal;
   async function* stopping(): AsyncIterable<ImageBatch> {
-    for await (const b of batches(samples, { batchSize: opts.batchSize, resize: g.resize, crop: g.crop })) {
+    const stream: AsyncIterable<ImageBatch> = g.tile
+      ? tileBatches(samples, { ...tileOptions(g.tile), batchSize: opts.batchSize })
+      : batches(samples, { batchSize: opts.batchSize, resize: g.resize, crop: g.crop, mode: g.mode });
+    for await (const b of stream) {
       if (signal?.aborted) {
         task.done();
         throw new InterruptedError('interrupted during feature extraction (nothing to resume yet)', 'rerun the same rlr train command');
@@ -99,6 +116,6 @@ export async function trainingFeatures(
   }
   const source = await writer.finish();
   const seconds = task.done();
-  opts.log.event('features', { images: samples.length, seconds, store: store.location });
+  opts.log.event('features', { images: samples.length, ...(g.tile ? { tiles: entries } : {}), seconds, store: store.location });
   return { source: tune(source), cached: false, seconds };
 }

@@ -5,7 +5,7 @@
 export { runCli, buildProgram, type CliIo } from './program.js';
 export { ExitCode, type ExitCodeValue } from './exit-codes.js';
 export { CliError, classifyError, formatError } from './errors.js';
-export { PRESETS, getPreset, paper, fast, demo, presetWidths, type Preset, type ModelSettings, type TrainSettings, type KeepPolicy } from './presets.js';
+export { PRESETS, getPreset, paper, fast, demo, presetWidths, type Preset, type ModelSettings, type TileSettings, type TrainSettings, type KeepPolicy } from './presets.js';
 export { PRESET_NAMES } from './preset-names.js';
 export { loadConfigFile, parseConfigObject } from './config-file.js';
 export { FORMATS, type DatasetFormat, type SettingValues } from './settings.js';

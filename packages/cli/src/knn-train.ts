@@ -8,6 +8,7 @@ import { describeDataset, loadDataset, trainSamples } from './dataset.js';
 import { InterruptedError } from './errors.js';
 import { trainingFeatures } from './features.js';
 import { saveKnnModelDir } from './model-io.js';
+import { modelGeometry, preprocessingRecord } from './input-geometry.js';
 import { claimRunFolder, runPath, writeManifest, type RunManifest } from './run-dir.js';
 import { DEFAULT_CORESET, type RunSettings } from './run-settings.js';
 import { runVersions } from './version.js';
@@ -47,7 +48,7 @@ async function buildOn(backend: BackendName, pool: WorkerPool | undefined, setti
   const ds = await loadDataset(settings.data, settings.train.seed, log);
   const train = trainSamples(ds);
   log.info(`data: ${describeDataset(ds)}`);
-  const g = { resize: settings.model.resize, crop: settings.model.imageSize };
+  const g = modelGeometry(settings.model);
   const backbone = await loadTrainingBackbone(settings, o, train);
   const now = new Date().toISOString();
   const manifest: RunManifest = {
@@ -106,7 +107,7 @@ async function buildOn(backend: BackendName, pool: WorkerPool | undefined, setti
   await saveRunBackbone(runPath(o.runDir, 'model'), backbone.extractor);
   await saveKnnModelDir(model, runPath(o.runDir, 'model'), {
     backbone: backbone.extractor.toConfig(),
-    preprocessing: { resize: g.resize, crop: g.crop },
+    preprocessing: preprocessingRecord(g),
     preset: settings.preset,
     build: { images: train.length, seconds: buildS },
   });

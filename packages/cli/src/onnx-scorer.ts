@@ -8,7 +8,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OnnxDetector } from '@rlr/onnx/node';
 import { modelError, usageError } from './errors.js';
-import { openScorer, type OpenOptions, type Scorer } from './scorer.js';
+import type { ImageBatch } from '@rlr/data';
+import { excludePadding } from './content-scores.js';
+import { openScorer, type BatchScores, type OpenOptions, type Scorer } from './scorer.js';
+import { scoreTiledImage } from './tiled-scoring.js';
 
 /** The backend name that selects onnxruntime. */
 export const ONNX_BACKEND = 'onnxruntime';
@@ -43,13 +46,20 @@ export async function openOnnxScorer(runDir: string, onnxPath: string | undefine
     await Promise.all([detector.dispose(), base.dispose()]);
     throw modelError(`${path} takes ${detector.imageSize.join('x')} images but the run ${runDir} uses ${h}x${w}`, `export this run again: rlr export --format onnx --model ${runDir} --out ${path}`);
   }
+  const scoreBatch = async (b: ImageBatch): Promise<BatchScores> => {
+    const r = await detector.score({ images: b.images, batch: b.samples.length, height: b.height, width: b.width });
+    const bad = r.scores.findIndex((s) => !Number.isFinite(s));
+    if (bad >= 0) throw modelError(`${path}: the model gave a non-finite score for ${b.samples[bad]?.path}`, `export the run again: rlr export --format onnx --model ${runDir}`);
+    return { scores: r.scores, maps: r.maps, height: r.height, width: r.width };
+  };
   return {
     ...base,
+    // The same rules as the tfjs scorer: `fit` padding excluded, tiles stitched.
     async score(b) {
-      const r = await detector.score({ images: b.images, batch: b.samples.length, height: b.height, width: b.width });
-      const bad = r.scores.findIndex((s) => !Number.isFinite(s));
-      if (bad >= 0) throw modelError(`${path}: the model gave a non-finite score for ${b.samples[bad]?.path}`, `export the run again: rlr export --format onnx --model ${runDir}`);
-      return { scores: r.scores, maps: r.maps, height: r.height, width: r.width };
+      return excludePadding(await scoreBatch(b), b.geometries);
+    },
+    scoreTiled(img, batchSize) {
+      return scoreTiledImage(img, scoreBatch, batchSize);
     },
     async dispose() {
       await Promise.all([base.dispose(), detector.dispose()]);

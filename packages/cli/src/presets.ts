@@ -8,6 +8,7 @@
  */
 import { backboneFeatureInfo } from '@rlr/backbones';
 import { presets as modelPresets, type AttentionVariant, type LrScheduleKind, type PresetName, type RefInit } from '@rlr/core';
+import type { ResizeMode } from '@rlr/data';
 import { PRESET_NAMES } from './preset-names.js';
 
 /** Model architecture and input settings. */
@@ -39,6 +40,20 @@ export interface ModelSettings {
    * `ATTENTION_VARIANTS`). Unset: `mlka+lca`, the paper's model.
    */
   attention?: AttentionVariant[];
+  /** How images reach `imageSize` (`--resize-mode`); unset: `crop` (the paper's centre crop). */
+  resizeMode?: ResizeMode;
+  /** Train and score on tiles of the image (`--tile`); unset: one crop per image. */
+  tile?: TileSettings;
+}
+
+/** Tiling of a run (`--tile`, `--tile-stride`, `--tile-scale`): each tile is one model input. */
+export interface TileSettings {
+  /** Tile `[height, width]`: the model's input size (`imageSize` equals it). */
+  size: [number, number];
+  /** Step between tiles `[height, width]`, at most the tile size (default half the tile). */
+  stride: [number, number];
+  /** Factor applied to each image before tiling (1: native resolution). */
+  scale: number;
 }
 
 /** Which model `--keep` saves at the end of training. */

@@ -200,6 +200,10 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--out-indices <list>', 'backbone stages used as levels, e.g. 2,3')
     .option('--image-size <size>', 'crop size: 256 or HxW such as 256x640')
     .option('--resize <n>', 'shorter-side resize before the crop (default: the crop side)')
+    .option('--resize-mode <mode>', 'how images reach --image-size: crop (resize the shorter side, centre crop; the default), fit (letterbox: whole image, padded) or stretch (ignore the aspect ratio)')
+    .option('--tile <size>', 'train and score on tiles of this size (256 or HxW; the model input size) cut from each image at --tile-scale, instead of one resized crop')
+    .option('--tile-stride <s>', 'step between tiles in pixels (or HxW), at most --tile (default: half the tile)')
+    .option('--tile-scale <f>', 'scale applied to each image before tiling (default 1: native resolution)')
     .option('--epochs <n>', 'training epochs')
     .option('--batch-size <n>', 'images per optimisation step')
     .option('--layers <n>', 'attention layers per level')
@@ -237,7 +241,11 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--out <report-dir>', 'report folder (default: <run-dir>/report; with several --model: <first run-dir>/compare)')
     .option('--batch-size <n>', 'images per inference batch')
     .option('--gallery <n>', 'heatmap gallery images per category (default 4)')
-    .option('--save-heatmaps', 'also write an overlay PNG for every test image');
+    .option('--save-heatmaps', 'also write an overlay PNG for every test image')
+    .option('--resize-mode <mode>', "crop, fit or stretch (default: the run's, recorded at training)")
+    .option('--tile <size>', "score on tiles of the model's input size (default: the run's tiling)")
+    .option('--tile-stride <s>', "step between tiles (default: the run's, or half the tile)")
+    .option('--tile-scale <f>', "scale applied before tiling (default: the run's, or 1)");
   dataOptions(evalCmd);
   weightsOptions(evalCmd);
   downloadOptions(evalCmd);
@@ -256,7 +264,12 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .addOption(new Option('--threshold-mode <mode>', "which eval-report threshold labels an image: pooled (one for all, the default) or category (its category's, from --category or the image's <category>/ folder; else pooled)").choices([...THRESHOLD_MODES]))
     .option('--category <name>', 'the category of every input image (implies --threshold-mode category)')
     .option('--batch-size <n>', 'images per inference batch')
-    .option('--no-heatmaps', 'do not write overlay PNGs');
+    .option('--no-heatmaps', 'do not write overlay PNGs')
+    .option('--overlay-size <size>', 'overlay PNGs at the model input size (input, the default) or on the original image with the map placed back by the resize mode (source); tiled runs: always the image size')
+    .option('--resize-mode <mode>', "crop, fit or stretch (default: the run's, recorded at training)")
+    .option('--tile <size>', "score on tiles of the model's input size (default: the run's tiling)")
+    .option('--tile-stride <s>', "step between tiles (default: the run's, or half the tile)")
+    .option('--tile-scale <f>', "scale applied before tiling (default: the run's, or 1)");
   weightsOptions(predict);
   downloadOptions(predict);
   scoringBackendOption(predict);

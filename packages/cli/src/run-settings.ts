@@ -12,6 +12,7 @@ import {
   type RLRConfig,
 } from '@rlr/core';
 import { loadConfigFile } from './config-file.js';
+import { applyInputFlags } from './input-geometry.js';
 import { usageError } from './errors.js';
 import { PRESET_NAMES } from './preset-names.js';
 import { getPreset, presetWidths, type KeepPolicy, type ModelSettings, type TrainSettings } from './presets.js';
@@ -132,6 +133,7 @@ export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper', ki
     if (s.resize === undefined) model.resize = Math.min(...s.imageSize);
   }
   if (s.resize !== undefined) model.resize = s.resize;
+  applyInputFlags(model, s);
   if (s.layers !== undefined) model.layers = s.layers;
   if (s.heads !== undefined) model.heads = s.heads;
   applyModelOptions(model, s);

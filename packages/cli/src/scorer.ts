@@ -2,11 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureExtractor } from '@rlr/core';
 import type { ParallelPredictor, RemoteExtractor, WorkerPool } from '@rlr/core/node';
 import { backboneRecipe } from '@rlr/backbones/node';
-import type { ImageBatch, Sample } from '@rlr/data';
-import { batches } from '@rlr/data/node';
+import { extractTile, type ImageBatch, type Sample } from '@rlr/data';
+import { batches, tiledImages, type TiledImage } from '@rlr/data/node';
 import { openRunBackbone, type LoadedBackbone } from './backbone.js';
 import { modelError } from './errors.js';
-import { batchTensor, type ImageGeometry } from './features.js';
+import { batchTensor, tileOptions, type ImageGeometry } from './features.js';
+import { modelGeometry } from './input-geometry.js';
+import { excludePadding } from './content-scores.js';
+import { scoreTiledImage, type TiledScore } from './tiled-scoring.js';
 import type { Logger } from './log.js';
 import { isKnn, loadRunModel, type RunModel } from './model-io.js';
 import { readManifest, runPath, type RunManifest } from './run-dir.js';
@@ -28,8 +31,13 @@ export interface Scorer {
   /** The run's model: RLR, or the nearest-neighbour baseline. */
   model: RunModel;
   geometry: ImageGeometry;
-  /** Extract and score a batch (split over the worker threads when opened with a pool). */
+  /**
+   * Extract and score a batch (split over the worker threads when opened with a pool). With
+   * `--resize-mode fit` the letterbox padding is excluded (see `excludePadding`).
+   */
   score(b: ImageBatch): Promise<BatchScores>;
+  /** Score one image on tiles (`--tile`): the stitched full-size map and its image score. */
+  scoreTiled(img: TiledImage, batchSize: number): Promise<TiledScore>;
   /** Release the model, the backbone and their copies in the workers (the pool stays open). */
   dispose(): Promise<void>;
 }
@@ -47,11 +55,13 @@ export interface OpenOptions {
   downloadTimeoutMs?: number;
   /** Aborts a weights download (Ctrl-C / SIGTERM). */
   signal?: AbortSignal;
+  /** The geometry to score with (`--resize-mode`, tiling flags of eval/predict); default: the run's. */
+  geometry?: ImageGeometry;
 }
 
 /** The geometry a run was trained at. */
 export function runGeometry(m: RunManifest): ImageGeometry {
-  return { resize: m.model.resize, crop: m.model.imageSize };
+  return modelGeometry(m.model);
 }
 
 /**
@@ -63,11 +73,18 @@ export function calibrationSamples(train: Sample[], count: number): Sample[] {
   return train.filter((_, i) => i % step === 0).slice(0, count);
 }
 
-/** Decode `paths` at `g` into a `[B, H, W, 3]` tensor. */
+/** Decode `paths` at `g` into a `[B, H, W, 3]` tensor (with tiling: the middle tile of each image). */
 export async function loadImages(paths: string[], g: ImageGeometry): Promise<tf.Tensor4D> {
   const samples: Sample[] = paths.map((path) => ({ path, category: 'calibration', label: 0, defectType: 'good' }));
   const parts: tf.Tensor4D[] = [];
-  for await (const b of batches(samples, { batchSize: 16, resize: g.resize, crop: g.crop })) parts.push(batchTensor(b));
+  if (g.tile) {
+    for await (const img of tiledImages(samples, tileOptions(g.tile))) {
+      const middle = Math.floor(img.grid.tiles.length / 2);
+      const images = new Float32Array(g.crop[0] * g.crop[1] * 3);
+      extractTile(img.pixels, img.grid.tiles[middle], images);
+      parts.push(tf.tensor4d(images, [1, g.crop[0], g.crop[1], 3]));
+    }
+  } else for await (const b of batches(samples, { batchSize: 16, resize: g.resize, crop: g.crop, mode: g.mode })) parts.push(batchTensor(b));
   const all = tf.concat(parts, 0);
   tf.dispose(parts);
   return all;
@@ -76,7 +93,7 @@ export async function loadImages(paths: string[], g: ImageGeometry): Promise<tf.
 /** Open a run folder for scoring: its model, and the backbone saved with it (see `openRunBackbone`). */
 export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer> {
   const manifest = await readManifest(runDir);
-  const geometry = runGeometry(manifest);
+  const geometry = o.geometry ?? runGeometry(manifest);
   const modelDir = runPath(runDir, 'model');
   const model = await loadRunModel(modelDir);
   let backbone: LoadedBackbone;
@@ -110,20 +127,27 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
       throw e;
     }
   }
-  return {
+  // One batch through the backbone and the model, here or in the workers.
+  const scoreBatch = async (b: ImageBatch): Promise<BatchScores> => {
+    try {
+      if (!parallel) return checkScores(await scoreImages(backbone.extractor, model, b), b, runDir);
+      if (!parallel.predictor) return checkScores(await scoreRemoteFeatures(parallel.extractor, model, b), b, runDir);
+      const p = await parallel.predictor.scoreImages(parallel.extractor, b.images, b.height, b.width, { batchSize: b.samples.length });
+      return checkScores({ scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] }, b, runDir);
+    } catch (e) {
+      throw /non-finite/i.test((e as Error).message) ? nonFiniteError(runDir, b, (e as Error).message, e) : e;
+    }
+  };
+  const scorer: Scorer = {
     manifest,
     backbone,
     model,
     geometry,
     async score(b) {
-      try {
-        if (!parallel) return checkScores(await scoreImages(backbone.extractor, model, b), b, runDir);
-        if (!parallel.predictor) return checkScores(await scoreRemoteFeatures(parallel.extractor, model, b), b, runDir);
-        const p = await parallel.predictor.scoreImages(parallel.extractor, b.images, b.height, b.width, { batchSize: b.samples.length });
-        return checkScores({ scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] }, b, runDir);
-      } catch (e) {
-        throw /non-finite/i.test((e as Error).message) ? nonFiniteError(runDir, b, (e as Error).message, e) : e;
-      }
+      return excludePadding(await scoreBatch(b), b.geometries);
+    },
+    scoreTiled(img, batchSize) {
+      return scoreTiledImage(img, (b) => scoreBatch(b), batchSize);
     },
     async dispose() {
       model.dispose();
@@ -131,6 +155,7 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
       if (parallel) await Promise.all([parallel.predictor?.close(), parallel.extractor.dispose()]);
     },
   };
+  return scorer;
 }
 
 /** The model error for a NaN or infinite score: never reported as a score or a label. */

@@ -1,11 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
+import { RESIZE_MODES, type ResizeMode } from '@rlr/data';
 import { usageError } from './errors.js';
 
 /**
  * Every setting a command can take from a flag or a config file, with one parser each. Flags and
  * file values go through the same parser, so `--hidden 128,256` and `hidden: [128, 256]` agree.
  */
-export type SettingKind = 'string' | 'path' | 'weights' | 'int' | 'float' | 'intList' | 'list' | 'size' | 'format' | 'modelKind' | 'bool';
+export type SettingKind = 'string' | 'path' | 'weights' | 'int' | 'float' | 'intList' | 'list' | 'size' | 'pixels' | 'format' | 'modelKind' | 'resizeMode' | 'bool';
 
 /** Dataset formats `@rlr/data` reads. */
 export const FORMATS = ['mvtec', 'visa', 'folder'] as const;
@@ -27,6 +28,10 @@ export const SETTING_KINDS = {
   outIndices: 'intList',
   imageSize: 'size',
   resize: 'int',
+  resizeMode: 'resizeMode',
+  tile: 'size',
+  tileStride: 'pixels',
+  tileScale: 'float',
   epochs: 'int',
   batchSize: 'int',
   layers: 'int',
@@ -72,6 +77,10 @@ export type SettingValues = Partial<{
   outIndices: number[];
   imageSize: [number, number];
   resize: number;
+  resizeMode: ResizeMode;
+  tile: [number, number];
+  tileStride: [number, number];
+  tileScale: number;
   epochs: number;
   batchSize: number;
   layers: number;
@@ -116,6 +125,16 @@ export function parseImageSize(text: string): [number, number] {
   const h = Number(m[1]);
   const w = m[2] === undefined ? h : Number(m[2]);
   if (h < 32 || w < 32) throw new Error(`${h}x${w} is too small: the backbone needs at least 32 pixels per side`);
+  return [h, w];
+}
+
+/** Parse `128` or `128x64` (height x width): any positive pixel counts (a stride, not an input size). */
+export function parsePixelPair(text: string): [number, number] {
+  const m = /^\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*$/.exec(text);
+  if (!m) throw new Error(`"${text}" is not a pixel count: use 128 or HxW such as 128x64`);
+  const h = Number(m[1]);
+  const w = m[2] === undefined ? h : Number(m[2]);
+  if (h < 1 || w < 1) throw new Error(`${h}x${w}: a stride is at least 1 pixel`);
   return [h, w];
 }
 
@@ -164,6 +183,13 @@ export function parseSetting(name: SettingName, value: unknown, source: string, 
         return list(value);
       case 'size':
         return Array.isArray(value) ? parseImageSize(value.join('x')) : parseImageSize(String(value));
+      case 'pixels':
+        return parsePixelPair(Array.isArray(value) ? value.join('x') : String(value));
+      case 'resizeMode': {
+        const s = String(value).trim().toLowerCase();
+        if (!(RESIZE_MODES as readonly string[]).includes(s)) throw new Error(`"${String(value)}" is not a resize mode`);
+        return s;
+      }
       case 'modelKind': {
         const s = String(value).trim().toLowerCase();
         if (s !== 'rlr' && s !== 'knn') throw new Error(`"${String(value)}" is not a model: use rlr or knn`);
@@ -192,7 +218,12 @@ function hintFor(name: SettingName): string {
     case 'format':
       return `use one of ${FORMATS.join(', ')}`;
     case 'imageSize':
+    case 'tile':
       return 'use a side length (256) or HxW (256x640)';
+    case 'tileStride':
+      return 'use a stride in pixels (128) or HxW (128x64), at most the --tile size';
+    case 'resizeMode':
+      return `use --resize-mode ${RESIZE_MODES.join(', --resize-mode ')}`;
     case 'outIndices':
     case 'hidden':
       return 'use a comma-separated list of integers, e.g. 2,3';

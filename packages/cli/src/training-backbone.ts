@@ -4,6 +4,7 @@
  */
 import type { Sample } from '@rlr/data';
 import { loadBackbone, type LoadedBackbone } from './backbone.js';
+import { modelGeometry } from './input-geometry.js';
 import type { TrainRunOptions } from './commands/train.js';
 import type { RunSettings } from './run-settings.js';
 import { calibrationSamples, loadImages } from './scorer.js';
@@ -13,7 +14,7 @@ const CALIBRATION_IMAGES = 32;
 
 /** Load (or build and calibrate) the backbone `settings` names and log what it is. */
 export async function loadTrainingBackbone(settings: RunSettings, o: TrainRunOptions, train: Sample[]): Promise<LoadedBackbone> {
-  const g = { resize: settings.model.resize, crop: settings.model.imageSize };
+  const g = modelGeometry(settings.model);
   const calibration = calibrationSamples(train, CALIBRATION_IMAGES).map((s) => s.path);
   const backbone = await loadBackbone(
     {

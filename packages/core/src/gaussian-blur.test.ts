@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex } from './gaussian-blur.js';
+import { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex, smoothedMaximum } from './gaussian-blur.js';
 
 describe('Gaussian blur with SciPy semantics', () => {
   it("reflects like SciPy's 'reflect' mode: d c b a | a b c d | d c b a", () => {
@@ -50,5 +50,18 @@ describe('Gaussian blur with SciPy semantics', () => {
     expect(scores[0]).toBeCloseTo(0.25, 6);
     expect(scores[1]).toBeGreaterThan(0.25);
     expect(scores[1]).toBe(Math.max(...blurred.subarray(25)));
+  });
+});
+
+describe('smoothedMaximum', () => {
+  it('equals the maximum of the blurred map, bit for bit, on maps smaller and larger than the kernel', () => {
+    for (const [H, W, sigma] of [
+      [7, 5, 4],
+      [40, 61, 4],
+      [33, 20, 1.5],
+    ]) {
+      const map = Float32Array.from({ length: H * W }, (_, i) => Math.sin(i * 0.37) * Math.cos(i * 0.011) + (i === 300 ? 3 : 0));
+      expect(smoothedMaximum(map, H, W, sigma)).toBe(mapMaxima(gaussianBlur(map, 1, H, W, sigma), 1, H, W)[0]);
+    }
   });
 });

@@ -75,3 +75,39 @@ export function mapMaxima(maps: Float32Array, batch: number, H: number, W: numbe
   }
   return out;
 }
+
+/**
+ * The image score of one `[H, W]` map: `mapMaxima(gaussianBlur(map, 1, H, W, sigma, truncate))`,
+ * bit for bit, without the smoothed output array (one float32 buffer of the map size instead of
+ * two): for large maps, e.g. a full-resolution map stitched from tiles.
+ */
+export function smoothedMaximum(map: Float32Array, H: number, W: number, sigma = 4, truncate = 4): number {
+  if (map.length !== H * W) throw new Error(`smoothedMaximum: ${map.length} values do not form [${H}, ${W}]`);
+  const k = gaussianKernel1D(sigma, truncate);
+  const r = (k.length - 1) / 2;
+  const n = k.length;
+  const tmp = new Float32Array(H * W);
+  const rowIdx = new Int32Array(n);
+  for (let y = 0; y < H; y++) {
+    for (let t = 0; t < n; t++) rowIdx[t] = reflectIndex(y + t - r, H) * W;
+    for (let x = 0; x < W; x++) {
+      let acc = 0;
+      for (let t = 0; t < n; t++) acc += k[t] * map[rowIdx[t] + x];
+      tmp[y * W + x] = acc;
+    }
+  }
+  const colIdx = new Int32Array(W * n);
+  for (let x = 0; x < W; x++) for (let t = 0; t < n; t++) colIdx[x * n + t] = reflectIndex(x + t - r, W);
+  let best = -Infinity;
+  for (let y = 0; y < H; y++) {
+    const row = y * W;
+    for (let x = 0; x < W; x++) {
+      let acc = 0;
+      const c = x * n;
+      for (let t = 0; t < n; t++) acc += k[t] * tmp[row + colIdx[c + t]];
+      const v = Math.fround(acc);
+      if (v > best) best = v;
+    }
+  }
+  return best;
+}

@@ -42,7 +42,7 @@ export { reconstructionLoss, reconstructionLossAndGrad, tokenScores, rowCosine }
 export { disposeGradients, type GradientMap } from './gradients.js';
 export { assertFiniteScores, scoreFromTokens, SCORING_DEFAULTS, type Prediction, type ScoringOptions } from './scoring.js';
 export { anomalyMap, upsampleBilinearAlignCorners, type LevelScores } from './anomaly-map.js';
-export { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex } from './gaussian-blur.js';
+export { gaussianBlur, gaussianKernel1D, mapMaxima, reflectIndex, smoothedMaximum } from './gaussian-blur.js';
 export { sinCosPosition2D } from './sincos-position.js';
 export { defaultWindow, largestWindow, validateWindow, windowMasks, windowMembership, DEFAULT_WINDOWS, MASKED } from './window-mask.js';
 export { Rng, deriveSeed, permutation } from './rng.js';

@@ -1,6 +1,7 @@
 import { DataError } from './errors.js';
 import { deriveSeed, shuffled } from './random.js';
 import { writeRgbFloat, type RawPixels } from './pixels.js';
+import type { TransformGeometry } from './geometry.js';
 import type { BinaryMask, ImageBatch, RgbImage, Sample } from './types.js';
 
 /**
@@ -11,6 +12,8 @@ import type { BinaryMask, ImageBatch, RgbImage, Sample } from './types.js';
 export interface LoadedSample {
   image: RgbImage | RawPixels;
   mask?: BinaryMask;
+  /** Where the source image went (loaders that know it set it; see `sourceRegion`). */
+  geometry?: TransformGeometry;
 }
 
 /** Decodes one sample (Node: sharp; browser: fetch + canvas). */
@@ -139,7 +142,8 @@ export function assemble(samples: Sample[], loaded: LoadedSample[]): ImageBatch 
   const images = new Float32Array(loaded.length * pixels * 3);
   const masks = new Uint8Array(loaded.length * pixels);
   const hasMask: boolean[] = [];
-  loaded.forEach(({ image, mask }, i) => {
+  const geometries: TransformGeometry[] = [];
+  loaded.forEach(({ image, mask, geometry }, i) => {
     if (image.height !== height || image.width !== width) {
       throw new DataError(
         'size-mismatch',
@@ -152,6 +156,7 @@ export function assemble(samples: Sample[], loaded: LoadedSample[]): ImageBatch 
     else images.set(image.data, i * pixels * 3);
     if (mask) masks.set(mask.data, i * pixels);
     hasMask.push(mask !== undefined);
+    if (geometry) geometries.push(geometry);
   });
-  return { samples, images, masks, hasMask, height, width };
+  return { samples, images, masks, hasMask, height, width, ...(geometries.length === loaded.length ? { geometries } : {}) };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DataError } from './errors.js';
-import { cropShape, resizedShape, roundHalfToEven, transformGeometry } from './geometry.js';
+import { contentWindow, cropShape, keptFraction, resizedShape, roundHalfToEven, sourceRegion, transformGeometry } from './geometry.js';
 
 describe('resizedShape (torchvision Resize(int))', () => {
   it('sets the shorter side to the target and floors the longer one', () => {
@@ -72,5 +72,60 @@ describe('transformGeometry', () => {
   it('names the setting at fault', () => {
     expect(() => cropShape([0, 10])).toThrow(/crop height/);
     expect(() => transformGeometry(0, 10)).toThrow(/image height/);
+  });
+});
+
+describe('resize modes (--resize-mode)', () => {
+  it('crop: the default; the source region is the centre window in source pixels', () => {
+    const g = transformGeometry(300, 400, { resize: 150, crop: 150 });
+    expect(g).toMatchObject({ resizedHeight: 150, resizedWidth: 200, top: 0, left: 25 });
+    expect(contentWindow(g)).toEqual({ top: 0, left: 0, height: 150, width: 150 });
+    expect(sourceRegion(g)).toEqual({ top: 0, left: 50, height: 300, width: 300 });
+    expect(keptFraction(g)).toBeCloseTo(0.75, 6);
+    expect(transformGeometry(300, 400, { resize: 150, crop: 150, mode: 'crop' })).toEqual(g);
+  });
+
+  it('fit: letterboxes the whole image inside the crop, padding centred', () => {
+    const g = transformGeometry(300, 400, { resize: 999, crop: [100, 100], mode: 'fit' });
+    expect(g).toMatchObject({ resizedHeight: 75, resizedWidth: 100, top: -12, left: 0, height: 100, width: 100 });
+    expect(contentWindow(g)).toEqual({ top: 12, left: 0, height: 75, width: 100 });
+    expect(sourceRegion(g)).toEqual({ top: 0, left: 0, height: 300, width: 400 });
+    expect(keptFraction(g)).toBe(1);
+    // A tall image pads left and right.
+    expect(contentWindow(transformGeometry(400, 100, { crop: [100, 100], mode: 'fit' }))).toEqual({ top: 0, left: 37, height: 100, width: 25 }); // floor(75 / 2) before, 38 after;
+  });
+
+  it('stretch: resizes to the crop exactly, ignoring the aspect ratio', () => {
+    const g = transformGeometry(300, 400, { resize: 150, crop: [64, 128], mode: 'stretch' });
+    expect(g).toMatchObject({ resizedHeight: 64, resizedWidth: 128, top: 0, left: 0 });
+    expect(sourceRegion(g)).toEqual({ top: 0, left: 0, height: 300, width: 400 });
+  });
+
+  it('refuses an unknown mode, naming --resize-mode', () => {
+    expect(() => transformGeometry(10, 10, { crop: 8, mode: 'pad' as never })).toThrow(/^--resize-mode: "pad" is not a resize mode. Use one of crop, fit, stretch/);
+  });
+
+  it('fit keeps every source pixel and never exceeds the crop (any size)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 8, max: 512 }), fc.integer({ min: 8, max: 512 }), (h, w, ch, cw) => {
+        const g = transformGeometry(h, w, { crop: [ch, cw], mode: 'fit' });
+        const c = contentWindow(g);
+        expect(c.top + c.height).toBeLessThanOrEqual(ch);
+        expect(c.left + c.width).toBeLessThanOrEqual(cw);
+        expect(c.height === ch || c.width === cw || g.resizedHeight === 1 || g.resizedWidth === 1).toBe(true);
+        expect(sourceRegion(g)).toEqual({ top: 0, left: 0, height: h, width: w });
+      }),
+    );
+  });
+});
+
+describe('scale (--tile-scale)', () => {
+  it('scales both sides and keeps the whole image', () => {
+    expect(transformGeometry(3000, 4000, { scale: 0.5 })).toEqual({ sourceHeight: 3000, sourceWidth: 4000, resizedHeight: 1500, resizedWidth: 2000, top: 0, left: 0, height: 1500, width: 2000 });
+    expect(transformGeometry(3, 5, { scale: 1 })).toMatchObject({ height: 3, width: 5 });
+  });
+
+  it('refuses a scale that is not positive, naming --tile-scale', () => {
+    expect(() => transformGeometry(10, 10, { scale: 0 })).toThrow(/^--tile-scale: must be a positive number/);
   });
 });

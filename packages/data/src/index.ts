@@ -9,8 +9,26 @@
  */
 export type { DatasetFormat, Sample, SkippedEntry, AnomalyDataset, RgbImage, BinaryMask, ImageBatch } from './types.js';
 export { DataError, type DataErrorCode } from './errors.js';
-export { transformGeometry, resizedShape, cropShape, outputShape, roundHalfToEven, type CropSize, type TransformOptions, type TransformGeometry } from './geometry.js';
-export { writeRgbFloat, toRgbFloat, transformMask, type RawPixels } from './pixels.js';
+export {
+  transformGeometry,
+  resizedShape,
+  cropShape,
+  outputShape,
+  roundHalfToEven,
+  contentWindow,
+  sourceRegion,
+  keptFraction,
+  RESIZE_MODES,
+  PAD_RGB,
+  type CropSize,
+  type TransformOptions,
+  type TransformGeometry,
+  type ResizeMode,
+  type PixelRect,
+} from './geometry.js';
+export { writeRgbFloat, toRgbFloat, transformMask, placeInWindow, fillPadding, mapToSource, type RawPixels } from './pixels.js';
+export { checkTiling, tileStarts, tileGrid, extractTile, MapStitcher, type TilingOptions, type TileGrid } from './tiling.js';
+export { downscaleMean, downscaleMask, fitWithin } from './downscale.js';
 export { IMAGE_EXTENSIONS, classifyEntry, extensionOf, stemOf, isImageName, type EntryKind } from './image-files.js';
 export { createRandom, deriveSeed, shuffled, type Random } from './random.js';
 export { streamBatches, assemble, visitOrder, type BatchStreamOptions, type LoadedSample, type SampleLoader } from './batch-stream.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { transformGeometry } from './geometry.js';
-import { toRgbFloat, transformMask } from './pixels.js';
+import { PAD_RGB, transformGeometry } from './geometry.js';
+import { fillPadding, mapToSource, placeInWindow, toRgbFloat, transformMask } from './pixels.js';
 
 describe('toRgbFloat', () => {
   it('replicates gray, drops alpha and scales by the bit depth', () => {
@@ -57,5 +57,52 @@ describe('transformMask', () => {
     const on: number[] = [];
     out.forEach((v, i) => v && on.push(i));
     expect(on).toEqual([4 * 8 + 2, 4 * 8 + 3, 5 * 8 + 2, 5 * 8 + 3]);
+  });
+});
+
+describe('fit padding (placeInWindow, fillPadding, transformMask)', () => {
+  const g = transformGeometry(2, 4, { crop: [4, 4], mode: 'fit' }); // 2x4 → content rows 1..2 of 4
+
+  it('places the scaled image in its window and pads with the ImageNet mean', () => {
+    const resized = { data: Uint8Array.from({ length: 2 * 4 * 3 }, (_, i) => i), height: 2, width: 4, channels: 3 as const, maxValue: 255 };
+    const out = placeInWindow(resized, g);
+    expect([out.height, out.width]).toEqual([4, 4]);
+    expect(Array.from(out.data.subarray(0, 3))).toEqual(PAD_RGB.map((v) => Math.round(v * 255)));
+    expect(Array.from(out.data.subarray(4 * 3, 4 * 3 + 6))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(out.data.subarray(3 * 4 * 3, 3 * 4 * 3 + 3))).toEqual([124, 116, 104]);
+  });
+
+  it('fills only the padding of a canvas-size image, in place', () => {
+    const rgba = { data: new Uint8ClampedArray(4 * 4 * 4), height: 4, width: 4, channels: 4 as const, maxValue: 255 };
+    fillPadding(rgba, g);
+    expect(Array.from(rgba.data.subarray(0, 4))).toEqual([124, 116, 104, 255]);
+    expect(Array.from(rgba.data.subarray(4 * 4, 4 * 4 + 4))).toEqual([0, 0, 0, 0]);
+  });
+
+  it('masks are 0 in the padding', () => {
+    const mask = { data: new Uint8Array(2 * 4).fill(255), height: 2, width: 4, channels: 1 as const, maxValue: 255 };
+    expect(Array.from(transformMask(mask, g))).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+  });
+});
+
+describe('mapToSource', () => {
+  it('crop: the map lands on the cropped region, the dropped borders get the outside value', () => {
+    const g = transformGeometry(4, 8, { crop: [4, 4] }); // columns 2..5 of the source are kept
+    const map = Float32Array.from({ length: 16 }, (_, i) => i % 4); // value = output column
+    const src = mapToSource(map, g, -1);
+    expect(Array.from(src.subarray(0, 8))).toEqual([-1, -1, 0, 1, 2, 3, -1, -1]);
+  });
+
+  it('fit: never samples the padding and covers the whole source', () => {
+    const g = transformGeometry(2, 4, { crop: [4, 4], mode: 'fit' });
+    const map = new Float32Array(16).fill(9);
+    map.fill(1, 4, 12); // content rows 1 and 2
+    expect(Array.from(mapToSource(map, g))).toEqual(new Array(8).fill(1));
+  });
+
+  it('stretch: upsamples back to the source size', () => {
+    const g = transformGeometry(4, 4, { crop: [2, 2], mode: 'stretch' });
+    const src = mapToSource(Float32Array.from([0, 1, 0, 1]), g);
+    expect(Array.from(src.subarray(0, 4))).toEqual([0, 0.25, 0.75, 1]);
   });
 });

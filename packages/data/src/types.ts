@@ -4,6 +4,8 @@
  * on-disk layout.
  */
 
+import type { TransformGeometry } from './geometry.js';
+
 /** Which on-disk layout a dataset was read from. */
 export type DatasetFormat = 'mvtec' | 'visa' | 'folder';
 
@@ -69,4 +71,9 @@ export interface ImageBatch {
   hasMask: boolean[];
   height: number;
   width: number;
+  /**
+   * Per sample: where its source image went (resize, crop or letterbox), when the loader says;
+   * `sourceRegion` / `contentWindow` of `@rlr/data` read it.
+   */
+  geometries?: TransformGeometry[];
 }

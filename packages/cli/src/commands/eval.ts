@@ -16,6 +16,8 @@ import { dataSettings, fileAndFlagSettings, runKind, type DataSettings } from '.
 import { writeComparison, type ComparedRun } from '../compare-report.js';
 import { checkWritable } from '../paths.js';
 import { ONNX_BACKEND, openRunScorer } from '../onnx-scorer.js';
+import { runGeometry } from '../scorer.js';
+import { scoringGeometry } from '../input-geometry.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseCount, type SettingValues } from '../settings.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
@@ -74,6 +76,8 @@ export interface EvalRunOptions {
   workers?: WorkersOption;
   /** `--backend onnxruntime` (with `--onnx <file>`): score with the exported model instead of tfjs. */
   scoring?: { backend?: string; onnx?: string };
+  /** `--resize-mode`, `--tile`, `--tile-stride`, `--tile-scale` given to eval (default: the run's). */
+  inputFlags?: Record<string, unknown>;
 }
 
 /** Evaluate a run folder and write the reports; returns the metrics and file paths. */
@@ -90,7 +94,8 @@ async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
   if (!o.data && !(await readManifest(o.runDir)).data) {
     throw usageError(`${o.runDir} holds imported weights and no dataset to evaluate on`, 'pass the test data: rlr eval --model <run> --data <root> --format mvtec|visa (or --config <file>)');
   }
-  const scorer = await openRunScorer(o.runDir, o.scoring ?? {}, o.cwd, { weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
+  const geometry = scoringGeometry(runGeometry(await readManifest(o.runDir)), o.inputFlags ?? {}, o.cwd, o.log);
+  const scorer = await openRunScorer(o.runDir, o.scoring ?? {}, o.cwd, { geometry, weights: o.weights, offline: o.offline, cacheDir: o.cacheDir, cwd: o.cwd, log: o.log, pool, downloadTimeoutMs: o.downloadTimeoutMs, signal: o.signal });
   try {
     const chosen = (o.data ?? scorer.manifest.data)!;
     const data = o.allowMissingMasks === undefined ? chosen : { ...chosen, allowMissingMasks: o.allowMissingMasks };
@@ -168,6 +173,7 @@ function evalFlagOptions(given: SettingValues, opts: Record<string, unknown>, ct
     backend,
     workers: parseWorkers(opts.workers),
     scoring: { backend: given.backend, onnx: opts.onnx as string | undefined },
+    inputFlags: { resizeMode: given.resizeMode, tile: given.tile, tileStride: given.tileStride, tileScale: given.tileScale },
   } satisfies Partial<EvalRunOptions>;
 }
 

@@ -12,6 +12,7 @@ import { trainingFeatures } from '../features.js';
 import { formatDuration, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
 import { saveModelDir } from '../model-io.js';
+import { describeInput, modelGeometry, preprocessingRecord } from '../input-geometry.js';
 import { checkNewRunFolder, checkOutsideData, claimRunFolder, discardUnstartedRun, existingRunFiles, readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
 import { checkWritable } from '../paths.js';
 import { applyTrainOptions, checkEpochs, fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
@@ -80,12 +81,13 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
   const ds = await loadDataset(settings.data, settings.train.seed, log);
   const normals = trainSamples(ds);
   log.info(`data: ${describeDataset(ds)}`);
+  if (settings.model.tile || settings.model.resizeMode) log.info(`input: ${describeInput(modelGeometry(settings.model))}`);
   // Validation images come from the normal training images only (never from the test set).
   const fraction = settings.train.valFraction;
   const split = fraction === undefined ? { train: normals, val: [] } : splitValidation(normals, fraction, settings.train.seed);
   const train = split.train;
   if (split.val.length) log.info(`validation: ${split.val.length} of ${normals.length} normal training images held out (--val-fraction ${fraction}, seed ${settings.train.seed})`);
-  const g = { resize: settings.model.resize, crop: settings.model.imageSize };
+  const g = modelGeometry(settings.model);
   const backbone = await loadTrainingBackbone(settings, o, train);
 
   const now = new Date().toISOString();
@@ -175,7 +177,8 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
 
   if (!resumed && (t.refInit ?? 'randn') !== 'randn') {
     const image = await initReference(model, features.source, t.refInit!, t.seed);
-    log.info(`reference initialised from ${t.refInit === 'mean' ? 'the mean training feature map' : `the features of ${train[image!].path}`} (--ref-init ${t.refInit})`);
+    const picked = g.tile ? `training tile ${image!}` : train[image!].path;
+    log.info(`reference initialised from ${t.refInit === 'mean' ? 'the mean training feature map' : `the features of ${picked}`} (--ref-init ${t.refInit})`);
   }
 
   const batchesPerEpoch = Math.ceil(features.source.size / settings.train.batchSize);
@@ -217,7 +220,7 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
     await saveRunBackbone(runPath(dir, 'model'), backbone.extractor);
     await saveModelDir(model, runPath(dir, 'model'), {
       backbone: backbone.extractor.toConfig(),
-      preprocessing: { resize: g.resize, crop: g.crop },
+      preprocessing: preprocessingRecord(g),
       preset: settings.preset,
     });
   };

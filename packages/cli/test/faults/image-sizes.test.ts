@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, loadMvtec } from '@rlr/data/node';
-import { checkImageSizes } from '../../src/image-size-check.js';
+import { checkImageSizes, warnAboutTestCrops } from '../../src/image-size-check.js';
+import type { Logger } from '../../src/log.js';
 import { cappedWorkerCount } from '../../src/workers.js';
 import { binBuilt, jsonLines, runBin } from '../bin-helpers.js';
 import { tempFolder, TINY } from './fault-helpers.js';
@@ -32,6 +33,27 @@ describe('checkImageSizes', () => {
     expect(f.cropped).toMatchObject({ count: 1, path: wide, kept: 0.25 });
     const sound = ds.train.filter((s) => s.path !== tiny && s.path !== wide);
     expect(await checkImageSizes(sound, { resize: 64, crop: [64, 64] })).toEqual({ checked: 4 });
+  });
+
+  it('reports any crop that drops pixels, with the worst image as the example; fit and stretch drop nothing', async () => {
+    const ds = await loadMvtec(data);
+    const sound = ds.train.filter((s) => s.path !== tiny);
+    // 64x48 crop of the 64x64 images keeps 75%; of the 64x256 one, 18.75%.
+    const f = await checkImageSizes(sound, { resize: 64, crop: [64, 48] });
+    expect(f.cropped).toMatchObject({ count: 5, path: wide, kept: 0.1875 });
+    expect((await checkImageSizes(sound, { resize: 64, crop: [64, 64], mode: 'fit' })).cropped).toBeUndefined();
+    expect((await checkImageSizes(sound, { resize: 64, crop: [64, 64], mode: 'stretch' })).cropped).toBeUndefined();
+  });
+
+  it('rlr eval warns once about test images the centre crop cuts, naming the worst and the fix', async () => {
+    const ds = await loadMvtec(data);
+    const warned: string[] = [];
+    const log = { warn: (m: string) => void warned.push(m) } as unknown as Logger;
+    await warnAboutTestCrops(ds.train, { resize: 64, crop: [64, 64] }, log);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(new RegExp(`drops the borders of 1 of 6 test images \\(the worst, ${wide.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, 64x256 px, keeps 25% .*--resize-mode fit`));
+    await warnAboutTestCrops(ds.train, { resize: 64, crop: [64, 64], mode: 'fit' }, log);
+    expect(warned).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,5 @@
 import { transformGeometry, type TransformOptions } from '../geometry.js';
-import { toRgbFloat, transformMask, type RawPixels } from '../pixels.js';
+import { fillPadding, toRgbFloat, transformMask, type RawPixels } from '../pixels.js';
 import type { BinaryMask, RgbImage } from '../types.js';
 
 /** The subset of a 2-D canvas context the browser path uses. */
@@ -62,7 +62,10 @@ export function pixelsFromSource(source: ImageSourceLike, options: CanvasTransfo
   // Drawing the whole resized image shifted by the crop offset leaves exactly the crop window on the canvas.
   ctx.drawImage(source, -g.left, -g.top, g.resizedWidth, g.resizedHeight);
   const { data } = ctx.getImageData(0, 0, g.width, g.height);
-  return { data, height: g.height, width: g.width, channels: 4, maxValue: 255 };
+  const raw: RawPixels = { data, height: g.height, width: g.width, channels: 4, maxValue: 255 };
+  // `fit`: the canvas leaves the letterbox transparent; give it the same padding as the Node path.
+  fillPadding(raw, g);
+  return raw;
 }
 
 /**

@@ -13,7 +13,7 @@ export interface BatchOptions extends BatchStreamOptions, TransformOptions {}
  * Pass a `crop` so every image has the same size.
  */
 export function batches(samples: readonly Sample[], options: BatchOptions): AsyncIterable<ImageBatch> {
-  const transform: TransformOptions = { resize: options.resize, crop: options.crop };
+  const transform: TransformOptions = { resize: options.resize, crop: options.crop, mode: options.mode };
   return streamBatches(samples, (s) => loadSample(s, transform), { ...options, concurrency: options.concurrency ?? defaultConcurrency() });
 }
 

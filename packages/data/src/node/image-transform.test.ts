@@ -238,3 +238,27 @@ describe('bad image files', () => {
     await expect(readMask(mask, { imageSize: [6, 5] })).rejects.toThrow(/size of its image/);
   });
 });
+
+describe('--resize-mode on the Node path', () => {
+  it('fit letterboxes with the ImageNet-mean padding; its mask is 0 there; the sample knows its geometry', async () => {
+    // 6x5 → fit into 10x10: scale 10/6, 10x8 content, one padding column each side.
+    const path = await file('fit.png', raw(rgb8, 3).png().toBuffer());
+    const maskPath = await file('fit_mask.png', sharp(new Uint8Array(H * W).fill(255), { raw: { width: W, height: H, channels: 1 } }).png().toBuffer());
+    const img = await readImage(path, { crop: 10, mode: 'fit' });
+    expect([img.height, img.width]).toEqual([10, 10]);
+    const px = (y: number, x: number) => Array.from(img.data.subarray((y * 10 + x) * 3, (y * 10 + x) * 3 + 3));
+    expect(px(0, 0).map((v) => Math.round(v * 255))).toEqual([124, 116, 104]);
+    expect(px(9, 9).map((v) => Math.round(v * 255))).toEqual([124, 116, 104]);
+    expect(px(5, 5).map((v) => Math.round(v * 255))).not.toEqual([124, 116, 104]);
+    const loaded = await loadSample({ path, maskPath, category: 'c', label: 1, defectType: 'd' }, { crop: 10, mode: 'fit' });
+    expect(loaded.geometry).toEqual(transformGeometry(H, W, { crop: 10, mode: 'fit' }));
+    const m = loaded.mask!.data;
+    expect([m[0], m[1], m[5 * 10 + 5], m[9 * 10 + 9]]).toEqual([0, 1, 1, 0]);
+  });
+
+  it('stretch fills the crop with content, ignoring the aspect ratio', async () => {
+    const path = await file('stretch.png', raw(rgb8, 3).png().toBuffer());
+    const img = await readImage(path, { resize: 8, crop: [4, 12], mode: 'stretch' });
+    expect([img.height, img.width]).toEqual([4, 12]);
+  });
+});

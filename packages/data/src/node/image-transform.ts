@@ -1,7 +1,7 @@
 import type { LoadedSample } from '../batch-stream.js';
 import { DataError } from '../errors.js';
-import { transformGeometry, type TransformOptions } from '../geometry.js';
-import { toRgbFloat, transformMask, type RawPixels } from '../pixels.js';
+import { transformGeometry, type TransformGeometry, type TransformOptions } from '../geometry.js';
+import { placeInWindow, toRgbFloat, transformMask, type RawPixels } from '../pixels.js';
 import type { BinaryMask, RgbImage, Sample } from '../types.js';
 import { openImage, toRaw, type ImageInput } from './decode.js';
 
@@ -30,7 +30,8 @@ export interface ReadImageOptions extends TransformOptions {
  * Decodes an image (PNG, JPEG, BMP, TIFF or WebP; 8 or 16 bit; gray, RGB or RGBA), given as a
  * file path or as the file's bytes (a `Buffer` or `Uint8Array`, e.g. an upload), resizes its
  * shorter side to `resize` with an antialiased bilinear filter (sharp's `linear` kernel, which
- * widens with the scale factor like PIL's), and center-crops it to `crop`.
+ * widens with the scale factor like PIL's), and center-crops it to `crop` (or, with
+ * `mode: 'fit'`, letterboxes it into `crop`; with `mode: 'stretch'`, resizes it to `crop`).
  * Returns `[H, W, 3]` RGB float32 in [0, 1]: gray is replicated, alpha dropped.
  * @throws {@link DataError} naming the path or `options.label` when the image cannot be decoded
  */
@@ -44,17 +45,20 @@ export async function readImage(input: ImageInput, options: ReadImageOptions = {
  * integer pixels (1 channel for gray files, 3 for colour; 8 or 16 bit), for loaders that convert
  * straight into a batch.
  */
-export async function readImagePixels(input: ImageInput, options: ReadImageOptions = {}): Promise<{ raw: RawPixels; sourceHeight: number; sourceWidth: number }> {
+export async function readImagePixels(input: ImageInput, options: ReadImageOptions = {}): Promise<{ raw: RawPixels; sourceHeight: number; sourceWidth: number; geometry: TransformGeometry }> {
   const opened = await openImage(input, options.label);
   const g = transformGeometry(opened.height, opened.width, options);
   let p = opened.pipeline;
   if (g.resizedHeight !== g.sourceHeight || g.resizedWidth !== g.sourceWidth) {
     p = p.resize(g.resizedWidth, g.resizedHeight, { fit: 'fill', kernel: 'linear' });
   }
-  if (g.height !== g.resizedHeight || g.width !== g.resizedWidth) {
+  const padded = g.top < 0 || g.left < 0;
+  if (!padded && (g.height !== g.resizedHeight || g.width !== g.resizedWidth)) {
     p = p.extract({ left: g.left, top: g.top, width: g.width, height: g.height });
   }
-  return { raw: await toRaw(opened, p), sourceHeight: g.sourceHeight, sourceWidth: g.sourceWidth };
+  // The letterbox padding is written here, not by sharp, so 8/16-bit and gray images get the same value.
+  const raw = await toRaw(opened, p);
+  return { raw: padded ? placeInWindow(raw, g) : raw, sourceHeight: g.sourceHeight, sourceWidth: g.sourceWidth, geometry: g };
 }
 
 /** Options of {@link readMask}: the image transform, and optionally the size its image has. */
@@ -90,8 +94,8 @@ export async function readMask(input: ImageInput, options: ReadMaskOptions = {})
  * image comes back as integer pixels (see {@link readImagePixels}); `toRgbFloat` converts it.
  */
 export async function loadSample(sample: Sample, options: TransformOptions = {}): Promise<LoadedSample> {
-  const { raw, sourceHeight, sourceWidth } = await readImagePixels(sample.path, options);
-  if (!sample.maskPath) return { image: raw };
+  const { raw, sourceHeight, sourceWidth, geometry } = await readImagePixels(sample.path, options);
+  if (!sample.maskPath) return { image: raw, geometry };
   const mask = await readMask(sample.maskPath, { ...options, imageSize: [sourceHeight, sourceWidth], imagePath: sample.path });
-  return { image: raw, mask };
+  return { image: raw, mask, geometry };
 }
