@@ -65,8 +65,46 @@ type P1 = tf.Tensor1D;
 type P2 = tf.Tensor2D;
 
 /**
+ * The reference side of a layer: keys and values of the embedded reference, the same for every
+ * image of every batch until the parameters change (made once per batch in training, and kept
+ * across batches by an inference cache, see `RLRLevel.cacheReference`).
+ */
+export interface LayerReference {
+  /** [W_k^lca·s | W_v^lca | W_k^mlka·s] [d, 3d], s = 1/√dh (the keys' scale folded in). */
+  wRef: tf.Tensor2D;
+  /** LCA keys and values per head, cut into tiles. */
+  lcaRef: LcaHeadReference[];
+  /** MLKA scaled keys K_h/√dh per head [N, dh]. */
+  kM: tf.Tensor2D[];
+  /** Their transposes [dh, N]. */
+  kMT: tf.Tensor2D[];
+}
+
+/**
+ * The reference side of one layer from the embedded reference rh [N, d]: one product
+ * [K_lca·s | V_lca | K_mlka·s] = Rₕ·W_ref + b_ref ([N, 3d]), cut into heads and tiles.
+ */
+export function layerReference(params: LevelParams, s: LayerSettings, rh: tf.Tensor2D, train: boolean): LayerReference {
+  const p = (n: string) => params.get(`${s.prefix}.${n}`)!;
+  return tidy(() => {
+    const d = rh.shape[1];
+    const H = s.heads;
+    const dh = d / H;
+    const scale = 1 / Math.sqrt(dh);
+    const wRef = concatColumns([tf.mul(p('lca.wk'), scale) as P2, p('lca.wv') as P2, tf.mul(p('mlka.wk'), scale) as P2]);
+    const bRef = tf.concat([tf.mul(p('lca.bk'), scale), p('lca.bv'), tf.mul(p('mlka.bk'), scale)]) as P1;
+    const refHeads = splitColumns(linear(rh, wRef, bRef), new Array(3 * H).fill(dh));
+    const lcaRef = Array.from({ length: H }, (_, h) => lcaHeadReference(refHeads[h], refHeads[H + h], s.tiles, train));
+    const kM = refHeads.slice(2 * H);
+    return { wRef, lcaRef, kM, kMT: kM.map((k) => transpose2d(k)) };
+  });
+}
+
+/**
  * Forward of one layer.
  * @param y input tokens [B·N, d] (not consumed); @param rh embedded reference [N, d]
+ * @param reference the layer's reference side made by {@link layerReference} from the same
+ *   parameters and rh (not consumed; inference only), instead of computing it here
  * @returns the output tokens [B·N, d], and with `train` the tensors the backward needs
  */
 export function layerForward(
@@ -75,26 +113,23 @@ export function layerForward(
   y: tf.Tensor2D,
   rh: tf.Tensor2D,
   train: boolean,
+  reference?: LayerReference,
 ): { y: tf.Tensor2D; saved: LayerSaved | null } {
   const p = (n: string) => params.get(`${s.prefix}.${n}`)!;
+  if (train && reference) throw new Error('layerForward: a precomputed reference side is for inference only (training differentiates through it)');
   return tidy(() => {
     const d = y.shape[1];
     const H = s.heads;
     const dh = d / H;
-    const scale = 1 / Math.sqrt(dh);
     const heads = (k: number) => new Array(k * H).fill(dh);
-    // Reference side, once per batch: [K_lca·s | V_lca | K_mlka·s] = Rₕ·W_ref + b_ref, [N, 3d].
-    const wRef = concatColumns([tf.mul(p('lca.wk'), scale) as P2, p('lca.wv') as P2, tf.mul(p('mlka.wk'), scale) as P2]);
-    const bRef = tf.concat([tf.mul(p('lca.bk'), scale), p('lca.bv'), tf.mul(p('mlka.bk'), scale)]) as P1;
-    const refHeads = splitColumns(linear(rh, wRef, bRef), heads(3));
-    const lcaRef = Array.from({ length: H }, (_, h) => lcaHeadReference(refHeads[h], refHeads[H + h], s.tiles, train));
-    const kM = refHeads.slice(2 * H);
+    // Reference side, once per batch (or given): [K_lca·s | V_lca | K_mlka·s], [N, 3d].
+    const { wRef, lcaRef, kM, kMT } = reference ?? layerReference(params, s, rh, train);
     // Token side: [Q_lca | Q_mlka | V_mlka] = Y·W_tok + b_tok, [B·N, 3d].
     const wTok = concatColumns([p('lca.wq') as P2, p('mlka.wq') as P2, p('mlka.wv') as P2]);
     const bTok = tf.concat([p('lca.bq'), p('mlka.bq'), p('mlka.bv')]) as P1;
     const tokHeads = splitColumns(linear(y, wTok, bTok), heads(3));
     const lca = tokHeads.slice(0, H).map((q, h) => lcaForward(q, lcaRef[h], s.tiles, s.tokens, train));
-    const mlka = tokHeads.slice(H, 2 * H).map((q, h) => mlkaForward(q, tokHeads[2 * H + h], transpose2d(kM[h]), s.maskOutside, train));
+    const mlka = tokHeads.slice(H, 2 * H).map((q, h) => mlkaForward(q, tokHeads[2 * H + h], kMT[h], s.maskOutside, train));
     // Output projections: [O_lca | O_mlka]·[α·W_o^lca; W_o^mlka] + α·b_o^lca + b_o^mlka.
     const attn = concatColumns([...lca.map((a) => a.out), ...mlka.map((a) => a.out)]);
     const wOut = tf.concat([tf.mul(p('lca.wo'), s.alpha), p('mlka.wo')], 0) as P2;

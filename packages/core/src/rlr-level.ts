@@ -8,7 +8,7 @@ import { gatherRows } from './row-kernels.js';
 import { layerNorm, layerNormBackward } from './layer-norm.js';
 import type { LevelParams } from './level-params.js';
 import { reconstructionLossAndGrad } from './loss.js';
-import { disposeLayerSaved, layerBackward, layerForward, type LayerSaved, type LayerSettings } from './rlr-layer.js';
+import { disposeLayerSaved, layerBackward, layerForward, layerReference, type LayerReference, type LayerSaved, type LayerSettings } from './rlr-layer.js';
 import { sinCosPosition2D } from './sincos-position.js';
 import { windowMasks } from './window-mask.js';
 import { defaultTileRows, lcaTiles } from './local-cross-attention.js';
@@ -40,6 +40,14 @@ export class RLRLevel {
   readonly pos: tf.Tensor2D;
   private readonly layerSettings: AnyLayerSettings[];
   private readonly masks: tf.Tensor2D[];
+  /**
+   * Keep the reference side of inference (Rₕ and every layer's reference keys and values, which
+   * depend only on the parameters) from one {@link reconstruct} to the next, rebuilt when a
+   * parameter it depends on is replaced or assigned. Off by default (those tensors then live as
+   * long as the level); the workers' inference replicas turn it on.
+   */
+  cacheReference = false;
+  private referenceCache: { key: unknown[]; rh: tf.Tensor2D | null; layers: (LayerReference | null)[] } | null = null;
 
   /**
    * @param tileRows grid rows per local-attention tile (default: about 128 query tokens); any
@@ -75,13 +83,19 @@ export class RLRLevel {
     }
   }
 
-  private runLayer(s: AnyLayerSettings, y: tf.Tensor2D, rh: tf.Tensor2D | null, train: boolean): { y: tf.Tensor2D; saved: AnyLayerSaved | null } {
+  private runLayer(
+    s: AnyLayerSettings,
+    y: tf.Tensor2D,
+    rh: tf.Tensor2D | null,
+    train: boolean,
+    reference?: LayerReference,
+  ): { y: tf.Tensor2D; saved: AnyLayerSaved | null } {
     if (s.one) {
       const r = singleLayerForward(this.params, s.one, y, rh, train);
       return { y: r.y, saved: r.saved && { one: r.saved } };
     }
     if (!rh) throw new Error('RLRLevel: the attention layers need the embedded reference');
-    const r = layerForward(this.params, s.two, y, rh, train);
+    const r = layerForward(this.params, s.two, y, rh, train, reference);
     return { y: r.y, saved: r.saved && { two: r.saved } };
   }
 
@@ -137,13 +151,52 @@ export class RLRLevel {
    * @param x features [B, h, w, C] or [B·N, C] → reconstruction [B·N, C]
    */
   reconstruct(x: tf.Tensor): tf.Tensor2D {
+    const cached = this.cacheReference ? this.cachedReference() : null;
     return tidy(() => {
       const rows = this.toRows(x, 'RLRLevel.reconstruct');
-      const rh = this.embeddedReference();
+      const rh = cached ? cached.rh : this.embeddedReference();
       let y = embed2D(rows, this.p2('embed.w'), this.p1('embed.b'), this.pos);
-      for (const s of this.layerSettings) y = this.runLayer(s, y, rh, false).y;
+      this.layerSettings.forEach((s, k) => {
+        y = this.runLayer(s, y, rh, false, cached?.layers[k] ?? undefined).y;
+      });
       return linear(layerNorm(y, this.p1('norm.g'), this.p1('norm.b')).y, this.p2('proj.w'), this.p1('proj.b'));
     });
+  }
+
+  /** Parameters the reference side depends on, with their data: the inference cache's key. */
+  private referenceKey(): unknown[] {
+    const names = ['ref', 'refEmbed.w', 'refEmbed.b'];
+    for (const s of this.layerSettings) {
+      if (s.two) for (const n of ['lca.wk', 'lca.bk', 'lca.wv', 'lca.bv', 'mlka.wk', 'mlka.bk']) names.push(`${s.two.prefix}.${n}`);
+    }
+    // assign() gives a variable a new dataId; a replaced variable is a new object.
+    return names.flatMap((n) => {
+      const v = this.params.get(n);
+      return [v, v?.dataId];
+    });
+  }
+
+  /** The inference reference side, made again when its parameters changed. */
+  private cachedReference(): { rh: tf.Tensor2D | null; layers: (LayerReference | null)[] } {
+    const key = this.referenceKey();
+    const c = this.referenceCache;
+    if (c && c.key.length === key.length && c.key.every((k, i) => k === key[i])) return c;
+    this.dropReferenceCache();
+    const built = tidy(() => {
+      const rh = this.embeddedReference();
+      // Only the paper's two-attention layers have a reference side to keep.
+      return { rh, layers: this.layerSettings.map((s) => (s.two && rh ? layerReference(this.params, s.two, rh, false) : null)) };
+    });
+    // Kept out of any caller's tidy scope: the cache outlives the call.
+    keepAll(built);
+    this.referenceCache = { key, ...built };
+    return this.referenceCache;
+  }
+
+  private dropReferenceCache(): void {
+    if (!this.referenceCache) return;
+    tf.dispose([this.referenceCache.rh ?? [], ...this.referenceCache.layers.map((l) => (l ?? []) as unknown as tf.TensorContainer)]);
+    this.referenceCache = null;
   }
 
   /**
@@ -249,8 +302,16 @@ export class RLRLevel {
 
   /** Release the level's parameters and constant tensors. */
   dispose(): void {
+    this.dropReferenceCache();
     for (const v of this.params.values()) v.dispose();
     this.pos.dispose();
     for (const m of this.masks) m.dispose();
   }
+}
+
+/** tf.keep every tensor reachable through objects and arrays. */
+function keepAll(x: unknown): void {
+  if (x instanceof tf.Tensor) tf.keep(x);
+  else if (Array.isArray(x)) x.forEach(keepAll);
+  else if (x && typeof x === 'object') Object.values(x).forEach(keepAll);
 }

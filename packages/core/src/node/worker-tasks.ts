@@ -88,7 +88,10 @@ function predictionResult(p: Prediction): TaskResult {
 
 const handlers: Record<string, Handler> = {
   async 'model.load'(p: { key: string; model: ModelPayload }) {
-    models.set(p.key, buildModel(p.model));
+    const model = buildModel(p.model);
+    // An inference replica's parameters never change: compute each level's reference side once.
+    for (const lv of model.levels) lv.cacheReference = true;
+    models.set(p.key, model);
   },
 
   async 'model.release'(p: { key: string }) {
