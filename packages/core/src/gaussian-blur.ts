@@ -37,29 +37,44 @@ export function gaussianBlur(maps: Float32Array, batch: number, H: number, W: nu
     throw new Error(`gaussianBlur: ${maps.length} values do not form [${batch}, ${H}, ${W}]`);
   }
   const k = gaussianKernel1D(sigma, truncate);
-  const r = (k.length - 1) / 2;
-  const rowIdx = Array.from({ length: H }, (_, y) => Array.from({ length: k.length }, (_, t) => reflectIndex(y + t - r, H)));
-  const colIdx = Array.from({ length: W }, (_, x) => Array.from({ length: k.length }, (_, t) => reflectIndex(x + t - r, W)));
+  const K = k.length;
+  const r = (K - 1) / 2;
+  // Reflected source rows of each output row, and source columns of each output column (flat).
+  const rowIdx = new Int32Array(H * K);
+  for (let y = 0; y < H; y++) for (let t = 0; t < K; t++) rowIdx[y * K + t] = reflectIndex(y + t - r, H);
+  const colIdx = new Int32Array(W * K);
+  for (let x = 0; x < W; x++) for (let t = 0; t < K; t++) colIdx[x * K + t] = reflectIndex(x + t - r, W);
   const tmp = new Float32Array(maps.length);
   const out = new Float32Array(maps.length);
+  // Each output value is Σ_t k[t]·v_t summed in t order in float64, as one tap loop per value
+  // would, but tap by tap over a whole float64 row of outputs (contiguous reads): the row pass
+  // adds whole reflected source rows, the column pass shifted copies of the row.
+  const acc = new Float64Array(W);
   for (let b = 0; b < batch; b++) {
     const o = b * H * W;
     for (let y = 0; y < H; y++) {
-      const idx = rowIdx[y];
-      for (let x = 0; x < W; x++) {
-        let acc = 0;
-        for (let t = 0; t < k.length; t++) acc += k[t] * maps[o + idx[t] * W + x];
-        tmp[o + y * W + x] = acc;
+      acc.fill(0);
+      for (let t = 0; t < K; t++) {
+        const kt = k[t];
+        const src = o + rowIdx[y * K + t] * W;
+        for (let x = 0; x < W; x++) acc[x] += kt * maps[src + x];
       }
+      tmp.set(acc, o + y * W);
     }
+    // Columns at least r from both borders read their taps without reflection.
+    const lo = Math.min(r, W);
+    const hi = Math.max(lo, W - r);
     for (let y = 0; y < H; y++) {
       const row = o + y * W;
-      for (let x = 0; x < W; x++) {
-        const idx = colIdx[x];
-        let acc = 0;
-        for (let t = 0; t < k.length; t++) acc += k[t] * tmp[row + idx[t]];
-        out[row + x] = acc;
+      acc.fill(0);
+      for (let t = 0; t < K; t++) {
+        const kt = k[t];
+        for (let x = 0; x < lo; x++) acc[x] += kt * tmp[row + colIdx[x * K + t]];
+        const shifted = row + t - r;
+        for (let x = lo; x < hi; x++) acc[x] += kt * tmp[shifted + x];
+        for (let x = hi; x < W; x++) acc[x] += kt * tmp[row + colIdx[x * K + t]];
       }
+      out.set(acc, row);
     }
   }
   return out;
