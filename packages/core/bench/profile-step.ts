@@ -5,6 +5,11 @@
  * grouped by kernel name and input shapes.
  *
  *   npx tsx bench/profile-step.ts [--images 2] [--iters 2] [--top 40] [--levels 0,1] [--no-profile]
+ *       [--preset paper|fast] [--infer]
+ *
+ * --preset fast: the fast preset's widths at 256² EfficientNet-B0 levels (40 and 112 channels);
+ * --infer: profile a reconstruction (inference, reference side cached as the workers' replicas
+ * do) instead of a gradient pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -22,12 +27,15 @@ const iters = Number(arg('iters', '2'));
 const top = Number(arg('top', '40'));
 const levelsArg = arg('levels', '0,1').split(',').map(Number);
 const profile = !process.argv.includes('--no-profile');
+const presetName = arg('preset', 'paper') === 'fast' ? 'fast' : 'paper';
+const infer = process.argv.includes('--infer');
+const channels = presetName === 'fast' ? [40, 112] : [72, 200];
 
 const spec: RLRSpec = {
   imageSize: [256, 256],
   levels: [
-    { grid: [32, 32], channels: 72, reduction: 8 },
-    { grid: [16, 16], channels: 200, reduction: 16 },
+    { grid: [32, 32], channels: channels[0], reduction: 8 },
+    { grid: [16, 16], channels: channels[1], reduction: 16 },
   ],
 };
 
@@ -35,7 +43,7 @@ async function main() {
   await tf.setBackend('wasm');
   await tf.ready();
   console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  const model = createRLR(spec, presets.paper);
+  const model = createRLR(spec, presets[presetName]);
   const rng = new Rng(1);
   for (const li of levelsArg) {
     const level = model.levels[li];
@@ -43,7 +51,14 @@ async function main() {
     const rows = images * grid[0] * grid[1];
     const x = tf.tensor2d(rng.fillNormal(new Float32Array(rows * channels)), [rows, channels]);
     const t = tf.tensor2d(rng.fillNormal(new Float32Array(rows * channels)), [rows, channels]);
+    level.cacheReference = infer;
     const pass = async () => {
+      if (infer) {
+        const y = level.reconstruct(x);
+        await y.data();
+        y.dispose();
+        return;
+      }
       const r = level.lossAndGradients(x, t);
       await r.loss.data();
       r.loss.dispose();
@@ -60,7 +75,7 @@ async function main() {
       walls.push(performance.now() - t0);
       cpus.push((c.user + c.system) / 1000);
     }
-    console.log(`level ${li} (${grid[0]}x${grid[1]}, ${images} images): ${walls.map((w) => w.toFixed(0)).join(', ')} ms per pass wall, cpu ${cpus.map((w) => w.toFixed(0)).join(', ')}`);
+    console.log(`level ${li} (${grid[0]}x${grid[1]}, ${images} images, ${presetName}, ${infer ? 'inference' : 'training'}): ${walls.map((w) => w.toFixed(0)).join(', ')} ms per pass wall, cpu ${cpus.map((w) => w.toFixed(0)).join(', ')}`);
     if (profile) {
       const tp = performance.now();
       const info = await tf.profile(pass);
