@@ -96,6 +96,9 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
   const geometry = o.geometry ?? runGeometry(manifest);
   const modelDir = runPath(runDir, 'model');
   const model = await loadRunModel(modelDir);
+  // A scorer's model never changes: each level computes its reference side once (in this thread;
+  // the workers' replicas do the same).
+  if (!isKnn(model)) for (const lv of model.levels) lv.cacheReference = true;
   let backbone: LoadedBackbone;
   try {
     backbone = await openRunBackbone(modelDir, model.metadata.backbone as Record<string, unknown> | undefined, manifest, o, async () => {
