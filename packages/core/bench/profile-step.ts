@@ -5,11 +5,11 @@
  * grouped by kernel name and input shapes.
  *
  *   npx tsx bench/profile-step.ts [--images 2] [--iters 2] [--top 40] [--levels 0,1] [--no-profile]
- *       [--preset paper|fast] [--infer]
+ *       [--preset paper|fast] [--infer [--no-cache]]
  *
  * --preset fast: the fast preset's widths at 256² EfficientNet-B0 levels (40 and 112 channels);
  * --infer: profile a reconstruction (inference, reference side cached as the workers' replicas
- * do) instead of a gradient pass.
+ * do; --no-cache: recomputed per call, as before the cache) instead of a gradient pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -51,7 +51,7 @@ async function main() {
     const rows = images * grid[0] * grid[1];
     const x = tf.tensor2d(rng.fillNormal(new Float32Array(rows * channels)), [rows, channels]);
     const t = tf.tensor2d(rng.fillNormal(new Float32Array(rows * channels)), [rows, channels]);
-    level.cacheReference = infer;
+    level.cacheReference = infer && !process.argv.includes('--no-cache');
     const pass = async () => {
       if (infer) {
         const y = level.reconstruct(x);
