@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, useBackend } from '@rlr/testing';
+import { ATTENTION_VARIANTS } from './attention-variants.js';
 import type { LevelConfig } from './config.js';
 import { levelParamDefs, levelParamsFromValues } from './level-params.js';
 import { Rng } from './rng.js';
@@ -9,11 +10,12 @@ import { randomLevelValues } from '../test/plain-rlr.js';
 
 /** The inference cache of the reference side (`RLRLevel.cacheReference`). */
 
-const cfg: LevelConfig = { grid: [6, 6], channels: 5, d: 8, heads: 2, layers: 2, ffnHidden: 12, window: 3, alpha: 2 };
+const base: LevelConfig = { grid: [6, 6], channels: 5, d: 8, heads: 2, layers: 2, ffnHidden: 12, window: 3, alpha: 2 };
 
 describe.each(TEST_BACKENDS)('RLRLevel reference cache (%s)', (backend) => {
-  it('gives the uncached reconstruction, follows assigned parameters and holds a fixed set of tensors', async () => {
+  it.each(ATTENTION_VARIANTS)('%s: gives the uncached reconstruction, follows assigned parameters and holds a fixed set of tensors', async (attention) => {
     await useBackend(backend);
+    const cfg: LevelConfig = { ...base, attention };
     const before = tf.memory().numTensors;
     const values = randomLevelValues(levelParamDefs(cfg), 5);
     const plain = new RLRLevel(cfg, levelParamsFromValues(cfg, values, 'test'));
@@ -33,7 +35,8 @@ describe.each(TEST_BACKENDS)('RLRLevel reference cache (%s)', (backend) => {
     await same();
     expect(tf.memory().numTensors).toBe(afterFirst);
     // A changed reference-side parameter (as an optimizer step or a checkpoint load assigns it).
-    for (const name of ['ref', 'layers.1.mlka.wk', 'layers.0.lca.bv']) {
+    for (const name of ['ref', 'layers.1.mlka.wk', 'layers.0.lca.bv', 'layers.0.lca.wk']) {
+      if (!plain.params.has(name)) continue;
       const next = tf.tidy(() => tf.add(plain.params.get(name)!, 0.5));
       plain.params.get(name)!.assign(next);
       cached.params.get(name)!.assign(next);
