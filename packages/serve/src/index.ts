@@ -1,0 +1,13 @@
+/**
+ * `@rlr/serve`: serve an RLR anomaly detector. A Fastify HTTP service (limits, micro-batching,
+ * Prometheus metrics, graceful shutdown) and BullMQ queue workers, both over a small
+ * {@link Predictor} interface that any model can back.
+ *
+ * @packageDocumentation
+ */
+export { isImageFailure, type ImageFailure, type PredictMap, type PredictOptions, type PredictOutcome, type PredictResult, type Predictor } from './predictor.js';
+export { MicroBatcher, AbortedError, type BatcherOptions } from './batcher.js';
+export { createMetrics, type ServiceMetrics } from './metrics.js';
+export { encodeGrayPng, mapToPng, type MapPng } from './png.js';
+export { sniffImage, type SniffedFormat } from './sniff.js';
+export { rlrRoutes, startService, DEFAULT_LIMITS, type PredictResponse, type RoutesOptions, type RunningService, type ServiceLimits, type StartOptions } from './service.js';

@@ -1,0 +1,257 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { AbortedError, MicroBatcher } from './batcher.js';
+import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { mapToPng } from './png.js';
+import { isImageFailure, type Predictor } from './predictor.js';
+import { sniffImage } from './sniff.js';
+
+/** Limits and batching of the predict route. Every field has a default. */
+export interface ServiceLimits {
+  /** Largest accepted upload in bytes (raw body or multipart file); larger → 413. Default 20 MiB. */
+  maxBodyBytes?: number;
+  /** Most milliseconds from a request's arrival to its answer; later → 504. Default 30000. */
+  timeoutMs?: number;
+  /**
+   * Most predict requests admitted at once (uploading, waiting for a batch, or being scored); one
+   * more → 503 with `Retry-After`, refused before its body is read. Bounds memory to about
+   * `maxQueue × maxBodyBytes` of request bodies. Default 32.
+   */
+  maxQueue?: number;
+  /** Most images in one backend batch. Default 8. */
+  maxBatch?: number;
+  /** How long the first image waits for others to batch with (ms). Default 5. */
+  batchWaitMs?: number;
+  /** Seconds sent in `Retry-After` with a 503. Default 1. */
+  retryAfterS?: number;
+}
+
+/** Options of {@link rlrRoutes}. */
+export interface RoutesOptions extends ServiceLimits {
+  predictor: Predictor;
+  /** Metrics to record into (default: a fresh set, served by this plugin's `/metrics`). */
+  metrics?: ServiceMetrics;
+}
+
+/** The defaults of {@link ServiceLimits}. */
+export const DEFAULT_LIMITS: Required<ServiceLimits> = {
+  maxBodyBytes: 20 * 1024 * 1024,
+  timeoutMs: 30_000,
+  maxQueue: 32,
+  maxBatch: 8,
+  batchWaitMs: 5,
+  retryAfterS: 1,
+};
+
+/** JSON answer of `POST /v1/predict`. */
+export interface PredictResponse {
+  score: number;
+  normalizedScore: number | null;
+  label: 0 | 1 | null;
+  threshold: number | null;
+  /** Milliseconds from arrival to answer. */
+  ms: number;
+  /** With `?map=png`: the anomaly map as a base64 gray PNG, black = `min`, white = `max`. */
+  map?: ReturnType<typeof mapToPng>;
+}
+
+const mb = (bytes: number) => `${+(bytes / 1024 / 1024).toFixed(2)} MB`;
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rlrArrived?: number;
+  }
+}
+
+/**
+ * The scoring routes as a Fastify plugin, to register in any Fastify server (optionally under a
+ * `prefix`): `POST /v1/predict`, `GET /healthz`, `GET /readyz`, `GET /metrics`. Its body parsers,
+ * hooks and error handler stay inside the plugin.
+ */
+export const rlrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) => {
+  const limits = { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<ServiceLimits> & RoutesOptions;
+  const { predictor } = options;
+  const metrics = options.metrics ?? createMetrics();
+  const batcher = new MicroBatcher(predictor, { maxBatch: limits.maxBatch, batchWaitMs: limits.batchWaitMs }, (size, seconds) => {
+    metrics.batchSize.observe(size);
+    metrics.batchDuration.observe(seconds);
+    metrics.queueDepth.set(batcher.queued);
+  });
+  let ready = false;
+  let closing = false;
+  let loadError: string | undefined;
+  let admitted = 0;
+  predictor.ready().then(
+    () => {
+      ready = true;
+      metrics.ready.set(closing ? 0 : 1);
+    },
+    (e: unknown) => {
+      loadError = (e as Error).message;
+    },
+  );
+  app.addHook('preClose', async () => {
+    closing = true;
+    metrics.ready.set(0);
+  });
+  app.addHook('onClose', async () => {
+    await batcher.idle();
+  });
+
+  // Every body except multipart arrives as raw bytes; what it is comes from its first bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limits.maxBodyBytes }, (_req, body, done) => done(null, body));
+  await app.register(multipart, { limits: { fileSize: limits.maxBodyBytes, files: 1, fields: 16, parts: 32 } });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+    metrics.latency.observe({ route }, (performance.now() - (req.rlrArrived ?? performance.now())) / 1000);
+  });
+  app.addHook('onRequest', async (req) => {
+    req.rlrArrived = performance.now();
+  });
+  // While shutting down, answers close their keep-alive connections, so close() need not wait
+  // for clients to hang up.
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    let status = err.statusCode ?? 500;
+    let message = err.message;
+    if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') {
+      status = 413;
+      message = `the upload is larger than the body limit of ${mb(limits.maxBodyBytes)}: send a smaller image, or start the service with a larger --max-body-mb`;
+    }
+    if (status >= 500) app.log.error(err);
+    // The rest of a refused body is not read: close the connection after the answer.
+    if (status === 413) void reply.header('connection', 'close');
+    return reply.code(status).send({ error: message });
+  });
+
+  const refuse = (reply: FastifyReply, status: number, error: string) => {
+    void reply.header('retry-after', String(limits.retryAfterS)).header('connection', 'close');
+    return reply.code(status).send({ error });
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok', ...(predictor.describe?.() ?? {}) }));
+  app.get('/readyz', async (_req, reply) => {
+    if (ready && !closing) return { ready: true };
+    return reply.code(503).send({ ready: false, reason: closing ? 'shutting down' : loadError ? `the model failed to load: ${loadError}` : 'loading and warming up the model' });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    metrics.queueDepth.set(batcher.queued);
+    metrics.inFlight.set(admitted);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.post<{ Querystring: { map?: string } }>('/v1/predict', {
+    bodyLimit: limits.maxBodyBytes,
+    onRequest: async (_req: FastifyRequest, reply: FastifyReply) => {
+      if (!ready || closing) return refuse(reply, 503, closing ? 'the service is shutting down: retry on another instance' : 'the model is still loading: retry shortly (GET /readyz says when it is ready)');
+      if (admitted >= limits.maxQueue) return refuse(reply, 503, `busy: ${admitted} requests are already in flight (the limit, --max-queue, is ${limits.maxQueue}): retry after ${limits.retryAfterS} s`);
+      admitted++;
+      metrics.inFlight.set(admitted);
+      let released = false;
+      reply.raw.once('close', () => {
+        if (released) return;
+        released = true;
+        admitted--;
+        metrics.inFlight.set(admitted);
+      });
+    },
+    handler: async (req, reply) => {
+      const bytes = await readUpload(req);
+      if (bytes.length === 0) throw new HttpError(400, 'empty body: POST the image file as the request body (Content-Type: image/png or application/octet-stream), or as a multipart/form-data file');
+      const sniffed = sniffImage(bytes);
+      if ('other' in sniffed) throw new HttpError(415, `the upload is ${sniffed.other}: send a PNG, JPEG, BMP, TIFF or WebP image`);
+      const left = limits.timeoutMs - (performance.now() - (req.rlrArrived ?? performance.now()));
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(), Math.max(0, left));
+      const timedOut = new Promise<never>((_ok, fail) => timeout.signal.addEventListener('abort', () => fail(new HttpError(504, `not scored within ${limits.timeoutMs} ms (--timeout-ms): the service is overloaded or the image is very large; retry later`)), { once: true }));
+      const maps = req.query.map === 'png';
+      try {
+        const job = batcher.submit(bytes, { maps, signal: timeout.signal });
+        metrics.queueDepth.set(batcher.queued);
+        const outcome = await Promise.race([job, timedOut]).catch((e: unknown) => {
+          if (e instanceof AbortedError) throw new HttpError(504, `not scored within ${limits.timeoutMs} ms (--timeout-ms): it waited behind other requests; retry later`);
+          throw e;
+        });
+        if (isImageFailure(outcome)) throw new HttpError(400, outcome.error);
+        const body: PredictResponse = {
+          score: outcome.score,
+          normalizedScore: outcome.normalizedScore,
+          label: outcome.label,
+          threshold: outcome.threshold,
+          ms: Math.round(performance.now() - (req.rlrArrived ?? 0)),
+        };
+        if (maps && outcome.map) body.map = mapToPng(outcome.map.data, outcome.map.height, outcome.map.width);
+        return reply.send(body);
+      } finally {
+        clearTimeout(timer);
+        timedOut.catch(() => undefined);
+      }
+    },
+  });
+};
+
+/** The image bytes of a predict request: the raw body, or the first file of a multipart form. */
+async function readUpload(req: FastifyRequest): Promise<Buffer> {
+  if (req.isMultipart()) {
+    const file = await req.file();
+    if (!file) throw new HttpError(400, 'the multipart form has no file: send the image as a file field');
+    return file.toBuffer();
+  }
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+/** Options of {@link startService}. */
+export interface StartOptions extends ServiceLimits {
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Fastify's logger option (default off). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** A running service. */
+export interface RunningService {
+  app: FastifyInstance;
+  /** `http://host:port` it listens on. */
+  url: string;
+  /**
+   * Stop gracefully: refuse new requests (503) and `/readyz`, finish those in flight, then close
+   * the predictor.
+   */
+  close(): Promise<void>;
+}
+
+/** Start a Fastify server with {@link rlrRoutes} at its root, listening on `host:port`. */
+export async function startService(predictor: Predictor, options: StartOptions = {}): Promise<RunningService> {
+  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: 'idle', return503OnClosing: true });
+  await app.register(rlrRoutes, { ...options, predictor });
+  await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  const { address, port } = app.server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    close() {
+      closed ??= app.close().then(() => predictor.close());
+      return closed;
+    },
+  };
+}
