@@ -74,6 +74,14 @@ function downloadOptions(cmd: Command): Command {
 }
 
 const EXAMPLES = {
+  serve: `
+Examples:
+  # serve a run on port 8080 of this machine; stop with Ctrl-C or SIGTERM (requests in flight finish)
+  $ rlr serve --model runs/mvtec
+  $ curl --data-binary @part.png -H 'content-type: image/png' http://127.0.0.1:8080/v1/predict
+  # all interfaces, larger uploads, bigger batches
+  $ rlr serve --model runs/mvtec --host 0.0.0.0 --port 9000 --max-body-mb 50 --max-batch 16
+`,
   train: `
 Examples:
   # official configuration on MVTec AD, all categories, one unified model
@@ -276,6 +284,24 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   workersOption(predict);
   outputOptions(predict).addHelpText('after', EXAMPLES.predict).action(wrap(() => import('./commands/predict.js')));
   cmds.push(predict);
+
+  const serve = program
+    .command('serve')
+    .description('score images over HTTP: POST /v1/predict, GET /healthz, /readyz, /metrics (Prometheus)')
+    .requiredOption('--model <run-dir>', 'run folder written by rlr train')
+    .option('--port <n>', 'TCP port (default 8080; 0 picks a free one)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)')
+    .option('--threshold <x>', 'anomaly score threshold (default: the pooled one of the eval report)')
+    .option('--max-body-mb <n>', 'largest accepted upload in MB; larger ones get 413 (default 20)')
+    .option('--timeout-ms <n>', 'answer 504 when an image is not scored within this time (default 30000)')
+    .option('--max-queue <n>', 'predict requests admitted at once; one more gets 503 with Retry-After (default 32)')
+    .option('--max-batch <n>', 'most images scored in one backend batch (default 8)')
+    .option('--batch-wait-ms <n>', 'how long an image waits for others to batch with (default 5)');
+  weightsOptions(serve);
+  downloadOptions(serve);
+  backendOption(serve);
+  outputOptions(serve).addHelpText('after', EXAMPLES.serve).action(wrap(() => import('./commands/serve.js')));
+  cmds.push(serve);
 
   const importCmd = program
     .command('import')

@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AbortedError, MicroBatcher } from './batcher.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
@@ -140,8 +141,11 @@ export const rlrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options)
     return reply.code(status).send({ error: message });
   });
 
-  const refuse = (reply: FastifyReply, status: number, error: string) => {
-    void reply.header('retry-after', String(limits.retryAfterS)).header('connection', 'close');
+  // A refused upload is read and dropped (not kept) before the answer: answering while the client
+  // still sends would make its TCP stack see a reset instead of the 503.
+  const refuse = async (req: FastifyRequest, reply: FastifyReply, status: number, error: string) => {
+    void reply.header('retry-after', String(limits.retryAfterS));
+    if (!(await drained(req.raw, 5000))) void reply.header('connection', 'close');
     return reply.code(status).send({ error });
   };
 
@@ -158,9 +162,9 @@ export const rlrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options)
 
   app.post<{ Querystring: { map?: string } }>('/v1/predict', {
     bodyLimit: limits.maxBodyBytes,
-    onRequest: async (_req: FastifyRequest, reply: FastifyReply) => {
-      if (!ready || closing) return refuse(reply, 503, closing ? 'the service is shutting down: retry on another instance' : 'the model is still loading: retry shortly (GET /readyz says when it is ready)');
-      if (admitted >= limits.maxQueue) return refuse(reply, 503, `busy: ${admitted} requests are already in flight (the limit, --max-queue, is ${limits.maxQueue}): retry after ${limits.retryAfterS} s`);
+    onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!ready || closing) return refuse(req, reply, 503, closing ? 'the service is shutting down: retry on another instance' : 'the model is still loading: retry shortly (GET /readyz says when it is ready)');
+      if (admitted >= limits.maxQueue) return refuse(req, reply, 503, `busy: ${admitted} requests are already in flight (the limit, --max-queue, is ${limits.maxQueue}): retry after ${limits.retryAfterS} s`);
       admitted++;
       metrics.inFlight.set(admitted);
       let released = false;
@@ -206,6 +210,22 @@ export const rlrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options)
   });
 };
 
+/** Read and drop the rest of a request body; false when it did not end within `ms`. */
+function drained(req: IncomingMessage, ms: number): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  return new Promise((ok) => {
+    const timer = setTimeout(() => ok(false), ms);
+    const done = (v: boolean) => {
+      clearTimeout(timer);
+      ok(v);
+    };
+    req.once('end', () => done(true));
+    req.once('error', () => done(false));
+    req.once('close', () => done(req.complete));
+    req.resume();
+  });
+}
+
 /** The image bytes of a predict request: the raw body, or the first file of a multipart form. */
 async function readUpload(req: FastifyRequest): Promise<Buffer> {
   if (req.isMultipart()) {
@@ -240,7 +260,7 @@ export interface RunningService {
 
 /** Start a Fastify server with {@link rlrRoutes} at its root, listening on `host:port`. */
 export async function startService(predictor: Predictor, options: StartOptions = {}): Promise<RunningService> {
-  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: 'idle', return503OnClosing: true });
+  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: 'idle', return503OnClosing: false });
   await app.register(rlrRoutes, { ...options, predictor });
   await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
   const { address, port } = app.server.address() as AddressInfo;
