@@ -74,6 +74,16 @@ function downloadOptions(cmd: Command): Command {
 }
 
 const EXAMPLES = {
+  worker: `
+Examples:
+  # on each scoring machine (the images must be at the same paths, e.g. a shared mount)
+  $ rlr worker --queue redis://queue-host:6379/0 --model runs/mvtec --concurrency 8
+`,
+  submit: `
+Examples:
+  # queue a folder, wait for the workers, write one line per image
+  $ rlr submit --queue redis://queue-host:6379/0 /mnt/line3/2026-12-02 --out predictions.jsonl
+`,
   serve: `
 Examples:
   # serve a run on port 8080 of this machine; stop with Ctrl-C or SIGTERM (requests in flight finish)
@@ -302,6 +312,33 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   backendOption(serve);
   outputOptions(serve).addHelpText('after', EXAMPLES.serve).action(wrap(() => import('./commands/serve.js')));
   cmds.push(serve);
+
+  const worker = program
+    .command('worker')
+    .description('score images queued by rlr submit (BullMQ over Redis) until stopped; run one per machine or core')
+    .requiredOption('--queue <url>', 'the Redis holding the queue, e.g. redis://host:6379/0')
+    .requiredOption('--model <run-dir>', 'run folder written by rlr train')
+    .option('--queue-name <name>', 'queue name (default rlr-predict)')
+    .option('--concurrency <n>', 'jobs taken at once, scored as one batch (default 4)')
+    .option('--threshold <x>', 'anomaly score threshold (default: the pooled one of the eval report)')
+    .option('--lock-ms <n>', 'job lock time: a worker that dies has its jobs re-delivered after at most this (default 30000)');
+  weightsOptions(worker);
+  downloadOptions(worker);
+  backendOption(worker);
+  outputOptions(worker).addHelpText('after', EXAMPLES.worker).action(wrap(() => import('./commands/worker.js')));
+  cmds.push(worker);
+
+  const submit = program
+    .command('submit')
+    .description('queue images for rlr worker, wait with a progress bar, write predictions.jsonl')
+    .argument('<inputs...>', 'image files or folders (searched recursively); workers must see the same paths')
+    .requiredOption('--queue <url>', 'the Redis holding the queue, e.g. redis://host:6379/0')
+    .option('--queue-name <name>', 'queue name (default rlr-predict)')
+    .option('--out <file>', 'where the results go (default ./predictions.jsonl)')
+    .option('--attempts <n>', 'tries per image before it is reported failed (default 3)')
+    .option('--backoff-ms <n>', 'first retry delay, doubled each retry (default 1000)');
+  outputOptions(submit).addHelpText('after', EXAMPLES.submit).action(wrap(() => import('./commands/submit.js')));
+  cmds.push(submit);
 
   const importCmd = program
     .command('import')
