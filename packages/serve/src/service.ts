@@ -92,7 +92,7 @@ export const rlrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options)
   let closing = false;
   let loadError: string | undefined;
   let admitted = 0;
-  predictor.ready().then(
+  void predictor.ready().then(
     () => {
       ready = true;
       metrics.ready.set(closing ? 0 : 1);
