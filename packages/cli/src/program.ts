@@ -36,7 +36,7 @@ function backendOption(cmd: Command): Command {
   return cmd.addOption(new Option('--backend <name>', 'tfjs backend: auto (fastest installed), tensorflow, wasm, cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']));
 }
 
-/** `--backend` of predict and eval: the tfjs backends, or onnxruntime with the run's exported model.onnx. */
+/** `--backend` of predict, eval, serve and worker: the tfjs backends, or onnxruntime with the run's exported model.onnx. */
 function scoringBackendOption(cmd: Command): Command {
   return cmd
     .addOption(new Option('--backend <name>', 'auto (fastest installed tfjs backend), tensorflow, wasm, cpu, or onnxruntime (scores with the exported model.onnx: see rlr export)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'onnxruntime']))
@@ -309,7 +309,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--batch-wait-ms <n>', 'how long an image waits for others to batch with (default 5)');
   weightsOptions(serve);
   downloadOptions(serve);
-  backendOption(serve);
+  scoringBackendOption(serve);
   outputOptions(serve).addHelpText('after', EXAMPLES.serve).action(wrap(() => import('./commands/serve.js')));
   cmds.push(serve);
 
@@ -324,7 +324,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .option('--lock-ms <n>', 'job lock time: a worker that dies has its jobs re-delivered after at most this (default 30000)');
   weightsOptions(worker);
   downloadOptions(worker);
-  backendOption(worker);
+  scoringBackendOption(worker);
   outputOptions(worker).addHelpText('after', EXAMPLES.worker).action(wrap(() => import('./commands/worker.js')));
   cmds.push(worker);
 

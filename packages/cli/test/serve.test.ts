@@ -107,6 +107,22 @@ describe.skipIf(!binBuilt)('rlr serve (built binary)', () => {
     expect(s.output()).toMatch(/shutting down: finishing the requests in flight/);
   });
 
+  it('--backend onnxruntime serves the exported model.onnx with the scores of rlr predict', async () => {
+    const e = await runBin(['export', '--format', 'onnx', '--model', run, '--quiet']);
+    expect(e.code, e.stderr.slice(-1500)).toBe(0);
+    const s = await serve(['--model', run, '--threshold', '1', '--backend', 'onnxruntime']);
+    try {
+      const bodies = await Promise.all(images.map(async (f) => (await post(s.url, readFileSync(f))).json()));
+      bodies.forEach((b, i) => {
+        const want = predicted.get(images[i])!;
+        expect(Math.abs(b.score - want)).toBeLessThanOrEqual(1e-4 * Math.abs(want));
+      });
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exit;
+    }
+  });
+
   it('refuses to start on a damaged model file, naming it (exit 4)', async () => {
     const broken = join(root, 'broken');
     cpSync(run, broken, { recursive: true });
