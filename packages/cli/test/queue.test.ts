@@ -11,7 +11,7 @@ import { freePort, hasRedisServer, startRedis, type TestRedis } from './redis-se
 
 /*
  * `rlr worker` / `rlr submit` on a real Redis (Debian's redis-server, started here at a free port):
- * two workers score generated images while one is SIGKILLed mid-run; every image is in the output
+ * two workers score generated images while one is SIGKILLed mid-run (a tenth of the way); every image is in the output
  * exactly once, with the score `rlr predict` gives it. CI installs redis-server; elsewhere the
  * suite skips without it.
  */
@@ -90,10 +90,19 @@ describe.skipIf(!binBuilt || !hasRedisServer)('rlr worker + rlr submit on Redis 
     const [a, b] = await Promise.all([startWorker(common), startWorker(common)]);
     const out = join(root, 'predictions.jsonl');
     const t0 = performance.now();
-    const submit = runBin(['submit', '--queue', redis.url, join(root, 'incoming'), '--out', out, '--backoff-ms', '200', '--json'], { timeoutMs: 200_000 });
-    // Kill worker a while it holds jobs: once it has been scoring for a while.
-    await new Promise((ok) => setTimeout(ok, 2500));
+    const submitter = spawnBin(['submit', '--queue', redis.url, join(root, 'incoming'), '--out', out, '--backoff-ms', '200', '--json']);
+    let stdout = '';
+    let stderr = '';
+    submitter.stdout!.on('data', (d) => (stdout += d));
+    submitter.stderr!.on('data', (d) => (stderr += d));
+    const submit = new Promise<{ code: number | null; stdout: string; stderr: string }>((ok) => submitter.on('close', (code) => ok({ code, stdout, stderr })));
+    // Kill worker a mid-run: once the progress shows a tenth of the images scored.
+    const progress = () => jsonLines(stdout).filter((e) => e.event === 'progress' && e.task === 'score').map((e) => Number(e.done));
+    for (const end = Date.now() + 60_000; Date.now() < end && !(Math.max(0, ...progress()) >= COUNT / 10); ) await new Promise((ok) => setTimeout(ok, 50));
     a.child.kill('SIGKILL');
+    const doneAtKill = Math.max(0, ...progress());
+    expect(doneAtKill).toBeGreaterThanOrEqual(COUNT / 10);
+    expect(doneAtKill).toBeLessThan(COUNT); // the kill is mid-run: images are still to score
     const killedAt = performance.now() - t0;
     const r = await submit;
     const seconds = (performance.now() - t0) / 1000;
@@ -113,7 +122,7 @@ describe.skipIf(!binBuilt || !hasRedisServer)('rlr worker + rlr submit on Redis 
     const byWorker = new Map<string, number>();
     for (const l of lines) if (l.worker) byWorker.set(l.worker, (byWorker.get(l.worker) ?? 0) + 1);
     expect(byWorker.size).toBe(2); // both worked before one was killed
-    console.log(`queue: ${COUNT} images in ${seconds.toFixed(1)} s, worker killed at ${(killedAt / 1000).toFixed(1)} s, by worker: ${[...byWorker.values()].join(' / ')}`);
+    console.log(`queue: ${COUNT} images in ${seconds.toFixed(1)} s, worker killed at ${(killedAt / 1000).toFixed(1)} s after ${doneAtKill} images, by worker: ${[...byWorker.values()].join(' / ')}`);
 
     // A re-submit adds no job and gives the same lines (the surviving worker alone).
     const again = await runBin(['submit', '--queue', redis.url, join(root, 'incoming'), '--out', join(root, 'again.jsonl'), '--quiet']);
