@@ -1,5 +1,5 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -83,6 +83,7 @@ describe.skipIf(!binBuilt || !hasRedisServer)('rlr worker + rlr submit on Redis 
   }, 300_000);
   afterAll(async () => {
     await redis?.stop();
+    if (root) await rm(root, { recursive: true, force: true });
   });
 
   it('two workers, one SIGKILLed mid-run: every image scored exactly once, as rlr predict scores it', async () => {

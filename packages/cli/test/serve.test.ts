@@ -1,9 +1,9 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '@rlr/data/node';
 import { binBuilt, jsonLines, runBin, spawnBin } from './bin-helpers.js';
 
@@ -58,6 +58,10 @@ describe.skipIf(!binBuilt)('rlr serve (built binary)', () => {
     }
   });
 
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
   it('scores uploads as rlr predict scores the files, refuses a truncated one, and serves the map', async () => {
     const s = await serve(['--model', run, '--threshold', '1', '--batch-wait-ms', '20']);
     try {
@@ -97,7 +101,8 @@ describe.skipIf(!binBuilt)('rlr serve (built binary)', () => {
         (e: Error) => `${e.message} ${String((e.cause as Error | undefined)?.message)}`,
       ),
     );
-    await new Promise((ok) => setTimeout(ok, 100));
+    // The signal goes as soon as the first answer is back: the other requests are in flight then.
+    await Promise.race(answers);
     killedAt = performance.now();
     s.child.kill('SIGTERM');
     const statuses = await Promise.all(answers);
