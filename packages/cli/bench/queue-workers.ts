@@ -8,7 +8,8 @@
  * writes `--images` generated PNGs, starts a throwaway redis-server, and for each worker count
  * starts that many `rlr worker`s, waits until they consume, and times `rlr submit` of the folder
  * (a fresh queue name each time, so nothing is reused). Prints images/s per worker count, and the
- * cores the workers got (their CPU seconds over the wall time) and their CPU time per image.
+ * cores the workers got (their CPU seconds over the wall time), their CPU time per image, and how
+ * much of the machine stayed idle meanwhile (near 0 %: the workers were short of cores, not of work).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -38,6 +39,16 @@ function cpuSeconds(pid: number): number {
 }
 const startCpu = new Map<number, number>();
 
+/** Idle and total jiffies of the whole machine (Linux /proc/stat), to tell a starved run from a bottleneck. */
+function machineTicks(): { idle: number; total: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return { idle: 0, total: 0 };
+  }
+}
+
 const root = await mkdtemp(join(tmpdir(), 'rlr-queue-bench-'));
 const redis = await startRedis();
 try {
@@ -55,7 +66,7 @@ try {
   }
   console.log(`${count} images of ${size}x${size}, demo preset, ${cpus().length} cores, concurrency ${values.concurrency} per worker`);
   console.log(`load average before: ${loadavg()[0].toFixed(1)}`);
-  console.log('workers  seconds  images/s  speed-up  cores used  CPU ms/img');
+  console.log('workers  seconds  images/s  speed-up  cores used  CPU ms/img  machine idle');
   let base = 0;
   for (const n of fleet) {
     const queueName = `bench-${n}-${Date.now()}`;
@@ -68,16 +79,19 @@ try {
       }),
     );
     startCpu.set(n, workers.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0));
+    const m0 = machineTicks();
     const t0 = performance.now();
     const r = await runBin(['submit', '--queue', redis.url, '--queue-name', queueName, dir, '--out', join(root, `p-${n}.jsonl`), '--quiet'], { timeoutMs: 3_600_000 });
     const s = (performance.now() - t0) / 1000;
     if (r.code !== 0) throw new Error(`submit failed: ${r.stderr}`);
     const cpu = workers.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0) - (startCpu.get(n) ?? 0);
+    const m1 = machineTicks();
+    const idle = m1.total > m0.total ? (m1.idle - m0.idle) / (m1.total - m0.total) : NaN;
     for (const w of workers) w.kill('SIGTERM');
     await Promise.all(workers.map((w) => new Promise((ok) => (w.exitCode !== null ? ok(0) : w.once('close', ok)))));
     const rate = count / s;
     base ||= rate;
-    console.log(`${String(n).padStart(7)}  ${s.toFixed(1).padStart(7)}  ${rate.toFixed(1).padStart(8)}  ${(rate / base).toFixed(2).padStart(8)}  ${(cpu / s).toFixed(2).padStart(10)}  ${((cpu / count) * 1000).toFixed(0).padStart(10)}`);
+    console.log(`${String(n).padStart(7)}  ${s.toFixed(1).padStart(7)}  ${rate.toFixed(1).padStart(8)}  ${(rate / base).toFixed(2).padStart(8)}  ${(cpu / s).toFixed(2).padStart(10)}  ${((cpu / count) * 1000).toFixed(0).padStart(10)}  ${(idle * 100).toFixed(0).padStart(11)} %`);
   }
 } finally {
   await redis.stop();
