@@ -28,9 +28,22 @@ export interface ServiceLimits {
   retryAfterS?: number;
 }
 
+/**
+ * Shutdown state shared with {@link rlrRoutes}: set `draining` before closing the server, so
+ * `/readyz` and new predict requests answer 503 and every answer closes its connection, and wait
+ * for `admitted` to reach 0 (what {@link startService}'s `close()` does).
+ */
+export interface ServiceState {
+  draining: boolean;
+  /** Predict requests admitted and not yet answered (kept by the routes). */
+  admitted: number;
+}
+
 /** Options of {@link rlrRoutes}. */
 export interface RoutesOptions extends ServiceLimits {
   predictor: Predictor;
+  /** Shutdown state to share with the caller (default: the routes' own). */
+  state?: ServiceState;
   /** Metrics to record into (default: a fresh set, served by this plugin's `/metrics`). */
   metrics?: ServiceMetrics;
 }
@@ -89,20 +102,21 @@ export const rlrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options)
     metrics.queueDepth.set(batcher.queued);
   });
   let ready = false;
-  let closing = false;
+  let closed = false;
   let loadError: string | undefined;
-  let admitted = 0;
+  const state: ServiceState = options.state ?? { draining: false, admitted: 0 };
+  const closing = () => closed || state.draining;
   void predictor.ready().then(
     () => {
       ready = true;
-      metrics.ready.set(closing ? 0 : 1);
+      metrics.ready.set(closing() ? 0 : 1);
     },
     (e: unknown) => {
       loadError = (e as Error).message;
     },
   );
   app.addHook('preClose', async () => {
-    closing = true;
+    closed = true;
     metrics.ready.set(0);
   });
   app.addHook('onClose', async () => {
@@ -125,7 +139,7 @@ export const rlrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options)
   // While shutting down, answers close their keep-alive connections, so close() need not wait
   // for clients to hang up.
   app.addHook('onSend', async (_req, reply) => {
-    if (closing) void reply.header('connection', 'close');
+    if (closing()) void reply.header('connection', 'close');
   });
 
   app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -151,28 +165,29 @@ export const rlrRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options)
 
   app.get('/healthz', async () => ({ status: 'ok', ...(predictor.describe?.() ?? {}) }));
   app.get('/readyz', async (_req, reply) => {
-    if (ready && !closing) return { ready: true };
-    return reply.code(503).send({ ready: false, reason: closing ? 'shutting down' : loadError ? `the model failed to load: ${loadError}` : 'loading and warming up the model' });
+    if (ready && !closing()) return { ready: true };
+    return reply.code(503).send({ ready: false, reason: closing() ? 'shutting down' : loadError ? `the model failed to load: ${loadError}` : 'loading and warming up the model' });
   });
   app.get('/metrics', async (_req, reply) => {
     metrics.queueDepth.set(batcher.queued);
-    metrics.inFlight.set(admitted);
+    metrics.inFlight.set(state.admitted);
+    metrics.ready.set(ready && !closing() ? 1 : 0);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
   app.post<{ Querystring: { map?: string } }>('/v1/predict', {
     bodyLimit: limits.maxBodyBytes,
     onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
-      if (!ready || closing) return refuse(req, reply, 503, closing ? 'the service is shutting down: retry on another instance' : 'the model is still loading: retry shortly (GET /readyz says when it is ready)');
-      if (admitted >= limits.maxQueue) return refuse(req, reply, 503, `busy: ${admitted} requests are already in flight (the limit, --max-queue, is ${limits.maxQueue}): retry after ${limits.retryAfterS} s`);
-      admitted++;
-      metrics.inFlight.set(admitted);
+      if (!ready || closing()) return refuse(req, reply, 503, closing() ? 'the service is shutting down: retry on another instance' : 'the model is still loading: retry shortly (GET /readyz says when it is ready)');
+      if (state.admitted >= limits.maxQueue) return refuse(req, reply, 503, `busy: ${state.admitted} requests are already in flight (the limit, --max-queue, is ${limits.maxQueue}): retry after ${limits.retryAfterS} s`);
+      state.admitted++;
+      metrics.inFlight.set(state.admitted);
       let released = false;
       reply.raw.once('close', () => {
         if (released) return;
         released = true;
-        admitted--;
-        metrics.inFlight.set(admitted);
+        state.admitted--;
+        metrics.inFlight.set(state.admitted);
       });
     },
     handler: async (req, reply) => {
@@ -252,25 +267,39 @@ export interface RunningService {
   /** `http://host:port` it listens on. */
   url: string;
   /**
-   * Stop gracefully: refuse new requests (503) and `/readyz`, finish those in flight, then close
-   * the predictor.
+   * Stop gracefully: `/readyz` and new predict requests answer 503 while the server still
+   * listens; once nothing has been in flight for 150 ms (at most the timeout plus 1 s), stop
+   * listening, close the connections, then the predictor.
    */
   close(): Promise<void>;
 }
 
 /** Start a Fastify server with {@link rlrRoutes} at its root, listening on `host:port`. */
 export async function startService(predictor: Predictor, options: StartOptions = {}): Promise<RunningService> {
-  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: 'idle', return503OnClosing: false });
-  await app.register(rlrRoutes, { ...options, predictor });
+  const app = Fastify({ logger: options.logger ?? false, return503OnClosing: false, forceCloseConnections: 'idle' });
+  const state: ServiceState = { draining: false, admitted: 0 };
+  await app.register(rlrRoutes, { ...options, predictor, state });
   await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
   const { address, port } = app.server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const drainLimitMs = (options.timeoutMs ?? DEFAULT_LIMITS.timeoutMs) + 1000;
   let closed: Promise<void> | undefined;
+  const shutdown = async () => {
+    // Keep listening while draining: requests already on their way get an answer (a 503 for new
+    // work), never a reset. Closed once nothing has been in flight for 150 ms.
+    state.draining = true;
+    for (let quiet = 0, end = Date.now() + drainLimitMs; quiet < 3 && Date.now() < end; ) {
+      await new Promise((ok) => setTimeout(ok, 50));
+      quiet = state.admitted === 0 ? quiet + 1 : 0;
+    }
+    await app.close();
+    await predictor.close();
+  };
   return {
     app,
     url,
     close() {
-      closed ??= app.close().then(() => predictor.close());
+      closed ??= shutdown();
       return closed;
     },
   };
