@@ -23,7 +23,7 @@ import Fastify from 'fastify';
 import { loadBackboneFromStore } from '@rlr/backbones/node';
 import { loadModel, type FeatureExtractor, type RLRModel } from '@rlr/core';
 import { fileStore, readImage } from '@rlr/data/node';
-import { rlrRoutes, type PredictOutcome, type Predictor, type ServiceLimits } from '@rlr/serve';
+import { drain, rlrRoutes, type PredictOutcome, type Predictor, type ServiceLimits, type ServiceState } from '@rlr/serve';
 
 export interface ServiceOptions extends ServiceLimits {
   /** A model directory written by `saveModel` (config.json + weights.safetensors). */
@@ -106,13 +106,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const predictor = await createPredictor(options.modelDir, options.threshold);
   const app = Fastify();
   app.get('/', async () => ({ hello: 'this route is yours; the model answers under /rlr' }));
-  await app.register(rlrRoutes, { prefix: '/rlr', predictor, ...options });
+  const state: ServiceState = { draining: false, admitted: 0 }; // for a graceful close
+  await app.register(rlrRoutes, { prefix: '/rlr', predictor, state, ...options });
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const { address, port } = app.server.address() as AddressInfo;
   return {
     url: `http://${address}:${port}/`,
     async close() {
-      await app.close(); // finishes the requests in flight first
+      await drain(state); // 503 for new work and /readyz, the requests in flight answered
+      await app.close();
       await predictor.close();
     },
   };

@@ -251,6 +251,20 @@ async function readUpload(req: FastifyRequest): Promise<Buffer> {
   return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }
 
+/**
+ * Start draining `state` and resolve once nothing has been in flight for 150 ms (or after
+ * `limitMs`). Call it before closing a server that registered {@link rlrRoutes} with this `state`:
+ * while it runs the server still listens, so requests already on their way get an answer (a 503
+ * for new work) instead of a connection reset.
+ */
+export async function drain(state: ServiceState, limitMs = DEFAULT_LIMITS.timeoutMs + 1000): Promise<void> {
+  state.draining = true;
+  for (let quiet = 0, end = Date.now() + limitMs; quiet < 3 && Date.now() < end; ) {
+    await new Promise((ok) => setTimeout(ok, 50));
+    quiet = state.admitted === 0 ? quiet + 1 : 0;
+  }
+}
+
 /** Options of {@link startService}. */
 export interface StartOptions extends ServiceLimits {
   /** Default 8080; 0 picks a free port. */
@@ -285,13 +299,7 @@ export async function startService(predictor: Predictor, options: StartOptions =
   const drainLimitMs = (options.timeoutMs ?? DEFAULT_LIMITS.timeoutMs) + 1000;
   let closed: Promise<void> | undefined;
   const shutdown = async () => {
-    // Keep listening while draining: requests already on their way get an answer (a 503 for new
-    // work), never a reset. Closed once nothing has been in flight for 150 ms.
-    state.draining = true;
-    for (let quiet = 0, end = Date.now() + drainLimitMs; quiet < 3 && Date.now() < end; ) {
-      await new Promise((ok) => setTimeout(ok, 50));
-      quiet = state.admitted === 0 ? quiet + 1 : 0;
-    }
+    await drain(state, drainLimitMs);
     await app.close();
     await predictor.close();
   };
