@@ -1,52 +1,41 @@
 /**
- * A small HTTP scoring service around a saved RLR model directory.
+ * Embedding the `rlr serve` routes in your own Fastify server, around a model directory loaded
+ * with the library.
  *
  *   npx tsx src/service.ts --model <dir> [--port 8080] [--host 127.0.0.1] [--threshold 1.5]
  *
- *   GET  /health  → {"status":"ok","model":"…"}
- *   POST /score   (body: the image file, PNG/JPEG/BMP/TIFF/WebP)
- *                 → {"score":1.93,"anomalous":false,"threshold":1.5,"peak":{"x":40,"y":12},"ms":85}
+ *   GET  /               → your own routes stay yours
+ *   POST /rlr/v1/predict (body: the image file) → {"score":1.93,"normalizedScore":1.29,"label":1,"threshold":1.5,"ms":85}
+ *   GET  /rlr/healthz, /rlr/readyz, /rlr/metrics
  *
- * Requests are scored one at a time (tfjs on wasm uses one thread; queueing keeps latency
- * predictable and memory flat). The model directory is what `saveModel` writes; the backbone is
- * rebuilt by `loadBackboneFromStore`: from `backbone.safetensors` beside the model when present,
- * otherwise from the source recorded in `config.json` (a path, URL or hf:// id, cached on disk).
+ * `@rlr/serve` brings the limits (body size → 413, non-image → 415, timeout → 504, a bounded
+ * queue → 503 + Retry-After), micro-batching and the Prometheus metrics; all it needs is a
+ * `Predictor`: something that scores a batch of encoded images. Here that is a model directory
+ * written by `saveModel`, with its backbone rebuilt by `loadBackboneFromStore`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
+import Fastify from 'fastify';
 import { loadBackboneFromStore } from '@rlr/backbones/node';
 import { loadModel, type FeatureExtractor, type RLRModel } from '@rlr/core';
-import { DataError, fileStore, readImage } from '@rlr/data/node';
+import { fileStore, readImage } from '@rlr/data/node';
+import { drain, rlrRoutes, type PredictOutcome, type Predictor, type ServiceLimits, type ServiceState } from '@rlr/serve';
 
-export interface ServiceOptions {
+export interface ServiceOptions extends ServiceLimits {
   /** A model directory written by `saveModel` (config.json + weights.safetensors). */
   modelDir: string;
   port?: number;
   host?: string;
-  /** Score above which an image is reported anomalous; default: `threshold` in config.json, if any. */
+  /** Score at or above which an image is labelled anomalous; default: `threshold` in config.json, if any. */
   threshold?: number;
-  /** Largest accepted upload in bytes (default 20 MB). */
-  maxBytes?: number;
-}
-
-export interface ScoreResult {
-  score: number;
-  anomalous: boolean | null;
-  threshold: number | null;
-  /** Where the anomaly map peaks, in pixels of the model's input crop. */
-  peak: { x: number; y: number };
-  ms: number;
 }
 
 export interface Service {
   url: string;
-  /** Score image bytes directly (what POST /score does). */
-  score(bytes: Uint8Array): Promise<ScoreResult>;
   close(): Promise<void>;
 }
 
@@ -66,112 +55,71 @@ export async function loadDetector(modelDir: string): Promise<{ model: RLRModel;
 }
 // #endregion load
 
-export async function startService(options: ServiceOptions): Promise<Service> {
+// #region predictor
+/** A model directory as a `Predictor`: decode each upload, score the decodable ones in one batch. */
+export async function createPredictor(modelDir: string, threshold?: number): Promise<Predictor> {
   await tf.setBackend('wasm');
   await tf.ready();
-  const { model, backbone } = await loadDetector(options.modelDir);
+  const { model, backbone } = await loadDetector(modelDir);
   const meta = model.metadata as { preprocessing?: { resize?: number; crop?: number | [number, number] }; threshold?: number };
   const [H, W] = model.spec.imageSize;
   const transform = { resize: meta.preprocessing?.resize ?? Math.min(H, W), crop: meta.preprocessing?.crop ?? ([H, W] as [number, number]) };
-  const threshold = options.threshold ?? (typeof meta.threshold === 'number' ? meta.threshold : null);
-  const maxBytes = options.maxBytes ?? 20 * 1024 * 1024;
-
-  // #region score
-  async function scoreBytes(bytes: Uint8Array): Promise<ScoreResult> {
-    const t0 = performance.now();
-    // Decoded from memory; errors name "the uploaded image".
-    const image = await readImage(bytes, { ...transform, label: 'the uploaded image' }); // [H, W, 3] RGB in [0, 1], resized and cropped
-    const input = tf.tensor4d(image.data, [1, image.height, image.width, 3]);
-    const features = backbone.extract(input);
-    // predict throws on a non-finite score (damaged weights): the request fails, tensors are freed.
-    const prediction = await model.predict(features).finally(() => tf.dispose([input, ...features]));
-    const map = prediction.smoothedMaps; // [1, H, W]
-    let best = 0;
-    for (let i = 1; i < map.length; i++) if (map[i] > map[best]) best = i;
-    const score = prediction.scores[0];
-    // @rlr/core already refuses non-finite scores; never answer "not anomalous" for one.
-    if (!Number.isFinite(score)) throw Object.assign(new Error(`the model gave a non-finite score (${score}); its weights are damaged`), { status: 500 });
-    return {
-      score,
-      anomalous: threshold === null ? null : score >= threshold,
-      threshold,
-      peak: { x: best % prediction.size[1], y: Math.floor(best / prediction.size[1]) },
-      ms: Math.round(performance.now() - t0),
-    };
-  }
-  // #endregion score
-
-  // One request at a time: each waits for the previous one to finish.
-  let queue: Promise<unknown> = Promise.resolve();
-  const score = (bytes: Uint8Array) => {
-    const next = queue.then(() => scoreBytes(bytes));
-    queue = next.catch(() => undefined);
-    return next;
-  };
-
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  };
-  const tooLarge = () => Object.assign(new Error(`upload larger than ${maxBytes} bytes: send a smaller image`), { status: 413 });
-  // Refuses a declared oversize body before reading it; an undeclared one stops being buffered at
-  // the limit. The connection stays open until the 413 is sent (destroying it first would leave the
-  // client with a reset and no status), then closes.
-  const readBody = (req: IncomingMessage) =>
-    new Promise<Uint8Array>((ok, fail) => {
-      if (Number(req.headers['content-length'] ?? 0) > maxBytes) return fail(tooLarge());
-      const parts: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > maxBytes) {
-          parts.length = 0;
-          fail(tooLarge());
-        } else parts.push(c);
-      });
-      req.on('end', () => ok(new Uint8Array(Buffer.concat(parts))));
-      req.on('error', fail);
-    });
-
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    try {
-      if (path === '/health') {
-        send(res, 200, { status: 'ok', model: `${backbone.name}, ${H}x${W}, ${model.levels.length} levels` });
-      } else if (path === '/score') {
-        if (req.method !== 'POST') return send(res, 405, { error: 'POST the image file as the request body' });
-        const bytes = await readBody(req);
-        if (!bytes.length) return send(res, 400, { error: 'empty body: POST the image file as the request body' });
-        send(res, 200, await score(bytes));
-      } else {
-        send(res, 404, { error: `no route ${path}: use GET /health or POST /score` });
-      }
-    } catch (e) {
-      const status = (e as { status?: number }).status ?? (e instanceof DataError ? 400 : 500);
-      if (status === 413) {
-        // The rest of the body is not read: close the connection once the answer is out.
-        res.setHeader('connection', 'close');
-        res.once('finish', () => req.destroy());
-      }
-      send(res, status, { error: (e as Error).message });
-    }
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => ok());
-  });
-  const { address, port } = server.address() as AddressInfo;
+  const t = threshold ?? (typeof meta.threshold === 'number' ? meta.threshold : null);
   return {
-    url: `http://${address}:${port}/`,
-    score,
+    ready: () => Promise.resolve(),
+    async predictBatch(images, options = {}) {
+      const decoded = await Promise.all(images.map((b) => readImage(b, { ...transform, label: 'the upload' }).catch((e: Error) => ({ error: e.message }))));
+      const out: PredictOutcome[] = decoded.map((d) => ('error' in d ? d : { error: '' }));
+      const ok = decoded.flatMap((d, i) => ('error' in d ? [] : [{ i, data: d.data }]));
+      if (ok.length === 0) return out;
+      const pixels = new Float32Array(ok.length * H * W * 3);
+      ok.forEach((o, k) => pixels.set(o.data, k * H * W * 3));
+      const input = tf.tensor4d(pixels, [ok.length, H, W, 3]);
+      const features = backbone.extract(input);
+      // predict throws on a non-finite score (damaged weights): the whole batch fails with a 500.
+      const p = await model.predict(features, { batchSize: ok.length }).finally(() => tf.dispose([input, ...features]));
+      const [h, w] = p.size;
+      ok.forEach(({ i }, k) => {
+        const score = p.scores[k];
+        out[i] = {
+          score,
+          normalizedScore: t === null ? null : score / t,
+          label: t === null ? null : score >= t ? 1 : 0,
+          threshold: t,
+          ...(options.maps ? { map: { data: p.smoothedMaps.slice(k * h * w, (k + 1) * h * w), height: h, width: w } } : {}),
+        };
+      });
+      return out;
+    },
     async close() {
-      await new Promise<void>((ok) => server.close(() => ok()));
       model.dispose();
       backbone.dispose();
     },
+    describe: () => ({ model: `${backbone.name}, ${H}x${W}, ${model.levels.length} levels` }),
   };
 }
+// #endregion predictor
+
+// #region server
+/** Your own Fastify server, with the scoring routes under /rlr. */
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const predictor = await createPredictor(options.modelDir, options.threshold);
+  const app = Fastify();
+  app.get('/', async () => ({ hello: 'this route is yours; the model answers under /rlr' }));
+  const state: ServiceState = { draining: false, admitted: 0 }; // for a graceful close
+  await app.register(rlrRoutes, { prefix: '/rlr', predictor, state, ...options });
+  await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+  const { address, port } = app.server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}/`,
+    async close() {
+      await drain(state); // 503 for new work and /readyz, the requests in flight answered
+      await app.close();
+      await predictor.close();
+    },
+  };
+}
+// #endregion server
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const { values } = parseArgs({
@@ -186,14 +134,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     console.error('usage: tsx src/service.ts --model <model-dir> [--port 8080] [--host 127.0.0.1] [--threshold x]');
     process.exit(2);
   }
-  startService({
-    modelDir: values.model,
-    port: Number(values.port),
-    host: values.host,
-    threshold: values.threshold === undefined ? undefined : Number(values.threshold),
-  }).then(
+  startService({ modelDir: values.model, port: Number(values.port), host: values.host, threshold: values.threshold === undefined ? undefined : Number(values.threshold) }).then(
     (s) => {
-      console.log(`scoring service on ${s.url} (POST an image to ${s.url}score)`);
+      console.log(`scoring service on ${s.url} (POST an image to ${s.url}rlr/v1/predict)`);
       const stop = () => void s.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

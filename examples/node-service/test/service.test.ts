@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type RunResult } from '@rlr/example-node-train-eval';
 import { startService, type Service } from '../src/service.js';
 
-describe('node-service: a model trained by the node-train-eval example, served over HTTP', () => {
+describe('node-service: the rlr serve routes in your own Fastify server, on a model trained by the node-train-eval example', () => {
   const out = mkdtempSync(join(tmpdir(), 'rlr-node-service-'));
   let trained: RunResult;
   let service: Service;
@@ -21,13 +21,15 @@ describe('node-service: a model trained by the node-train-eval example, served o
     rmSync(out, { recursive: true, force: true });
   });
 
-  const post = (body: Uint8Array | string) =>
-    fetch(`${service.url}score`, { method: 'POST', body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]) });
+  const post = (body: Uint8Array | string, url = service.url) =>
+    fetch(`${url}rlr/v1/predict`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': typeof body === 'string' ? 'text/plain' : 'image/png' } });
 
-  it('answers /health with the model it serves', async () => {
-    const res = await fetch(`${service.url}health`);
+  it('keeps its own routes and answers /rlr/healthz and /rlr/readyz with the model it serves', async () => {
+    expect((await (await fetch(service.url)).json()).hello).toMatch(/yours/);
+    const res = await fetch(`${service.url}rlr/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', model: expect.stringContaining('tf_efficientnet_b0, 64x64') });
+    expect((await fetch(`${service.url}rlr/readyz`)).status).toBe(200);
   });
 
   it('scores an uploaded image exactly as the library did after training', async () => {
@@ -37,28 +39,26 @@ describe('node-service: a model trained by the node-train-eval example, served o
       const body = await res.json();
       expect(Math.abs(body.score - trained.scores[i])).toBeLessThanOrEqual(1e-6);
       expect(body.threshold).toBe(5);
-      expect(body.anomalous).toBe(body.score >= 5);
-      expect(body.peak.x).toBeGreaterThanOrEqual(0);
-      expect(body.peak.x).toBeLessThan(64);
-      expect(body.peak.y).toBeGreaterThanOrEqual(0);
-      expect(body.peak.y).toBeLessThan(64);
+      expect(body.label).toBe(body.score >= 5 ? 1 : 0);
+      expect(body.normalizedScore).toBeCloseTo(body.score / 5, 6);
     }
   });
 
-  it('queues concurrent uploads and gives each its own answer', async () => {
+  it('batches concurrent uploads and gives each its own answer', async () => {
     const picks = [1, 2, 3];
     const answers = await Promise.all(picks.map((i) => post(readFileSync(testImages[i])).then((r) => r.json())));
     answers.forEach((a, k) => expect(Math.abs(a.score - trained.scores[picks[k]])).toBeLessThanOrEqual(1e-6));
   });
 
-  it('rejects what is not an image, wrong methods and unknown routes with a reason', async () => {
+  it('rejects what is not an image, a truncated image and unknown routes with a reason', async () => {
     const bad = await post('this is not an image');
-    expect(bad.status).toBe(400);
-    const { error } = await bad.json();
-    expect(error).toMatch(/^the uploaded image: could not be decoded .*Replace it/); // decoded from memory, named by its label
+    expect(bad.status).toBe(415);
+    expect((await bad.json()).error).toMatch(/the upload is text, not an image/);
+    const cut = await post(readFileSync(testImages[0]).subarray(0, 100));
+    expect(cut.status).toBe(400);
+    expect((await cut.json()).error).toMatch(/^the upload: /); // decoded from memory, named by its label
     expect((await post(new Uint8Array())).status).toBe(400);
-    expect((await fetch(`${service.url}score`)).status).toBe(405);
-    expect((await fetch(`${service.url}nope`)).status).toBe(404);
+    expect((await fetch(`${service.url}rlr/v1/predict`)).status).toBe(404);
   });
 
   /** A copy of the trained model folder with one float of `file` set to NaN. */
@@ -84,36 +84,25 @@ describe('node-service: a model trained by the node-train-eval example, served o
   it('answers 500 with a reason, never a score, when the backbone weights make the score NaN', async () => {
     const broken = await startService({ modelDir: poisonedCopy('backbone.safetensors'), threshold: 5 });
     try {
-      const res = await fetch(`${broken.url}score`, { method: 'POST', body: new Blob([new Uint8Array(readFileSync(testImages[0]))]) });
+      const res = await post(readFileSync(testImages[0]), broken.url);
       expect(res.status).toBe(500);
       const body = await res.json();
       expect(body.score).toBeUndefined();
-      expect(body.anomalous).toBeUndefined();
+      expect(body.label).toBeUndefined();
       expect(body.error).toMatch(/non-finite anomaly score/);
     } finally {
       await broken.close();
     }
   });
-  it('answers an oversize upload with 413 and a reason, declared or streamed, and keeps serving', async () => {
+  it('answers an oversize upload with 413 and a reason, and keeps serving', async () => {
     const image = new Uint8Array(readFileSync(testImages[0]));
     const limit = image.length + 16;
-    const small = await startService({ modelDir: trained.modelDir, maxBytes: limit });
+    const small = await startService({ modelDir: trained.modelDir, maxBodyBytes: limit });
     try {
-      const declared = await fetch(`${small.url}score`, { method: 'POST', body: new Blob([new Uint8Array(limit * 4)]) });
-      expect(declared.status).toBe(413);
-      expect((await declared.json()).error).toMatch(new RegExp(`larger than ${limit} bytes`));
-      // No content-length: the body arrives in chunks and passes the limit on the way.
-      const chunks = new ReadableStream<Uint8Array>({
-        start(c) {
-          for (let i = 0; i < 8; i++) c.enqueue(new Uint8Array(Math.ceil(limit / 4)));
-          c.close();
-        },
-      });
-      const streamed = await fetch(`${small.url}score`, { method: 'POST', body: chunks, duplex: 'half' } as RequestInit);
-      expect(streamed.status).toBe(413);
-      expect((await streamed.json()).error).toMatch(new RegExp(`larger than ${limit} bytes`));
-      const ok = await fetch(`${small.url}score`, { method: 'POST', body: new Blob([image]) });
-      expect(ok.status).toBe(200);
+      const big = await post(new Uint8Array(limit * 4), small.url);
+      expect(big.status).toBe(413);
+      expect((await big.json()).error).toMatch(/larger than the body limit/);
+      expect((await post(image, small.url)).status).toBe(200);
     } finally {
       await small.close();
     }

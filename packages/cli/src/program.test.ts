@@ -14,7 +14,7 @@ function io() {
 }
 
 describe('rlr program', () => {
-  it.each(['train', 'eval', 'predict', 'import', 'bench', 'demo', 'info'])('%s --help shows options and examples', async (name) => {
+  it.each(['train', 'eval', 'predict', 'serve', 'worker', 'submit', 'import', 'bench', 'demo', 'info'])('%s --help shows options and examples', async (name) => {
     const t = io();
     const code = await runCli([name, '--help'], t.io);
     expect(code).toBe(ExitCode.ok);
@@ -33,7 +33,7 @@ describe('rlr program', () => {
   it('top-level help lists every command and the exit codes', async () => {
     const t = io();
     expect(await runCli(['--help'], t.io)).toBe(ExitCode.ok);
-    for (const c of ['train', 'eval', 'predict', 'import', 'bench', 'demo', 'info']) expect(t.out()).toContain(`  ${c} `);
+    for (const c of ['train', 'eval', 'predict', 'serve', 'worker', 'submit', 'import', 'bench', 'demo', 'info']) expect(t.out()).toContain(`  ${c} `);
     expect(t.out()).toContain('Exit codes:');
   });
 

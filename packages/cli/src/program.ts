@@ -36,7 +36,7 @@ function backendOption(cmd: Command): Command {
   return cmd.addOption(new Option('--backend <name>', 'tfjs backend: auto (fastest installed), tensorflow, wasm, cpu').choices(['auto', 'tensorflow', 'wasm', 'cpu']));
 }
 
-/** `--backend` of predict and eval: the tfjs backends, or onnxruntime with the run's exported model.onnx. */
+/** `--backend` of predict, eval, serve and worker: the tfjs backends, or onnxruntime with the run's exported model.onnx. */
 function scoringBackendOption(cmd: Command): Command {
   return cmd
     .addOption(new Option('--backend <name>', 'auto (fastest installed tfjs backend), tensorflow, wasm, cpu, or onnxruntime (scores with the exported model.onnx: see rlr export)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'onnxruntime']))
@@ -74,6 +74,24 @@ function downloadOptions(cmd: Command): Command {
 }
 
 const EXAMPLES = {
+  worker: `
+Examples:
+  # on each scoring machine (the images must be at the same paths, e.g. a shared mount)
+  $ rlr worker --queue redis://queue-host:6379/0 --model runs/mvtec --concurrency 8
+`,
+  submit: `
+Examples:
+  # queue a folder, wait for the workers, write one line per image
+  $ rlr submit --queue redis://queue-host:6379/0 /mnt/line3/2026-12-02 --out predictions.jsonl
+`,
+  serve: `
+Examples:
+  # serve a run on port 8080 of this machine; stop with Ctrl-C or SIGTERM (requests in flight finish)
+  $ rlr serve --model runs/mvtec
+  $ curl --data-binary @part.png -H 'content-type: image/png' http://127.0.0.1:8080/v1/predict
+  # all interfaces, larger uploads, bigger batches
+  $ rlr serve --model runs/mvtec --host 0.0.0.0 --port 9000 --max-body-mb 50 --max-batch 16
+`,
   train: `
 Examples:
   # official configuration on MVTec AD, all categories, one unified model
@@ -276,6 +294,51 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   workersOption(predict);
   outputOptions(predict).addHelpText('after', EXAMPLES.predict).action(wrap(() => import('./commands/predict.js')));
   cmds.push(predict);
+
+  const serve = program
+    .command('serve')
+    .description('score images over HTTP: POST /v1/predict, GET /healthz, /readyz, /metrics (Prometheus)')
+    .requiredOption('--model <run-dir>', 'run folder written by rlr train')
+    .option('--port <n>', 'TCP port (default 8080; 0 picks a free one)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)')
+    .option('--threshold <x>', 'anomaly score threshold (default: the pooled one of the eval report)')
+    .option('--max-body-mb <n>', 'largest accepted upload in MB; larger ones get 413 (default 20)')
+    .option('--timeout-ms <n>', 'answer 504 when an image is not scored within this time (default 30000)')
+    .option('--max-queue <n>', 'predict requests admitted at once; one more gets 503 with Retry-After (default 32)')
+    .option('--max-batch <n>', 'most images scored in one backend batch (default 8)')
+    .option('--batch-wait-ms <n>', 'how long an image waits for others to batch with (default 5)');
+  weightsOptions(serve);
+  downloadOptions(serve);
+  scoringBackendOption(serve);
+  outputOptions(serve).addHelpText('after', EXAMPLES.serve).action(wrap(() => import('./commands/serve.js')));
+  cmds.push(serve);
+
+  const worker = program
+    .command('worker')
+    .description('score images queued by rlr submit (BullMQ over Redis) until stopped; run one per machine or core')
+    .requiredOption('--queue <url>', 'the Redis holding the queue, e.g. redis://host:6379/0')
+    .requiredOption('--model <run-dir>', 'run folder written by rlr train')
+    .option('--queue-name <name>', 'queue name (default rlr-predict)')
+    .option('--concurrency <n>', 'jobs taken at once, scored as one batch (default 4)')
+    .option('--threshold <x>', 'anomaly score threshold (default: the pooled one of the eval report)')
+    .option('--lock-ms <n>', 'job lock time: a worker that dies has its jobs re-delivered after at most this (default 30000)');
+  weightsOptions(worker);
+  downloadOptions(worker);
+  scoringBackendOption(worker);
+  outputOptions(worker).addHelpText('after', EXAMPLES.worker).action(wrap(() => import('./commands/worker.js')));
+  cmds.push(worker);
+
+  const submit = program
+    .command('submit')
+    .description('queue images for rlr worker, wait with a progress bar, write predictions.jsonl')
+    .argument('<inputs...>', 'image files or folders (searched recursively); workers must see the same paths')
+    .requiredOption('--queue <url>', 'the Redis holding the queue, e.g. redis://host:6379/0')
+    .option('--queue-name <name>', 'queue name (default rlr-predict)')
+    .option('--out <file>', 'where the results go (default ./predictions.jsonl)')
+    .option('--attempts <n>', 'tries per image before it is reported failed (default 3)')
+    .option('--backoff-ms <n>', 'first retry delay, doubled each retry (default 1000)');
+  outputOptions(submit).addHelpText('after', EXAMPLES.submit).action(wrap(() => import('./commands/submit.js')));
+  cmds.push(submit);
 
   const importCmd = program
     .command('import')
