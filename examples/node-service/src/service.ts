@@ -8,9 +8,10 @@
  *                 → {"score":1.93,"anomalous":false,"threshold":1.5,"peak":{"x":40,"y":12},"ms":85}
  *
  * Requests are scored one at a time (tfjs on wasm uses one thread; queueing keeps latency
- * predictable and memory flat). The model directory is what `saveModel` writes; the backbone is
- * rebuilt by `loadBackboneFromStore`: from `backbone.safetensors` beside the model when present,
- * otherwise from the source recorded in `config.json` (a path, URL or hf:// id, cached on disk).
+ * predictable and memory flat). The model directory is what `rlr train` (or `detector.save`)
+ * writes; `Detector.load` rebuilds the backbone from `backbone.safetensors` beside the model, or
+ * from the source recorded in `config.json` (a path, URL or hf:// id, cached on disk), and reads
+ * the thresholds `rlr train` fitted on held-out validation normals (`postprocessor.json`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,16 +20,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { loadBackboneFromStore } from '@rlr/backbones/node';
-import { loadModel, type FeatureExtractor, type RLRModel } from '@rlr/core';
-import { DataError, fileStore, readImage } from '@rlr/data/node';
+import { DataError, readImage } from '@rlr/data/node';
+import { Detector } from '@rlr/engine/node';
 
 export interface ServiceOptions {
-  /** A model directory written by `saveModel` (config.json + weights.safetensors). */
+  /** A model directory written by `rlr train` or `detector.save` (config.json, weights, postprocessor.json). */
   modelDir: string;
   port?: number;
   host?: string;
-  /** Score above which an image is reported anomalous; default: `threshold` in config.json, if any. */
+  /** Score above which an image is reported anomalous; default: the model's post-processor threshold. */
   threshold?: number;
   /** Largest accepted upload in bytes (default 20 MB). */
   maxBytes?: number;
@@ -36,6 +36,8 @@ export interface ServiceOptions {
 
 export interface ScoreResult {
   score: number;
+  /** The score in [0, 1], 0.5 at the model's threshold (null when the model has no post-processor). */
+  normalizedScore: number | null;
   anomalous: boolean | null;
   threshold: number | null;
   /** Where the anomaly map peaks, in pixels of the model's input crop. */
@@ -50,52 +52,32 @@ export interface Service {
   close(): Promise<void>;
 }
 
-// #region load
-/** Load a model directory and the backbone it was trained with. */
-export async function loadDetector(modelDir: string): Promise<{ model: RLRModel; backbone: FeatureExtractor }> {
-  const store = fileStore(modelDir);
-  const model = await loadModel(store);
-  try {
-    // backbone.safetensors beside the model when present, else the weights source in config.json
-    const backbone = await loadBackboneFromStore(store, model.metadata.backbone as Record<string, unknown> | undefined);
-    return { model, backbone };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-}
-// #endregion load
-
 export async function startService(options: ServiceOptions): Promise<Service> {
   await tf.setBackend('wasm');
   await tf.ready();
-  const { model, backbone } = await loadDetector(options.modelDir);
-  const meta = model.metadata as { preprocessing?: { resize?: number; crop?: number | [number, number] }; threshold?: number };
-  const [H, W] = model.spec.imageSize;
-  const transform = { resize: meta.preprocessing?.resize ?? Math.min(H, W), crop: meta.preprocessing?.crop ?? ([H, W] as [number, number]) };
-  const threshold = options.threshold ?? (typeof meta.threshold === 'number' ? meta.threshold : null);
+  // #region load
+  // Backbone, model and post-processor (thresholds fitted on validation normals) in one folder.
+  const detector = await Detector.load(options.modelDir);
+  // #endregion load
+  const [H, W] = detector.geometry.crop;
+  const threshold = options.threshold ?? detector.postProcessor?.imageThreshold ?? null;
   const maxBytes = options.maxBytes ?? 20 * 1024 * 1024;
 
   // #region score
   async function scoreBytes(bytes: Uint8Array): Promise<ScoreResult> {
     const t0 = performance.now();
     // Decoded from memory; errors name "the uploaded image".
-    const image = await readImage(bytes, { ...transform, label: 'the uploaded image' }); // [H, W, 3] RGB in [0, 1], resized and cropped
-    const input = tf.tensor4d(image.data, [1, image.height, image.width, 3]);
-    const features = backbone.extract(input);
-    // predict throws on a non-finite score (damaged weights): the request fails, tensors are freed.
-    const prediction = await model.predict(features).finally(() => tf.dispose([input, ...features]));
-    const map = prediction.smoothedMaps; // [1, H, W]
+    const image = await readImage(bytes, { ...detector.geometry, label: 'the uploaded image' });
+    // Throws on a non-finite score (damaged weights): the request fails with 500, never "normal".
+    const { score, normalizedScore, map } = await detector.predict(image);
     let best = 0;
     for (let i = 1; i < map.length; i++) if (map[i] > map[best]) best = i;
-    const score = prediction.scores[0];
-    // @rlr/core already refuses non-finite scores; never answer "not anomalous" for one.
-    if (!Number.isFinite(score)) throw Object.assign(new Error(`the model gave a non-finite score (${score}); its weights are damaged`), { status: 500 });
     return {
       score,
+      normalizedScore: options.threshold === undefined ? normalizedScore : null,
       anomalous: threshold === null ? null : score >= threshold,
       threshold,
-      peak: { x: best % prediction.size[1], y: Math.floor(best / prediction.size[1]) },
+      peak: { x: best % W, y: Math.floor(best / W) },
       ms: Math.round(performance.now() - t0),
     };
   }
@@ -138,7 +120,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     try {
       if (path === '/health') {
-        send(res, 200, { status: 'ok', model: `${backbone.name}, ${H}x${W}, ${model.levels.length} levels` });
+        send(res, 200, { status: 'ok', model: `${detector.extractor.name}, ${H}x${W}, ${detector.model.spec.levels.length} levels`, threshold });
       } else if (path === '/score') {
         if (req.method !== 'POST') return send(res, 405, { error: 'POST the image file as the request body' });
         const bytes = await readBody(req);
@@ -167,8 +149,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     score,
     async close() {
       await new Promise<void>((ok) => server.close(() => ok()));
-      model.dispose();
-      backbone.dispose();
+      detector.dispose();
     },
   };
 }

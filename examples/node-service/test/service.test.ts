@@ -45,6 +45,21 @@ describe('node-service: a model trained by the node-train-eval example, served o
     }
   });
 
+  it('labels with the threshold the model was trained with (held-out normals) when given none', async () => {
+    const own = await startService({ modelDir: trained.modelDir });
+    try {
+      const post = JSON.parse(readFileSync(join(trained.modelDir, 'postprocessor.json'), 'utf8'));
+      expect(post.source).toBe('validation-normals');
+      const body = await (await fetch(`${own.url}score`, { method: 'POST', body: new Blob([new Uint8Array(readFileSync(testImages[0]))]) })).json();
+      expect(body.threshold).toBe(post.image.threshold);
+      expect(body.threshold).toBe(trained.threshold);
+      expect(body.anomalous).toBe(body.score >= body.threshold);
+      expect(body.normalizedScore >= 0.5).toBe(body.anomalous);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('queues concurrent uploads and gives each its own answer', async () => {
     const picks = [1, 2, 3];
     const answers = await Promise.all(picks.map((i) => post(readFileSync(testImages[i])).then((r) => r.json())));
