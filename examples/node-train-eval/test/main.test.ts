@@ -37,7 +37,7 @@ describe('node-train-eval, reduced run (--quick)', () => {
     const config = JSON.parse(readFileSync(join(result.modelDir, 'config.json'), 'utf8'));
     expect(config.format).toBe('rlr-model');
     expect(config.backbone.name).toBe('tf_efficientnet_b0');
-    expect(config.preprocessing).toEqual({ resize: 64, crop: [64, 64] });
+    expect(config.preprocessing).toEqual({ resize: 64, crop: [64, 64], resizeMode: 'crop' });
     const post = JSON.parse(readFileSync(join(result.modelDir, 'postprocessor.json'), 'utf8'));
     expect(post).toMatchObject({ source: 'validation-normals', image: { threshold: result.threshold } });
     expect(result.reloadedScores).toHaveLength(result.scores.length);
