@@ -11,6 +11,8 @@ import { fractionAbove, mapRange, renderOverlay, type ScoredView } from './overl
 interface Result extends ScoredView {
   name: string;
   score: number;
+  /** The score in [0, 1], 0.5 at the model's threshold (null: the model has no post-processor). */
+  normalizedScore: number | null;
   canvas: HTMLCanvasElement;
   figure: HTMLElement;
   caption: HTMLElement;
@@ -100,7 +102,7 @@ function redraw(r: Result): void {
   r.caption.innerHTML = '';
   const lines: [string, string][] = [
     ['name', r.name],
-    ['score', `score ${fmt(r.score)}`],
+    ['score', `score ${fmt(r.score)}${r.normalizedScore === null ? '' : ` (normalised ${r.normalizedScore.toFixed(3)}; 0.5 = the model's threshold)`}`],
     ['verdict', flagged ? 'anomalous' : 'normal'],
     ['area', `${(100 * frac).toFixed(1)}% of pixels above threshold`],
   ];
@@ -140,6 +142,7 @@ async function scoreFile(file: File): Promise<void> {
     figure.className = 'result';
     figure.dataset.name = file.name;
     figure.dataset.score = String(out.score);
+    if (out.normalizedScore !== null) figure.dataset.normalized = String(out.normalizedScore);
     const caption = document.createElement('figcaption');
     figure.append(canvas, caption);
     resultsBox.append(figure);

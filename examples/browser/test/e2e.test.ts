@@ -1,14 +1,12 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs-core';
-import { loadBackboneFromStore } from '@rlr/backbones/node';
-import { loadModel } from '@rlr/core';
-import { fileStore, readImage } from '@rlr/data/node';
+import { readImage } from '@rlr/data/node';
+import { Detector } from '@rlr/engine/node';
 import { useBackend } from '@rlr/testing';
 import type { Page } from 'playwright-core';
 import { chromiumMissing, launchChromium, type Browser } from './chromium.js';
@@ -24,11 +22,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const missing = chromiumMissing();
 if (missing) console.warn(missing);
 
-/** Tolerance on image scores between Node (wasm) and the page (webgl or wasm). */
+/** Tolerance on image scores between Node (wasm) and the page on WebGL (float32 GPU arithmetic). */
 const SCORE_TOLERANCE = 1e-3;
+/** The same model folder on the same (wasm) backend in Node and in the page. */
+const WASM_TOLERANCE = 1e-4;
 
 interface Reference {
   score: number;
+  normalizedScore: number;
   map: Float32Array;
   rgb: Float32Array;
 }
@@ -40,6 +41,7 @@ describe.skipIf(missing !== undefined)('browser example in headless Chromium', (
   const images: Record<'defect' | 'normal', string> = { defect: '', normal: '' };
   const node: Record<'defect' | 'normal', Reference> = {} as never;
   const external: string[] = [];
+  let modelThreshold = Number.NaN;
   const t0 = Date.now();
 
   beforeAll(async () => {
@@ -58,19 +60,15 @@ describe.skipIf(missing !== undefined)('browser example in headless Chromium', (
     await copyFile(defect.path, images.defect);
     await copyFile(normal.path, images.normal);
 
-    // Node's answer, through the same files the page reads: the saved model and backbone.
-    const model = await loadModel(fileStore(modelDir));
-    const backbone = await loadBackboneFromStore(fileStore(modelDir), model.metadata.backbone as Record<string, unknown>);
+    // Node's answer, through the same model folder the page reads (Detector.load from a path).
+    const detector = await Detector.load(modelDir);
     for (const kind of ['defect', 'normal'] as const) {
       const img = await readImage(images[kind], { resize: SIZE, crop: SIZE });
-      const input = tf.tensor4d(img.data, [1, img.height, img.width, 3]);
-      const features = backbone.extract(input);
-      const p = await model.predict(features);
-      tf.dispose([input, ...features]);
-      node[kind] = { score: p.scores[0], map: p.maps, rgb: img.data };
+      const p = await detector.predict(images[kind]);
+      node[kind] = { score: p.score, normalizedScore: p.normalizedScore!, map: p.map, rgb: img.data };
     }
-    model.dispose();
-    backbone.dispose();
+    detector.dispose();
+    modelThreshold = (JSON.parse(await readFile(join(modelDir, 'postprocessor.json'), 'utf8')) as { image: { threshold: number } }).image.threshold;
 
     server = await serveStatic({ '/': dist, '/model/': modelDir });
     browser = await launchChromium();
@@ -88,7 +86,7 @@ describe.skipIf(missing !== undefined)('browser example in headless Chromium', (
   });
 
   /** Open the page with `query`, wait for the model, drop both images, return the page and its scores. */
-  async function scoreInPage(query: string): Promise<{ page: Page; backend: string; scores: Record<string, number> }> {
+  async function scoreInPage(query: string): Promise<{ page: Page; backend: string; scores: Record<string, number>; normalized: Record<string, number> }> {
     const page = await browser.context.newPage();
     const logs: string[] = [];
     page.on('console', (m) => logs.push(m.text()));
@@ -104,17 +102,20 @@ describe.skipIf(missing !== undefined)('browser example in headless Chromium', (
     const scores = await page.evaluate(() =>
       Object.fromEntries([...document.querySelectorAll<HTMLElement>('figure.result')].map((f) => [f.dataset.name!, Number(f.dataset.score)])),
     );
+    const normalized = await page.evaluate(() =>
+      Object.fromEntries([...document.querySelectorAll<HTMLElement>('figure.result')].map((f) => [f.dataset.name!, Number(f.dataset.normalized)])),
+    );
     const backend = (await page.evaluate(() => document.body.dataset.backend))!;
-    return { page, backend, scores };
+    return { page, backend, scores, normalized };
   }
 
-  function expectScoresMatchNode(scores: Record<string, number>, backend: string): void {
+  function expectScoresMatchNode(scores: Record<string, number>, backend: string, tolerance = SCORE_TOLERANCE): void {
     for (const kind of ['defect', 'normal'] as const) {
       const name = images[kind].split('/').pop()!;
       const got = scores[name];
       console.log(`[e2e] ${backend}: ${kind} score browser ${got} vs node ${node[kind].score} (|Δ| = ${Math.abs(got - node[kind].score).toExponential(2)})`);
       expect(Number.isFinite(got)).toBe(true);
-      expect(Math.abs(got - node[kind].score)).toBeLessThanOrEqual(SCORE_TOLERANCE);
+      expect(Math.abs(got - node[kind].score)).toBeLessThanOrEqual(tolerance);
     }
   }
 
@@ -146,6 +147,8 @@ describe.skipIf(missing !== undefined)('browser example in headless Chromium', (
     defaultBackend = backend;
     expect(['webgl', 'wasm']).toContain(backend);
     expectScoresMatchNode(scores, backend);
+    // Without ?threshold= the page starts at the model's own threshold (postprocessor.json).
+    expect(Number(await page.evaluate(() => document.body.dataset.threshold))).toBe(modelThreshold);
 
     // The overlay: with the threshold at the median of the defect's map, about half of its pixels
     // are coloured, and exactly those above the threshold; above the maximum, none is.
@@ -180,9 +183,13 @@ describe.skipIf(missing !== undefined)('browser example in headless Chromium', (
   });
 
   it('falls back to (or is forced onto) wasm and still matches Node', async () => {
-    const { page, backend, scores } = await scoreInPage('backend=wasm&model=model/');
+    const { page, backend, scores, normalized } = await scoreInPage('backend=wasm&model=model/');
     expect(backend).toBe('wasm');
-    expectScoresMatchNode(scores, backend);
+    // The same model folder and backend as Node: the same scores and normalised scores (1e-4).
+    expectScoresMatchNode(scores, backend, WASM_TOLERANCE);
+    for (const kind of ['defect', 'normal'] as const) {
+      expect(Math.abs(normalized[images[kind].split('/').pop()!] - node[kind].normalizedScore)).toBeLessThanOrEqual(WASM_TOLERANCE);
+    }
     // The page says which backend it is on.
     expect(await page.locator('#backend').textContent()).toMatch(/^wasm/);
 

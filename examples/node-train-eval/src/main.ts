@@ -1,13 +1,14 @@
 /**
- * node-train-eval: the RLR library API end to end in Node, on a generated dataset.
+ * node-train-eval: the RLR library API end to end in Node, on a generated dataset, through
+ * `@rlr/engine`'s Detector (backbone + model + post-processor in one object).
  *
  *   npm start -w @rlr/example-node-train-eval                  # under a minute on two cores
  *   npm start -w @rlr/example-node-train-eval -- --quick       # the reduced run its test makes
  *   npm start -w @rlr/example-node-train-eval -- --data ./mvtec_ad --weights hf://timm/tf_efficientnet_b0.aa_in1k/model.safetensors
  *
- * Steps: pick the tfjs backend → generate and list a dataset → build a frozen backbone →
- * extract training features once → train RLR → score the test set and compute the metrics →
- * save the model directory → load it back and check it scores identically.
+ * Steps: pick the tfjs backend → generate and list a dataset → `Detector.fit` (backbone, feature
+ * extraction, training, thresholds from held-out normals) → `detector.evaluate` on the test set
+ * → `detector.save` → `Detector.load` and check it scores identically.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,22 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { createBackbone, saveBackboneWeights } from '@rlr/backbones/node';
-import {
-  createRLR,
-  extractFeatures,
-  extractorLevels,
-  FeatureBank,
-  loadModel,
-  presets,
-  saveModel,
-  specFromFeatureInfo,
-  Trainer,
-  type FeatureExtractor,
-  type RLRModel,
-} from '@rlr/core';
-import { batches, fileStore, generateDataset, loadMvtec, type Sample } from '@rlr/data/node';
-import { evaluateCategories, type CategoryInput, type EvaluationReport } from '@rlr/metrics';
+import { createBackbone } from '@rlr/backbones/node';
+import { presets } from '@rlr/core';
+import { generateDataset, loadMvtec } from '@rlr/data/node';
+import { Detector, randomBackbone, type DetectorMetrics } from '@rlr/engine/node';
 
 export interface RunOptions {
   /** Folder for the generated data and the model (created). */
@@ -48,78 +37,22 @@ export interface RunOptions {
 }
 
 export interface RunResult {
-  report: EvaluationReport;
+  report: DetectorMetrics;
   modelDir: string;
   /** Test images, in the order of `scores`. */
   testImages: string[];
-  /** Test-set image scores of the trained model and of the model loaded back from disk. */
+  /** Test-set image scores of the trained detector and of the detector loaded back from disk. */
   scores: Float32Array;
   reloadedScores: Float32Array;
   /** Mean loss of the first and the last epoch. */
   firstLoss: number;
   lastLoss: number;
+  /** The image threshold the post-processor fitted on the held-out validation normals. */
+  threshold: number;
 }
 
 const BACKBONE = 'tf_efficientnet_b0';
 const OUT_INDICES = [2, 3];
-
-/** Read the first `count` samples as one `[B, H, W, 3]` tensor. */
-async function imagesOf(samples: Sample[], size: number): Promise<tf.Tensor4D> {
-  for await (const b of batches(samples, { batchSize: samples.length, resize: size, crop: size })) {
-    return tf.tensor4d(b.images, [b.samples.length, b.height, b.width, 3]);
-  }
-  throw new Error('no images to read');
-}
-
-/**
- * An offline backbone: timm's random initialisation, with BatchNorm statistics taken from the
- * training images so the features are well scaled. `saveBackboneWeights` keeps those statistics
- * with the model (a browser or a service cannot recompute them without the images).
- */
-async function calibratedRandomBackbone(train: Sample[], size: number): Promise<FeatureExtractor> {
-  // Spread the calibration images over the whole training set (every category): statistics of
-  // one category alone make the features of the others explode.
-  const step = Math.max(1, Math.floor(train.length / 16));
-  const images = await imagesOf(train.filter((_, i) => i % step === 0).slice(0, 16), size);
-  try {
-    return await createBackbone(BACKBONE, { weights: 'random', seed: 0, outIndices: OUT_INDICES, calibrationImages: images });
-  } finally {
-    images.dispose();
-  }
-}
-
-/** Image scores, pixel maps, masks and labels of `samples`, batch by batch. */
-async function scoreSamples(model: RLRModel, backbone: FeatureExtractor, samples: Sample[], size: number) {
-  const scores: number[] = [];
-  const maps: Float32Array[] = [];
-  const masks: Uint8Array[] = [];
-  // #region predict
-  for await (const batch of batches(samples, { batchSize: 8, resize: size, crop: size })) {
-    const images = tf.tensor4d(batch.images, [batch.samples.length, batch.height, batch.width, 3]);
-    const features = backbone.extract(images); // one smoothed [B, h, w, C] map per level
-    const prediction = await model.predict(features); // host arrays: scores [B], maps [B, H, W]
-    tf.dispose([images, ...features]);
-    scores.push(...prediction.scores);
-    maps.push(prediction.maps);
-    masks.push(batch.masks);
-  }
-  // #endregion predict
-  const concat = <T extends Float32Array | Uint8Array>(parts: T[], make: (n: number) => T): T => {
-    const out = make(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  };
-  return {
-    scores: Float32Array.from(scores),
-    maps: concat(maps, (n) => new Float32Array(n)),
-    masks: concat(masks, (n) => new Uint8Array(n)),
-    labels: samples.map((s) => s.label),
-  };
-}
 
 export async function run(options: RunOptions): Promise<RunResult> {
   const log = options.log ?? console.log;
@@ -153,47 +86,36 @@ export async function run(options: RunOptions): Promise<RunResult> {
   // #endregion data
   log(`data: ${data.categories.join(', ')}; ${data.train.length} training and ${data.test.length} test images`);
 
-  // #region backbone
+  // #region fit
+  const geometry = { resize: size, crop: [size, size] as [number, number] };
   const weights = options.weights ?? 'random';
-  const backbone =
-    weights === 'random' ? await calibratedRandomBackbone(data.train, size) : await createBackbone(BACKBONE, { weights, outIndices: OUT_INDICES });
-  // #endregion backbone
-  log(`backbone: ${backbone.name}, levels of ${backbone.featureInfo.channels.join(' and ')} channels at strides ${backbone.featureInfo.reductions.join(', ')}`);
-
-  // #region model
-  const spec = specFromFeatureInfo(backbone.featureInfo, size); // crop size + one grid per level
-  const model = createRLR(spec, presets.demo); // d = 4 × stride, 1 layer: small enough for seconds on a CPU
-  // #endregion model
-
-  // #region features
-  // The backbone is frozen: run it once per training image and train from the stored maps.
-  const bank = new FeatureBank(extractorLevels(backbone, size));
-  await extractFeatures(backbone, batches(data.train, { batchSize: 8, resize: size, crop: size }), bank);
-  // #endregion features
-
-  // #region train
   const losses: number[] = [];
-  const trainer = new Trainer(model, {
-    epochs,
-    lr: options.lr ?? 1e-3,
-    batchSize: 4,
+  const detector = await Detector.fit(data, {
+    // Offline: a random EfficientNet whose BatchNorm statistics come from the training images.
+    backbone: (train) =>
+      weights === 'random' ? randomBackbone(BACKBONE, train, { outIndices: OUT_INDICES, geometry, count: 16 }) : createBackbone(BACKBONE, { weights, outIndices: OUT_INDICES }),
+    geometry,
+    model: { kind: 'rlr', config: presets.demo }, // d = 4 × stride, 1 layer: seconds on a CPU
+    train: { epochs, lr: options.lr ?? 1e-3, batchSize: 4 },
+    valFraction: 0.1, // held-out normals: validation loss and the post-processor's thresholds
     onEpoch: (r) => {
       losses.push(r.loss);
       log(`epoch ${r.epoch}/${r.epochs}  loss ${r.loss.toFixed(4)}  ${r.imagesPerSecond.toFixed(1)} images/s`);
     },
   });
-  await trainer.fit(bank);
-  trainer.dispose();
-  // #endregion train
+  // #endregion fit
+  const threshold = detector.postProcessor!.imageThreshold;
+  log(`threshold ${threshold.toFixed(4)} (${detector.postProcessor!.state.source}, ${detector.postProcessor!.state.images} images)`);
 
   // #region evaluate
-  const inputs: CategoryInput[] = [];
-  for (const category of data.categories) {
-    const test = data.test.filter((s) => s.category === category);
-    const r = await scoreSamples(model, backbone, test, size);
-    inputs.push({ category, labels: r.labels, scores: r.scores, maps: r.maps, masks: r.masks, height: size, width: size });
-  }
-  const report = evaluateCategories(inputs);
+  const testImages: string[] = [];
+  const scores: number[] = [];
+  const report = await detector.evaluate(data, {
+    onBatch: (batch, r) => {
+      testImages.push(...batch.samples.map((s) => s.path));
+      scores.push(...r.scores);
+    },
+  });
   // #endregion evaluate
   for (const [name, c] of Object.entries(report.categories)) {
     log(`${name.padEnd(10)} image AUROC ${c.image.auroc.toFixed(3)}  pixel AUROC ${c.pixel?.auroc.toFixed(3) ?? 'n/a'}  AU-PRO ${c.pixel?.aupro.toFixed(3) ?? 'n/a'}`);
@@ -202,27 +124,25 @@ export async function run(options: RunOptions): Promise<RunResult> {
 
   // #region save
   const modelDir = join(out, 'model');
-  const store = fileStore(modelDir);
-  await saveModel(model, store, {
-    backbone: backbone.toConfig(), // name, outIndices and where the weights came from
-    preprocessing: { resize: size, crop: size },
-  });
-  // Random or local weights cannot be fetched again: backbone.safetensors keeps them with the model.
-  await saveBackboneWeights(store, backbone);
+  // config.json + weights.safetensors + backbone.safetensors + postprocessor.json
+  await detector.save(modelDir);
   // #endregion save
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'metrics.json'), JSON.stringify(report, null, 2));
   log(`model saved in ${modelDir}, metrics in ${join(out, 'metrics.json')}`);
+  detector.dispose();
 
   // #region load
-  const reloaded = await loadModel(fileStore(modelDir));
-  const again = await scoreSamples(reloaded, backbone, data.test, size);
-  // #endregion load
-  const first = await scoreSamples(model, backbone, data.test, size);
+  const reloaded = await Detector.load(modelDir);
+  const again: number[] = [];
+  for (const path of testImages) {
+    const { score, label, normalizedScore } = await reloaded.predict(path); // also: map, mask
+    again.push(score);
+    if (again.length === 1) log(`${path}: score ${score.toFixed(4)}, normalised ${normalizedScore!.toFixed(3)}, ${label ? 'anomalous' : 'normal'}`);
+  }
   reloaded.dispose();
-  model.dispose();
-  backbone.dispose();
-  return { report, modelDir, testImages: data.test.map((s) => s.path), scores: first.scores, reloadedScores: again.scores, firstLoss: losses[0], lastLoss: losses[losses.length - 1] };
+  // #endregion load
+  return { report, modelDir, testImages, scores: Float32Array.from(scores), reloadedScores: Float32Array.from(again), firstLoss: losses[0], lastLoss: losses[losses.length - 1], threshold };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {

@@ -33,11 +33,13 @@ describe('node-train-eval, reduced run (--quick)', () => {
   });
 
   it('saves a model directory that loads back and scores exactly as the trained model', () => {
-    for (const f of ['config.json', 'weights.safetensors', 'backbone.safetensors']) expect(existsSync(join(result.modelDir, f))).toBe(true);
+    for (const f of ['config.json', 'weights.safetensors', 'backbone.safetensors', 'postprocessor.json']) expect(existsSync(join(result.modelDir, f))).toBe(true);
     const config = JSON.parse(readFileSync(join(result.modelDir, 'config.json'), 'utf8'));
     expect(config.format).toBe('rlr-model');
     expect(config.backbone.name).toBe('tf_efficientnet_b0');
-    expect(config.preprocessing).toEqual({ resize: 64, crop: 64 });
+    expect(config.preprocessing).toEqual({ resize: 64, crop: [64, 64], resizeMode: 'crop' });
+    const post = JSON.parse(readFileSync(join(result.modelDir, 'postprocessor.json'), 'utf8'));
+    expect(post).toMatchObject({ source: 'validation-normals', image: { threshold: result.threshold } });
     expect(result.reloadedScores).toHaveLength(result.scores.length);
     const worst = Math.max(...result.scores.map((s, i) => Math.abs(s - result.reloadedScores[i])));
     expect(worst).toBeLessThanOrEqual(1e-6);

@@ -52,8 +52,8 @@ function exportTargets(e: unknown): string[] {
 const norm = (p: string) => p.replace(/^\.\//, '');
 
 describe('publishable packages', () => {
-  it('are the seven library packages', () => {
-    expect(publishable.map((w) => w.manifest.name).sort()).toEqual(['@rlr/backbones', '@rlr/cli', '@rlr/core', '@rlr/data', '@rlr/metrics', '@rlr/onnx', '@rlr/serve']);
+  it('are the eight library packages', () => {
+    expect(publishable.map((w) => w.manifest.name).sort()).toEqual(['@rlr/backbones', '@rlr/cli', '@rlr/core', '@rlr/data', '@rlr/engine', '@rlr/metrics', '@rlr/onnx', '@rlr/serve']);
   });
 
   it('the root LICENSE is the Apache License 2.0 the packages declare', () => {

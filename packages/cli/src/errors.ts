@@ -1,4 +1,5 @@
 import { DataError } from '@rlr/data';
+import { asEngineError, type EngineErrorKind } from '@rlr/engine';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 /**
@@ -42,6 +43,19 @@ export class InterruptedError extends CliError {
   constructor(message: string, hint?: string) {
     super(message, ExitCode.interrupted, hint);
   }
+}
+
+/** The exit code of each kind of @rlr/engine error. */
+const ENGINE_EXIT_CODES: Record<EngineErrorKind, ExitCodeValue> = {
+  usage: ExitCode.usage,
+  data: ExitCode.data,
+  model: ExitCode.model,
+  interrupted: ExitCode.interrupted,
+};
+
+/** Whether `err` reports an interruption (the CLI's own, or @rlr/engine's). */
+export function isInterrupted(err: unknown): boolean {
+  return err instanceof InterruptedError || asEngineError(err)?.kind === 'interrupted';
 }
 
 interface Rule {
@@ -168,6 +182,9 @@ export function fileSystemError(err: unknown): (NodeJS.ErrnoException & { code: 
 /** The exit code and fix for any thrown value. */
 export function classifyError(err: unknown): { message: string; exitCode: ExitCodeValue; hint?: string } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode, hint: err.hint };
+  // @rlr/engine's errors say what kind they are and carry their fix.
+  const engine = asEngineError(err);
+  if (engine) return { message: engine.message, exitCode: ENGINE_EXIT_CODES[engine.kind], hint: engine.fix };
   // Disk full, read-only, permission denied…: their own class, naming the path.
   const fsError = fileSystemError(err);
   if (fsError) {

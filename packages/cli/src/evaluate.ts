@@ -2,7 +2,7 @@ import { basename, extname, join } from 'node:path';
 import { downscaleMask, downscaleMean, fitWithin, type AnomalyDataset, type ImageBatch, type RawPixels, type Sample } from '@rlr/data';
 import { batches, readSyntheticManifest, SYNTHETIC_MANIFEST, tiledImages } from '@rlr/data/node';
 import type { MapScores } from './content-scores.js';
-import { tileOptions } from './features.js';
+import { tileOptions, warnAboutTestCrops } from '@rlr/engine/node';
 import { CategoryEvaluator, imageMetrics, summarizeCategories, type CategoryMetrics as MetricsCategory } from '@rlr/metrics';
 import { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
 import { testByCategory } from './dataset.js';
@@ -18,7 +18,6 @@ import { compareWithPaper, paperBenchmarkFor } from './paper-results.js';
 import type { EpochRecord } from './run-dir.js';
 import type { Scorer } from './scorer.js';
 import { isKnn } from './model-io.js';
-import { warnAboutTestCrops } from './image-size-check.js';
 
 /** Options of {@link evaluateRun}. */
 export interface EvaluateOptions {

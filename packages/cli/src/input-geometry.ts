@@ -1,6 +1,6 @@
 import { checkTiling, DataError, type ResizeMode } from '@rlr/data';
 import { usageError } from './errors.js';
-import type { ImageGeometry } from './features.js';
+import type { ImageGeometry } from '@rlr/engine';
 import type { Logger } from './log.js';
 import type { ModelSettings, TileSettings } from './presets.js';
 import { parseSetting } from './settings.js';

@@ -1,14 +1,12 @@
-import { buildKnnModel, specFromFeatureInfo, type KnnModel } from '@rlr/core';
+import type { KnnModel } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
-import { fileStore } from '@rlr/data/node';
+import { Detector } from '@rlr/engine/node';
 import { initBackend, type BackendName } from './backend.js';
-import { saveRunBackbone, type LoadedBackbone } from './backbone.js';
+import type { LoadedBackbone } from './backbone.js';
 import { loadTrainingBackbone } from './training-backbone.js';
 import { describeDataset, loadDataset, trainSamples } from './dataset.js';
 import { InterruptedError } from './errors.js';
-import { trainingFeatures } from './features.js';
-import { saveKnnModelDir } from './model-io.js';
-import { modelGeometry, preprocessingRecord } from './input-geometry.js';
+import { modelGeometry } from './input-geometry.js';
 import { claimRunFolder, runPath, writeManifest, type RunManifest } from './run-dir.js';
 import { DEFAULT_CORESET, type RunSettings } from './run-settings.js';
 import { runVersions } from './version.js';
@@ -27,9 +25,10 @@ export interface KnnTrainOutcome {
 }
 
 /**
- * Build a nearest-neighbour run: load the data, build the backbone, extract (or reuse) the
- * training features in the run's `features/` cache exactly as for RLR, then fill and subsample
- * the memory bank and save it in `model/` (config.json + bank.safetensors). No epochs.
+ * Build a nearest-neighbour run (through @rlr/engine's `Detector.fit`): load the data, build the
+ * backbone, extract (or reuse) the training features in the run's `features/` cache exactly as
+ * for RLR, then fill and subsample the memory bank and save it in `model/` (config.json +
+ * bank.safetensors). No epochs.
  */
 export async function trainKnnRun(settings: RunSettings, o: TrainRunOptions): Promise<KnnTrainOutcome> {
   const t0 = performance.now();
@@ -49,69 +48,54 @@ async function buildOn(backend: BackendName, pool: WorkerPool | undefined, setti
   const train = trainSamples(ds);
   log.info(`data: ${describeDataset(ds)}`);
   const g = modelGeometry(settings.model);
-  const backbone = await loadTrainingBackbone(settings, o, train);
-  const now = new Date().toISOString();
-  const manifest: RunManifest = {
-    version: 1,
-    ...settings,
-    kind: 'knn',
-    knn: { coreset },
-    status: 'training',
-    created: now,
-    updated: now,
-    epochsDone: 0,
-    backend,
-    backboneWeights: backbone.weightsDescription,
-    pretrained: backbone.pretrained,
-    versions: runVersions(),
-  };
-  // The folder's marker first: a failed build leaves a folder the same command may reuse.
-  await claimRunFolder(o.runDir);
-  await writeManifest(o.runDir, manifest);
-  const spec = specFromFeatureInfo(backbone.extractor.featureInfo, settings.model.imageSize);
-  let model: KnnModel;
-  let extractS: number;
-  const tBuild = { start: 0, end: 0 };
+  let backbone: LoadedBackbone | undefined;
+  let manifest: RunManifest | undefined;
+  let fit;
   try {
-    const features = await trainingFeatures(train, backbone.extractor, g, fileStore(runPath(o.runDir, 'features')), {
-      batchSize: Math.max(settings.train.batchSize, 8),
+    // No hold-out: the bank is built from every training normal, as before the engine.
+    fit = await Detector.fitWithReport(train, {
+      backbone: async (images) => {
+        backbone = await loadTrainingBackbone(settings, o, images);
+        return backbone.extractor;
+      },
+      geometry: g,
+      model: { kind: 'knn', coreset },
+      train: { epochs: 0, batchSize: settings.train.batchSize, seed: settings.train.seed },
+      dir: o.runDir,
+      pool,
       log,
       signal: o.signal,
-      pool,
+      onPrepared: async () => {
+        const now = new Date().toISOString();
+        manifest = {
+          version: 1,
+          ...settings,
+          kind: 'knn',
+          knn: { coreset },
+          status: 'training',
+          created: now,
+          updated: now,
+          epochsDone: 0,
+          backend,
+          backboneWeights: backbone!.weightsDescription,
+          pretrained: backbone!.pretrained,
+          versions: runVersions(),
+        };
+        // The folder's marker first: a failed build leaves a folder the same command may reuse.
+        await claimRunFolder(o.runDir);
+        await writeManifest(o.runDir, manifest);
+      },
     });
-    extractS = features.seconds;
-    const tokens = features.source.size * spec.levels.reduce((n, l) => n + l.grid[0] * l.grid[1], 0);
-    const task = log.progress(`memory bank (coreset ${coreset})`, Math.max(1, Math.round(tokens * coreset)), 'token');
-    const done = spec.levels.map(() => 0);
-    tBuild.start = performance.now();
-    try {
-      model = await buildKnnModel(spec, features.source, { coreset, seed: settings.train.seed }, {
-        signal: o.signal,
-        onProgress: (level, chosen) => {
-          task.tick(chosen - done[level]);
-          done[level] = chosen;
-        },
-      });
-    } finally {
-      task.done();
-    }
-    tBuild.end = performance.now();
   } catch (e) {
-    backbone.extractor.dispose();
     if (o.signal.aborted) throw new InterruptedError('interrupted while building the memory bank (nothing to resume)', 'rerun the same rlr train command (the feature cache is reused)');
     throw e;
   }
-  const buildS = (tBuild.end - tBuild.start) / 1000;
+  const model = fit.detector.model as KnnModel;
+  const buildS = fit.seconds.train;
   log.event('bank', { coreset, bank_tokens: model.bankSizes, seconds: buildS });
-  // The backbone first: a model folder with a config.json is complete.
-  await saveRunBackbone(runPath(o.runDir, 'model'), backbone.extractor);
-  await saveKnnModelDir(model, runPath(o.runDir, 'model'), {
-    backbone: backbone.extractor.toConfig(),
-    preprocessing: preprocessingRecord(g),
-    preset: settings.preset,
-    build: { images: train.length, seconds: buildS },
-  });
-  manifest.status = 'done';
-  await writeManifest(o.runDir, manifest);
-  return { runDir: o.runDir, manifest, backbone, model, backend, seconds: { extract: extractS, build: buildS, total: (performance.now() - t0) / 1000 } };
+  // The backbone first (inside save): a model folder with a config.json is complete.
+  await fit.detector.save(runPath(o.runDir, 'model'), { preset: settings.preset, build: { images: train.length, seconds: buildS } });
+  manifest!.status = 'done';
+  await writeManifest(o.runDir, manifest!);
+  return { runDir: o.runDir, manifest: manifest!, backbone: backbone!, model, backend, seconds: { extract: fit.seconds.extract, build: buildS, total: (performance.now() - t0) / 1000 } };
 }

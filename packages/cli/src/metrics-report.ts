@@ -5,7 +5,7 @@ import type { PaperComparison } from './paper-results.js';
  * snake_case keys (the published schema), plus the model description and timings.
  */
 
-/** Image-level metrics; `threshold` is the score at which F1 is maximal. */
+/** Image-level metrics; `threshold` is the score at which F1 is maximal on the test set (an oracle figure: predict uses the post-processor's). */
 export interface ImageMetrics {
   auroc: number;
   ap: number;
@@ -32,7 +32,7 @@ export interface MetricsReport {
   categories: Record<string, CategoryMetrics>;
   /** Unweighted means over categories (pixel: over categories with masks; null when none has). */
   mean: { image: Omit<ImageMetrics, 'threshold'>; pixel: Omit<PixelMetrics, never> | null };
-  /** All test images pooled: the threshold `rlr predict` uses when given none. */
+  /** All test images pooled (its threshold: test-set F1-max, an oracle figure; `rlr predict` uses model/postprocessor.json). */
   pooled: { image: ImageMetrics; counts: { normal: number; anomalous: number } };
   /** What was evaluated: backbone, preset, image size, run directory, weights source. */
   model: Record<string, unknown>;

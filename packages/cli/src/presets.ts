@@ -81,6 +81,10 @@ export interface TrainSettings {
   earlyStop?: number;
   /** Save the best-by-validation model or the last one. Unset: last. */
   keep?: KeepPolicy;
+  /** Quantile of the validation normals' scores that becomes the post-processor's threshold. Unset: 0.99. */
+  thresholdQuantile?: number;
+  /** Post-processor sensitivity in [0, 1] (higher flags more). Unset: 0.5 (the quantile as it is). */
+  sensitivity?: number;
   /** Training budget in minutes (wall clock, or CPU time with RLR_BUDGET_CPU_CORES). Unset: none. */
   maxMinutes?: number;
   /** Budget marks in minutes at which a snapshot run folder is saved (benchmarks). */

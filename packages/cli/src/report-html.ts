@@ -41,7 +41,7 @@ export function renderHtml(r: ReportData): string {
     parts.push(`<dt>test images</dt><dd>${d.test_images}${d.skipped ? ` (${d.skipped} stray entries skipped)` : ''}</dd></dl>`);
   }
 
-  parts.push('<h2>Results</h2><table><thead><tr><th>category</th><th>normal</th><th>anomalous</th><th>image AUROC</th><th>image AP</th><th>image F1-max</th><th>threshold</th><th>pixel AUROC</th><th>pixel AP</th><th>pixel F1-max</th><th>AU-PRO</th></tr></thead><tbody>');
+  parts.push('<h2>Results</h2><table><thead><tr><th>category</th><th>normal</th><th>anomalous</th><th>image AUROC</th><th>image AP</th><th>image F1-max</th><th>oracle threshold</th><th>pixel AUROC</th><th>pixel AP</th><th>pixel F1-max</th><th>AU-PRO</th></tr></thead><tbody>');
   for (const [name, c] of Object.entries(m.categories)) {
     parts.push(
       `<tr><td>${esc(name)}</td><td>${c.counts.normal}</td><td>${c.counts.anomalous}</td><td>${formatMetric(c.image.auroc)}</td><td>${formatMetric(c.image.ap)}</td><td>${formatMetric(c.image.f1_max)}</td><td>${c.image.threshold.toPrecision(4)}</td>` +
@@ -53,7 +53,7 @@ export function renderHtml(r: ReportData): string {
       `<td>${formatMetric(m.mean.pixel?.auroc)}</td><td>${formatMetric(m.mean.pixel?.ap)}</td><td>${formatMetric(m.mean.pixel?.f1_max)}</td><td>${formatMetric(m.mean.pixel?.aupro)}</td></tr>`,
   );
   parts.push('</tbody></table>');
-  parts.push(`<p>Pooled over all test images: image AUROC ${formatMetric(m.pooled.image.auroc)}, F1-max ${formatMetric(m.pooled.image.f1_max)} at threshold ${m.pooled.image.threshold.toPrecision(4)} (the default threshold of <code>rlr predict</code>).</p>`);
+  parts.push(`<p>Pooled over all test images: image AUROC ${formatMetric(m.pooled.image.auroc)}, F1-max ${formatMetric(m.pooled.image.f1_max)} at threshold ${m.pooled.image.threshold.toPrecision(4)}. The thresholds here are F1-max on the test set itself, an oracle figure for comparison; <code>rlr predict</code> labels with the threshold <code>rlr train</code> fitted on validation normals (<code>model/postprocessor.json</code>).</p>`);
 
   if (m.paper) {
     const p = m.paper;

@@ -18,7 +18,7 @@ export function renderMarkdown(r: ReportData): string {
   for (const [k, v] of Object.entries(m.model)) lines.push(`- **${k}**: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
   if (m.data) lines.push('', '## Data', '', `- **root**: ${m.data.root}`, `- **format**: ${m.data.format}`, `- **categories**: ${m.data.categories.join(', ')}`, `- **test images**: ${m.data.test_images}${m.data.skipped ? ` (${m.data.skipped} stray entries skipped)` : ''}`);
   lines.push('', '## Results', '');
-  lines.push(row(['category', 'normal', 'anomalous', 'image AUROC', 'image AP', 'image F1-max', 'threshold', 'pixel AUROC', 'pixel AP', 'pixel F1-max', 'AU-PRO']));
+  lines.push(row(['category', 'normal', 'anomalous', 'image AUROC', 'image AP', 'image F1-max', 'oracle threshold', 'pixel AUROC', 'pixel AP', 'pixel F1-max', 'AU-PRO']));
   lines.push(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
   for (const [name, c] of Object.entries(m.categories)) {
     lines.push(
@@ -52,7 +52,7 @@ export function renderMarkdown(r: ReportData): string {
       formatMetric(m.mean.pixel?.aupro),
     ]),
   );
-  lines.push('', `Pooled over all ${m.pooled.counts.normal + m.pooled.counts.anomalous} test images: image AUROC ${formatMetric(m.pooled.image.auroc)}, F1-max ${formatMetric(m.pooled.image.f1_max)} at threshold ${m.pooled.image.threshold.toPrecision(4)} (used by \`rlr predict\`).`);
+  lines.push('', `Pooled over all ${m.pooled.counts.normal + m.pooled.counts.anomalous} test images: image AUROC ${formatMetric(m.pooled.image.auroc)}, F1-max ${formatMetric(m.pooled.image.f1_max)} at threshold ${m.pooled.image.threshold.toPrecision(4)}. The thresholds in this report are F1-max on the test set itself, an oracle figure for comparison; \`rlr predict\` labels with the threshold \`rlr train\` fitted on validation normals (model/postprocessor.json).`);
   if (m.paper) {
     const p = m.paper;
     lines.push('', '## Compared with the paper', '', `${p.protocol}; ${p.source}. AUROC in percent; Δ = ours − paper.`, '');

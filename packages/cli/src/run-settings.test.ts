@@ -50,8 +50,8 @@ describe('run settings', () => {
 
   it('takes the recipe, validation and budget options and rejects bad values naming the flag', () => {
     const base = { data: '/d', format: 'mvtec' as const, preset: 'fast' };
-    const s = resolveRunSettings({ ...base, refInit: 'mean', lrSchedule: 'cosine', warmupEpochs: 2, valFraction: 0.2, earlyStop: 3, keep: 'best-val', maxMinutes: 10, snapshotMinutes: ['5', '7.5'] });
-    expect(s.train).toMatchObject({ refInit: 'mean', lrSchedule: 'cosine', warmupEpochs: 2, valFraction: 0.2, earlyStop: 3, keep: 'best-val', maxMinutes: 10, snapshotMinutes: [5, 7.5] });
+    const s = resolveRunSettings({ ...base, refInit: 'mean', lrSchedule: 'cosine', warmupEpochs: 2, valFraction: 0.2, earlyStop: 3, keep: 'best-val', maxMinutes: 10, snapshotMinutes: ['5', '7.5'], thresholdQuantile: 0.95, sensitivity: 0.7 });
+    expect(s.train).toMatchObject({ refInit: 'mean', lrSchedule: 'cosine', warmupEpochs: 2, valFraction: 0.2, earlyStop: 3, keep: 'best-val', maxMinutes: 10, snapshotMinutes: [5, 7.5], thresholdQuantile: 0.95, sensitivity: 0.7 });
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ valFraction: 0 }, /--val-fraction 0 must be between 0 and 1/],
       [{ valFraction: 1 }, /--val-fraction 1 must be between 0 and 1/],
@@ -63,6 +63,9 @@ describe('run settings', () => {
       [{ keep: 'first' }, /--keep "first"/],
       [{ maxMinutes: 0 }, /--max-minutes 0/],
       [{ snapshotMinutes: ['5', 'x'] }, /--snapshot-minutes/],
+      [{ thresholdQuantile: 0 }, /--threshold-quantile 0 must be in \(0, 1\]/],
+      [{ thresholdQuantile: 1.2 }, /--threshold-quantile 1.2/],
+      [{ sensitivity: -0.1 }, /--sensitivity -0.1 must be in \[0, 1\]/],
     ];
     for (const [given, message] of bad) expect(() => resolveRunSettings({ ...base, ...given })).toThrow(message);
   });

@@ -280,7 +280,7 @@ export const KEEP_POLICIES: readonly KeepPolicy[] = ['best-val', 'last'];
 /**
  * Copy and check the recipe, validation and budget options of `s` into `train`
  * (`--ref-init`, `--lr-schedule`, `--warmup-epochs`, `--val-fraction`, `--early-stop`, `--keep`,
- * `--max-minutes`, `--snapshot-minutes`).
+ * `--threshold-quantile`, `--sensitivity`, `--max-minutes`, `--snapshot-minutes`).
  * @throws a usage error naming the flag for a bad value
  */
 export function applyTrainOptions(train: TrainSettings, s: SettingValues): void {
@@ -309,6 +309,14 @@ export function applyTrainOptions(train: TrainSettings, s: SettingValues): void 
   if (s.keep !== undefined) {
     if (!(KEEP_POLICIES as readonly string[]).includes(s.keep)) throw usageError(`--keep "${s.keep}" is not one of ${KEEP_POLICIES.join(', ')}`, 'use --keep best-val (lowest validation loss) or --keep last');
     train.keep = s.keep as KeepPolicy;
+  }
+  if (s.thresholdQuantile !== undefined) {
+    if (!(s.thresholdQuantile > 0 && s.thresholdQuantile <= 1)) throw usageError(`--threshold-quantile ${s.thresholdQuantile} must be in (0, 1]: it is the share of validation normals scored below the threshold`, 'use e.g. --threshold-quantile 0.99 (the default)');
+    train.thresholdQuantile = s.thresholdQuantile;
+  }
+  if (s.sensitivity !== undefined) {
+    if (!(s.sensitivity >= 0 && s.sensitivity <= 1)) throw usageError(`--sensitivity ${s.sensitivity} must be in [0, 1]`, 'use e.g. --sensitivity 0.7 to flag more images, 0.3 to flag fewer (0.5: the quantile as it is)');
+    train.sensitivity = s.sensitivity;
   }
   if (s.maxMinutes !== undefined) {
     if (!(s.maxMinutes > 0)) throw usageError(`--max-minutes ${s.maxMinutes} must be positive`, 'use e.g. --max-minutes 10, or leave it out for no budget');

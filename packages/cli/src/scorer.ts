@@ -1,28 +1,18 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureExtractor } from '@rlr/core';
-import type { ParallelPredictor, RemoteExtractor, WorkerPool } from '@rlr/core/node';
-import { backboneRecipe } from '@rlr/backbones/node';
-import { extractTile, type ImageBatch, type Sample } from '@rlr/data';
-import { batches, tiledImages, type TiledImage } from '@rlr/data/node';
+import type { WorkerPool } from '@rlr/core/node';
+import type { ImageBatch } from '@rlr/data';
+import type { TiledImage } from '@rlr/data/node';
+import { Detector, loadImages, type BatchScores, type ImageGeometry } from '@rlr/engine/node';
 import { openRunBackbone, type LoadedBackbone } from './backbone.js';
 import { modelError } from './errors.js';
-import { batchTensor, tileOptions, type ImageGeometry } from './features.js';
 import { modelGeometry } from './input-geometry.js';
 import { excludePadding } from './content-scores.js';
 import { scoreTiledImage, type TiledScore } from './tiled-scoring.js';
 import type { Logger } from './log.js';
-import { isKnn, loadRunModel, type RunModel } from './model-io.js';
+import { loadRunModel, loadRunPostProcessor, type RunModel } from './model-io.js';
 import { readManifest, runPath, type RunManifest } from './run-dir.js';
 
-/** Per-image results of a batch (host arrays, row-major). */
-export interface BatchScores {
-  /** `[B]` image scores. */
-  scores: Float32Array;
-  /** `[B, H, W]` pixel anomaly maps. */
-  maps: Float32Array;
-  height: number;
-  width: number;
-}
+export type { BatchScores };
 
 /** A trained run opened for scoring: its backbone, model and input geometry. */
 export interface Scorer {
@@ -31,6 +21,8 @@ export interface Scorer {
   /** The run's model: RLR, or the nearest-neighbour baseline. */
   model: RunModel;
   geometry: ImageGeometry;
+  /** The run's model folder as a @rlr/engine Detector (its post-processor: null when the folder has none). */
+  detector: Detector;
   /**
    * Extract and score a batch (split over the worker threads when opened with a pool). With
    * `--resize-mode fit` the letterbox padding is excluded (see `excludePadding`).
@@ -64,32 +56,6 @@ export function runGeometry(m: RunManifest): ImageGeometry {
   return modelGeometry(m.model);
 }
 
-/**
- * Images whose statistics calibrate a random backbone: `count` training images spread evenly over
- * the (category-sorted) list, so every category contributes.
- */
-export function calibrationSamples(train: Sample[], count: number): Sample[] {
-  const step = Math.max(1, Math.floor(train.length / count));
-  return train.filter((_, i) => i % step === 0).slice(0, count);
-}
-
-/** Decode `paths` at `g` into a `[B, H, W, 3]` tensor (with tiling: the middle tile of each image). */
-export async function loadImages(paths: string[], g: ImageGeometry): Promise<tf.Tensor4D> {
-  const samples: Sample[] = paths.map((path) => ({ path, category: 'calibration', label: 0, defectType: 'good' }));
-  const parts: tf.Tensor4D[] = [];
-  if (g.tile) {
-    for await (const img of tiledImages(samples, tileOptions(g.tile))) {
-      const middle = Math.floor(img.grid.tiles.length / 2);
-      const images = new Float32Array(g.crop[0] * g.crop[1] * 3);
-      extractTile(img.pixels, img.grid.tiles[middle], images);
-      parts.push(tf.tensor4d(images, [1, g.crop[0], g.crop[1], 3]));
-    }
-  } else for await (const b of batches(samples, { batchSize: 16, resize: g.resize, crop: g.crop, mode: g.mode })) parts.push(batchTensor(b));
-  const all = tf.concat(parts, 0);
-  tf.dispose(parts);
-  return all;
-}
-
 /** Open a run folder for scoring: its model, and the backbone saved with it (see `openRunBackbone`). */
 export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer> {
   const manifest = await readManifest(runDir);
@@ -100,6 +66,13 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
   // the workers' replicas do the same).
   if (!isKnn(model)) for (const lv of model.levels) lv.cacheReference = true;
   let backbone: LoadedBackbone;
+  let postProcessor;
+  try {
+    postProcessor = await loadRunPostProcessor(modelDir);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   try {
     backbone = await openRunBackbone(modelDir, model.metadata.backbone as Record<string, unknown> | undefined, manifest, o, async () => {
       // Only run folders from before backbone.safetensors list their calibration images.
@@ -115,28 +88,20 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     model.dispose();
     throw e;
   }
-  let parallel: { predictor?: ParallelPredictor; extractor: RemoteExtractor } | undefined;
+  const detector = new Detector({ extractor: backbone.extractor, model, geometry, postProcessor });
   if (o.pool) {
-    // The workers get the exact weights the backbone runs with, and a replica of an RLR model (a
-    // knn model scores in this thread: its bank is one large matrix product per level).
-    let extractor: RemoteExtractor | undefined;
+    // The workers get the exact weights the backbone runs with, and a replica of an RLR model.
     try {
-      extractor = await o.pool.createExtractor(await backboneRecipe(backbone.extractor));
-      parallel = { extractor, predictor: isKnn(model) ? undefined : await o.pool.predictor(model) };
+      await detector.attachPool(o.pool);
     } catch (e) {
-      await extractor?.dispose().catch(() => undefined);
-      model.dispose();
-      backbone.extractor.dispose();
+      detector.dispose();
       throw e;
     }
   }
-  // One batch through the backbone and the model, here or in the workers.
+  // One batch through the backbone and the model, here or in the workers (the Detector's pool).
   const scoreBatch = async (b: ImageBatch): Promise<BatchScores> => {
     try {
-      if (!parallel) return checkScores(await scoreImages(backbone.extractor, model, b), b, runDir);
-      if (!parallel.predictor) return checkScores(await scoreRemoteFeatures(parallel.extractor, model, b), b, runDir);
-      const p = await parallel.predictor.scoreImages(parallel.extractor, b.images, b.height, b.width, { batchSize: b.samples.length });
-      return checkScores({ scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] }, b, runDir);
+      return checkScores(await detector.scoreBatch(b), b, runDir);
     } catch (e) {
       throw /non-finite/i.test((e as Error).message) ? nonFiniteError(runDir, b, (e as Error).message, e) : e;
     }
@@ -146,6 +111,7 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     backbone,
     model,
     geometry,
+    detector,
     async score(b) {
       return excludePadding(await scoreBatch(b), b.geometries);
     },
@@ -153,9 +119,7 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
       return scoreTiledImage(img, (b) => scoreBatch(b), batchSize);
     },
     async dispose() {
-      model.dispose();
-      backbone.extractor.dispose();
-      if (parallel) await Promise.all([parallel.predictor?.close(), parallel.extractor.dispose()]);
+      await detector.close();
     },
   };
   return scorer;
@@ -178,27 +142,8 @@ function checkScores(r: BatchScores, b: ImageBatch, runDir: string): BatchScores
   return r;
 }
 
-/** Extract one batch in the workers and score it with `model` in this thread. */
-async function scoreRemoteFeatures(extractor: RemoteExtractor, model: RunModel, b: ImageBatch): Promise<BatchScores> {
-  const maps = await extractor.extract({ images: b.images, height: b.height, width: b.width });
-  const features = maps.map((m) => tf.tensor4d(m.data, m.shape));
-  try {
-    const p = await model.predict(features, { batchSize: b.samples.length });
-    return { scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] };
-  } finally {
-    tf.dispose(features);
-  }
-}
-
 /** Extract and score one batch of images. */
-export async function scoreImages(extractor: FeatureExtractor, model: RunModel, b: ImageBatch): Promise<BatchScores> {
-  const images = batchTensor(b);
-  const features = extractor.extract(images);
-  images.dispose();
-  try {
-    const p = await model.predict(features, { batchSize: b.samples.length });
-    return { scores: p.scores, maps: p.maps, height: p.size[0], width: p.size[1] };
-  } finally {
-    tf.dispose(features);
-  }
+export function scoreImages(extractor: FeatureExtractor, model: RunModel, b: ImageBatch): Promise<BatchScores> {
+  const [height, width] = [b.height, b.width];
+  return new Detector({ extractor, model, geometry: { resize: Math.min(height, width), crop: [height, width] } }).scoreBatch(b);
 }

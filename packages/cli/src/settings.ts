@@ -56,6 +56,8 @@ export const SETTING_KINDS = {
   valFraction: 'float',
   earlyStop: 'int',
   keep: 'string',
+  thresholdQuantile: 'float',
+  sensitivity: 'float',
 } as const satisfies Record<string, SettingKind>;
 
 export type SettingName = keyof typeof SETTING_KINDS;
@@ -106,6 +108,8 @@ export type SettingValues = Partial<{
   valFraction: number;
   earlyStop: number;
   keep: string;
+  thresholdQuantile: number;
+  sensitivity: number;
 }>;
 
 /** `kebab-case` / `snake_case` / `camelCase` → `camelCase`. */

@@ -1,12 +1,16 @@
 /**
- * The anomaly-score threshold `rlr predict` labels images with: `--threshold`, or the F1-max
- * thresholds of the run's latest `rlr eval` report (metrics.json), either the pooled one for every
- * image (`--threshold-mode pooled`, the default) or the one of each image's category
- * (`--threshold-mode category`), the category coming from `--category` or the dataset layout.
+ * The anomaly-score threshold `rlr predict` labels images with: `--threshold`; else, in pooled mode
+ * (the default), the image threshold of the model's post-processor (`model/postprocessor.json`,
+ * fitted by `rlr train` on held-out validation normals, never on test images). Only
+ * `--threshold-mode category`, and models without a post-processor (imported weights), use the
+ * F1-max thresholds of the run's latest `rlr eval` report (metrics.json): those are computed on
+ * the **test** set, an oracle figure, and predict says so. In category mode each image gets the
+ * threshold of its category, from `--category` or the dataset layout.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import type { PostProcessor } from '@rlr/engine';
 import { usageError } from './errors.js';
 import type { Logger } from './log.js';
 import { validateMetricsReport, type MetricsReport } from './metrics-report.js';
@@ -26,7 +30,7 @@ export interface ImageThreshold {
 /** Picks each image's threshold; built by {@link thresholdPicker}. */
 export interface ThresholdPicker {
   mode: ThresholdMode;
-  /** Where the thresholds come from: `--threshold`, a metrics.json path, or `none`. */
+  /** Where the thresholds come from: `--threshold`, a postprocessor.json or metrics.json path, or `none`. */
   source: string;
   /** The pooled (or `--threshold`) value: every image's threshold in pooled mode, the fallback in category mode. */
   pooled: number | null;
@@ -50,6 +54,8 @@ export interface ThresholdOptions {
   datasetRoots: string[];
   runDir: string;
   log: Logger;
+  /** The model's post-processor and its file (null: the model folder has none). */
+  postProcessor?: { file: string; value: PostProcessor } | null;
 }
 
 /**
@@ -122,7 +128,16 @@ export async function thresholdPicker(o: ThresholdOptions): Promise<ThresholdPic
     if (mode === 'category') throw usageError('--threshold sets one threshold for every image, so there is nothing to pick per category', 'drop --threshold to use the per-category thresholds of the eval report, or drop --threshold-mode category / --category');
     return { mode, source: '--threshold', pooled: v, categories: {}, pick: () => ({ value: v, category: null }) };
   }
+  if (mode === 'pooled' && o.postProcessor) {
+    const v = o.postProcessor.value.imageThreshold;
+    return { mode, source: o.postProcessor.file, pooled: v, categories: {}, pick: () => ({ value: v, category: null }) };
+  }
   const report = await readReport(o.reportDir, o.runDir, o.log);
+  if (report) {
+    o.log.warn(
+      `${mode === 'category' ? 'per-category thresholds' : 'threshold'} from ${report.file}: F1-max on the test set of the last rlr eval (an oracle figure, not a threshold fitted without the test images)${mode === 'pooled' ? `; the model folder has no ${'postprocessor.json'} (thresholds fitted on validation normals by rlr train --val-fraction): pass --threshold for labels that do not depend on the test set` : ''}`,
+    );
+  }
   if (!report) return { mode, source: 'none', pooled: null, categories: {}, pick: () => ({ value: null, category: null }) };
   const pooled = report.doc.pooled.image.threshold;
   if (mode === 'pooled') return { mode, source: report.file, pooled, categories: {}, pick: () => ({ value: pooled, category: null }) };

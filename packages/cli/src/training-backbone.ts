@@ -7,10 +7,7 @@ import { loadBackbone, type LoadedBackbone } from './backbone.js';
 import { modelGeometry } from './input-geometry.js';
 import type { TrainRunOptions } from './commands/train.js';
 import type { RunSettings } from './run-settings.js';
-import { calibrationSamples, loadImages } from './scorer.js';
-
-/** Images whose statistics calibrate a random backbone. */
-const CALIBRATION_IMAGES = 32;
+import { calibrationSamples, CALIBRATION_IMAGES, loadImages } from '@rlr/engine/node';
 
 /** Load (or build and calibrate) the backbone `settings` names and log what it is. */
 export async function loadTrainingBackbone(settings: RunSettings, o: TrainRunOptions, train: Sample[]): Promise<LoadedBackbone> {

@@ -93,7 +93,7 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     expect([meta.width, meta.height, meta.format]).toEqual([64, 64, 'png']);
   });
 
-  it('predicts a folder with the report threshold, writes overlays and JSON lines; unreadable images exit 3', async () => {
+  it('predicts a folder with the threshold fitted on validation normals, writes overlays and JSON lines; unreadable images exit 3', async () => {
     const out = join(root, 'pred');
     const images = join(data, 'grid', 'test');
     const bad = join(root, 'bad');
@@ -103,16 +103,23 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
     expect(r.code, r.stderr.slice(-1500)).toBe(3);
     const preds = jsonLines(r.stdout).filter((e) => e.event === 'prediction');
     expect(preds).toHaveLength(7);
-    const metrics = JSON.parse(await readFile(join(root, 'report', 'metrics.json'), 'utf8')) as MetricsReport;
+    // The model's post-processor (validation normals), not the eval report's test-set F1-max threshold.
+    const post = JSON.parse(await readFile(join(run, 'model', 'postprocessor.json'), 'utf8'));
+    expect(post).toMatchObject({ version: 1, source: 'validation-normals', images: 2 });
+    const threshold = post.image.threshold as number;
     const good = preds.filter((p) => p.error === undefined);
     expect(good).toHaveLength(6);
     for (const p of good) {
       expect(typeof p.score).toBe('number');
-      expect(p.threshold).toBe(metrics.pooled.image.threshold);
-      expect(p.label).toBe((p.score as number) >= metrics.pooled.image.threshold ? 1 : 0);
+      expect(p.threshold).toBe(threshold);
+      expect(p.label).toBe((p.score as number) >= threshold ? 1 : 0);
+      expect(p.normalized_score as number).toBeGreaterThanOrEqual(0);
+      expect(p.normalized_score as number).toBeLessThanOrEqual(1);
+      expect((p.normalized_score as number) >= 0.5).toBe(p.label === 1);
       expect(existsSync(p.heatmap as string)).toBe(true);
     }
     expect(preds.find((p) => p.error !== undefined)?.path).toContain('broken.png');
+    expect(jsonLines(r.stdout).find((e) => e.event === 'result')).toMatchObject({ threshold, threshold_source: join(run, 'model', 'postprocessor.json') });
     const lines = (await readFile(join(out, 'predictions.jsonl'), 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(7);
     for (const p of good) predicted.set(relative(data, p.path as string), p.score as number);
@@ -136,7 +143,10 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
       else expect([p.category, p.threshold], p.path as string).toEqual([cat, metrics.categories[cat].image.threshold]);
       expect(p.label).toBe((p.score as number) >= (p.threshold as number) ? 1 : 0);
     }
-    expect(events.find((e) => e.event === 'warning')?.message).toMatch(/1 image\(s\) are in no known category folder, so they got the pooled threshold/);
+    const warnings = events.filter((e) => e.event === 'warning').map((e) => e.message as string);
+    expect(warnings.some((m) => /1 image\(s\) are in no known category folder, so they got the pooled threshold/.test(m))).toBe(true);
+    // The per-category thresholds are the test set's own F1-max: predict says they are an oracle figure.
+    expect(warnings.some((m) => /per-category thresholds from .*metrics\.json: F1-max on the test set .*oracle/.test(m))).toBe(true);
     expect(events.at(-1)).toMatchObject({ event: 'result', threshold_mode: 'category', thresholds: { grid: metrics.categories.grid.image.threshold, disc: metrics.categories.disc.image.threshold } });
     // --category names the category of every input; one the report lacks is a usage error.
     const forced = await runBin(['predict', '--model', run, loose, '--category', 'grid', '--out', join(root, 'pred-cat2'), '--json', '--no-heatmaps']);
@@ -161,15 +171,20 @@ describe.skipIf(!binBuilt)('rlr train → eval → predict (built binary)', () =
   });
 
   it('trains and scores the same with 1 and 2 worker threads (up to float rounding)', async () => {
-    const history = async (workers: number) => {
+    const history = async (workers: number, extra: string[] = []) => {
       const dir = join(root, `workers-${workers}`);
-      const r = await runBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '2', '--out', dir, '--workers', String(workers), '--quiet']);
+      const r = await runBin(['train', '--data', data, '--format', 'mvtec', ...MODEL, '--epochs', '2', '--out', dir, '--workers', String(workers), '--quiet', ...extra]);
       expect(r.code, r.stderr.slice(-1500)).toBe(0);
       return { dir, losses: (JSON.parse(await readFile(join(dir, 'history.json'), 'utf8')) as { loss: number }[]).map((h) => h.loss) };
     };
     const serial = await history(1);
-    const parallel = await history(2);
+    // The same run with a higher post-processor sensitivity: the same weights, a lower threshold.
+    const parallel = await history(2, ['--sensitivity', '0.9']);
     parallel.losses.forEach((l, i) => expect(Math.abs(l - serial.losses[i]) / serial.losses[i], `epoch ${i + 1}`).toBeLessThan(1e-5));
+    const post = async (dir: string) => JSON.parse(await readFile(join(dir, 'model', 'postprocessor.json'), 'utf8')) as { sensitivity: number; image: { threshold: number; min: number; max: number } };
+    const [calm, eager] = [await post(serial.dir), await post(parallel.dir)];
+    expect([calm.sensitivity, eager.sensitivity]).toEqual([0.5, 0.9]);
+    expect(eager.image.threshold).toBeCloseTo(calm.image.threshold - 0.4 * (calm.image.max - calm.image.min), 3);
     const scores = async (workers: number) => {
       const r = await runBin(['predict', '--model', parallel.dir, join(data, 'grid', 'test'), '--out', join(root, `pred-workers-${workers}`), '--no-heatmaps', '--workers', String(workers), '--json']);
       expect(r.code, r.stderr.slice(-1500)).toBe(0);

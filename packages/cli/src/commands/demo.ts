@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { generateDataset } from '@rlr/data/node';
 import { parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
-import { InterruptedError, usageError } from '../errors.js';
+import { InterruptedError, isInterrupted, usageError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatDuration, formatMetric } from '../format.js';
 import { getPreset } from '../presets.js';
@@ -170,7 +170,7 @@ async function demoTraining<T>(train: () => Promise<T>): Promise<T> {
   try {
     return await train();
   } catch (e) {
-    if (e instanceof InterruptedError) throw new InterruptedError('demo interrupted during training; nothing was evaluated', 'run rlr demo again (it reuses the generated data)');
+    if (isInterrupted(e)) throw new InterruptedError('demo interrupted during training; nothing was evaluated', 'run rlr demo again (it reuses the generated data)');
     throw e;
   }
 }

@@ -116,10 +116,14 @@ async function evalWith(o: EvalRunOptions, pool: WorkerPool | undefined) {
       signal: o.signal,
       notes,
       history: await readHistory(o.runDir),
-      modelInfo: { run: o.runDir },
+      modelInfo: {
+        run: o.runDir,
+        // The thresholds predict labels with (fitted on validation normals), beside the report's oracle ones.
+        ...(scorer.detector.postProcessor ? { post_processor: { source: scorer.detector.postProcessor.state.source, image_threshold: scorer.detector.postProcessor.imageThreshold, pixel_threshold: scorer.detector.postProcessor.pixelThreshold } } : {}),
+      },
       title: o.title,
     });
-    // Remember where the report went: predict takes its threshold from the latest one.
+    // Remember where the report went: predict's --threshold-mode category reads its (oracle) thresholds.
     await writeManifest(o.runDir, { ...(await readManifest(o.runDir)), report: o.outDir });
     return result;
   } finally {

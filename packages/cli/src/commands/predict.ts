@@ -11,11 +11,13 @@ import { classifyError, CliError, dataError, InterruptedError, usageError } from
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatTable } from '../format.js';
 import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
+import { POST_PROCESSOR_FILE } from '@rlr/engine';
+import { loadRunPostProcessor } from '../model-io.js';
 import { readManifest, runPath } from '../run-dir.js';
 import { runGeometry, type Scorer } from '../scorer.js';
 import { ONNX_BACKEND, openRunScorer } from '../onnx-scorer.js';
 import { describeInput, scoringGeometry } from '../input-geometry.js';
-import { tileOptions } from '../features.js';
+import { tileOptions } from '@rlr/engine/node';
 import type { TileSettings } from '../presets.js';
 import type { ProgressTask } from '../progress.js';
 import { parseWorkers, startWorkers } from '../workers.js';
@@ -42,6 +44,8 @@ export interface PredictionLine {
   /** 1 anomalous, 0 normal, null without a threshold or when the image failed. */
   label: 0 | 1 | null;
   threshold: number | null;
+  /** The score mapped into [0, 1] with 0.5 at the threshold (the model's post-processor; absent without one). */
+  normalized_score?: number;
   /** `--threshold-mode category`: the category whose threshold labelled the image (null: the pooled one). */
   category?: string | null;
   heatmap: string | null;
@@ -109,6 +113,8 @@ interface HandlerContext {
   used: Set<string>;
   /** Images whose centre crop dropped pixels, and the smallest share kept (for one warning at the end). */
   cropped: { count: number; minKept: number; example?: string };
+  /** The model's post-processor normalisation, when its threshold labels the images. */
+  normalize?: (score: number) => number;
 }
 
 /** The overlay colour range: fixed by the threshold when there is one, else the map's own range. */
@@ -156,6 +162,7 @@ async function handleTiled(scorer: Scorer, img: TiledImage, batchSize: number, c
     tiles: r.tiles,
     map_size: [r.height, r.width],
   };
+  if (ctx.normalize) line.normalized_score = ctx.normalize(r.score);
   if (ctx.thresholds.mode === 'category') line.category = category;
   return line;
 }
@@ -192,6 +199,7 @@ async function handleBatch(scorer: Scorer, b: ImageBatch, ctx: HandlerContext): 
         if (kept < ctx.cropped.minKept) Object.assign(ctx.cropped, { minKept: kept, example: s.path });
       }
     }
+    if (ctx.normalize) line.normalized_score = ctx.normalize(score);
     if (ctx.thresholds.mode === 'category') line.category = category;
     lines.push(line);
   }
@@ -249,6 +257,8 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
 /** {@link run} once the backend and the workers (if any) are up. */
 async function predictWith(runDir: string, outDir: string, batchSize: number, files: string[], opts: Record<string, unknown>, ctx: CommandContext, pool: WorkerPool | undefined): Promise<ExitCodeValue> {
   const manifest = await readManifest(runDir);
+  const modelDir = runPath(runDir, 'model');
+  const pp = await loadRunPostProcessor(modelDir);
   // Thresholds first: a bad --threshold / --threshold-mode / --category fails before any model loads.
   const thresholds = await thresholdPicker({
     flag: opts.threshold,
@@ -258,6 +268,7 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
     datasetRoots: manifest.data && manifest.data.format !== 'folder' && manifest.data.root ? [manifest.data.root] : [],
     runDir,
     log: ctx.log,
+    postProcessor: pp ? { file: join(modelDir, POST_PROCESSOR_FILE), value: pp } : null,
   });
   const geometry = scoringGeometry(runGeometry(manifest), opts, ctx.cwd, ctx.log);
   const scorer = await openRunScorer(runDir, opts, ctx.cwd, { geometry, weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, pool, downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout), signal: ctx.signal });
@@ -265,7 +276,10 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
   try {
     const { resize, crop, mode } = scorer.geometry;
     const samples: Sample[] = files.map((path) => ({ path, category: 'predict', label: 0, defectType: 'unknown' }));
-    const hctx: HandlerContext = { outDir, heatmaps: opts.heatmaps !== false, sourceOverlays: parseOverlaySize(opts.overlaySize) === 'source', thresholds, used: new Set<string>(), cropped: { count: 0, minKept: 1 } };
+    // Normalised scores when the labels come from the model's post-processor (0.5 = its threshold).
+    const post = scorer.detector.postProcessor;
+    const normalize = post && thresholds.source.endsWith(POST_PROCESSOR_FILE) ? (x: number) => post.normalizeScore(x) : undefined;
+    const hctx: HandlerContext = { outDir, heatmaps: opts.heatmaps !== false, sourceOverlays: parseOverlaySize(opts.overlaySize) === 'source', thresholds, used: new Set<string>(), cropped: { count: 0, minKept: 1 }, normalize };
     const task = ctx.log.progress('predict', samples.length, 'img');
     if (geometry.tile || geometry.mode) ctx.log.info(`input: ${describeInput(geometry)}`);
     const tiling = geometry.tile;

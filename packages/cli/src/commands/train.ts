@@ -1,18 +1,17 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createRLR, hasTrainerCheckpoint, initReference, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
+import type { EpochReport, RLRModel } from '@rlr/core';
 import { fileStore } from '@rlr/data/node';
+import { Detector, checkRecordedSplit, validationRecord, writeValidationRecord } from '@rlr/engine/node';
 import { initBackend, parseBackendName, type BackendName } from '../backend.js';
-import { saveRunBackbone, type LoadedBackbone } from '../backbone.js';
+import type { LoadedBackbone } from '../backbone.js';
 import { loadTrainingBackbone } from '../training-backbone.js';
 import type { CommandContext } from '../context.js';
 import { describeDataset, loadDataset, trainSamples } from '../dataset.js';
-import { InterruptedError, modelError, usageError } from '../errors.js';
-import { trainingFeatures } from '../features.js';
+import { InterruptedError, usageError } from '../errors.js';
 import { formatDuration, formatTable } from '../format.js';
 import type { Logger } from '../log.js';
-import { saveModelDir } from '../model-io.js';
-import { describeInput, modelGeometry, preprocessingRecord } from '../input-geometry.js';
+import { describeInput, modelGeometry } from '../input-geometry.js';
 import { checkNewRunFolder, checkOutsideData, claimRunFolder, discardUnstartedRun, existingRunFiles, readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
 import { checkWritable } from '../paths.js';
 import { applyTrainOptions, checkEpochs, fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
@@ -22,12 +21,11 @@ import { runVersions } from '../version.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
 import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
 import { budgetClock } from '../budget-clock.js';
-import { checkRecordedSplit, splitValidation, validationRecord, writeValidationRecord } from '../validation-split.js';
 import { mkdir } from 'node:fs/promises';
 import type { WorkerPool } from '@rlr/core/node';
 
 /** Settings `--resume` may change; anything else must match the run being resumed. */
-const RESUMABLE = new Set(['modelKind', 'out', 'epochs', 'maxMinutes', 'snapshotMinutes', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir', 'allowMissingMasks']);
+const RESUMABLE = new Set(['modelKind', 'out', 'epochs', 'maxMinutes', 'snapshotMinutes', 'backend', 'checkpointEvery', 'weights', 'data', 'normalDir', 'abnormalDir', 'maskDir', 'normalTestDir', 'allowMissingMasks', 'thresholdQuantile', 'sensitivity']);
 
 /** What a finished (or stopped) training returns to its caller (`rlr train`, `rlr demo`). */
 export interface TrainOutcome {
@@ -36,6 +34,8 @@ export interface TrainOutcome {
   history: EpochRecord[];
   backbone: LoadedBackbone;
   model: RLRModel;
+  /** The trained detector (backbone, model, post-processor) as saved in `<run>/model`. */
+  detector: Detector;
   backend: BackendName;
   seconds: { extract: number; train: number; total: number };
 }
@@ -79,175 +79,105 @@ export async function trainRun(settings: RunSettings, o: TrainRunOptions): Promi
 async function trainOn(backend: BackendName, pool: WorkerPool | undefined, settings: RunSettings, o: TrainRunOptions, t0: number): Promise<TrainOutcome> {
   const { log } = o;
   const ds = await loadDataset(settings.data, settings.train.seed, log);
-  const normals = trainSamples(ds);
   log.info(`data: ${describeDataset(ds)}`);
   if (settings.model.tile || settings.model.resizeMode) log.info(`input: ${describeInput(modelGeometry(settings.model))}`);
-  // Validation images come from the normal training images only (never from the test set).
-  const fraction = settings.train.valFraction;
-  const split = fraction === undefined ? { train: normals, val: [] } : splitValidation(normals, fraction, settings.train.seed);
-  const train = split.train;
-  if (split.val.length) log.info(`validation: ${split.val.length} of ${normals.length} normal training images held out (--val-fraction ${fraction}, seed ${settings.train.seed})`);
   const g = modelGeometry(settings.model);
-  const backbone = await loadTrainingBackbone(settings, o, train);
-
-  const now = new Date().toISOString();
-  const previous = o.resume ? await readManifest(o.runDir) : undefined;
-  if (!o.resume) await claimRunFolder(o.runDir);
-  const manifest: RunManifest = {
-    version: 1,
-    ...settings,
-    status: 'training',
-    created: previous?.created ?? now,
-    updated: now,
-    epochsDone: previous?.epochsDone ?? 0,
-    backend,
-    backboneWeights: backbone.weightsDescription,
-    pretrained: backbone.pretrained,
-    versions: runVersions(),
-  };
-  await writeManifest(o.runDir, manifest);
-  if (fraction !== undefined) {
-    const record = validationRecord(split, fraction, settings.train.seed);
-    if (o.resume) await checkRecordedSplit(o.runDir, record);
-    await writeValidationRecord(o.runDir, record);
-  }
-
-  // Built before extraction so that settings that do not fit the grids fail at once.
-  const spec = specFromFeatureInfo(backbone.extractor.featureInfo, settings.model.imageSize);
-  let model: RLRModel;
-  try {
-    model = createRLR(spec, rlrConfig(settings));
-  } catch (e) {
-    throw usageError(
-      `the model settings do not fit the ${spec.levels.map((l) => l.grid.join('x')).join(' and ')} feature grids: ${(e as Error).message}`,
-      'use a larger --image-size, other --out-indices, or other --hidden/--heads/--window',
-    );
-  }
-  const features = await trainingFeatures(train, backbone.extractor, g, fileStore(runPath(o.runDir, 'features')), {
-    batchSize: Math.max(settings.train.batchSize, 8),
-    log,
-    signal: o.signal,
-    pool,
-  });
-
-  const valFeatures = split.val.length
-    ? await trainingFeatures(split.val, backbone.extractor, g, fileStore(runPath(o.runDir, 'valFeatures')), { batchSize: Math.max(settings.train.batchSize, 8), log, signal: o.signal, pool })
-    : undefined;
-
   const t = settings.train;
-  const clock = budgetClock();
-  const checkpointStore = fileStore(runPath(o.runDir, 'checkpoint'));
-  const trainer = new Trainer(model, {
-    lr: t.lr,
-    epochs: t.epochs,
-    batchSize: t.batchSize,
-    seed: t.seed,
-    lrSchedule: t.lrSchedule ?? 'constant',
-    warmupEpochs: t.warmupEpochs ?? 0,
-    validation: valFeatures?.source,
-    earlyStopPatience: valFeatures ? t.earlyStop : undefined,
-    maxSeconds: t.maxMinutes === undefined ? undefined : t.maxMinutes * 60,
-    clock: clock.now,
-    marks: (t.snapshotMinutes ?? []).map((m) => m * 60),
-    checkpointEvery: o.checkpointEvery,
-    store: checkpointStore,
-    signal: o.signal,
-    pool,
-  });
-  if (t.maxMinutes !== undefined || t.snapshotMinutes?.length) log.info(`budget clock: ${clock.kind === 'wall' ? 'wall time' : `process CPU time / ${clock.kind.slice(4)} cores`}`);
+  const fraction = t.valFraction;
+  const previous = o.resume ? await readManifest(o.runDir) : undefined;
+  let backbone: LoadedBackbone | undefined;
+  let manifest: RunManifest | undefined;
   let history: EpochRecord[] = [];
-  let resumed = false;
-  if (o.resume) {
-    if (await hasTrainerCheckpoint(checkpointStore)) {
-      resumed = true;
-      let at;
-      try {
-        at = await trainer.resume(undefined, { onWarning: (m) => log.warn(m) });
-      } catch (e) {
-        const dir = runPath(o.runDir, 'checkpoint');
-        throw modelError(`cannot resume from ${dir}: ${(e as Error).message.split('\n').join('; ')}`, `delete ${dir} and rerun the same rlr train command with --resume to train from the start`, e);
-      }
-      history = (await readHistory(o.runDir)).filter((h) => h.epoch <= at.epoch);
-      log.info(`resuming from the checkpoint at epoch ${at.epoch}${at.batch ? `, batch ${at.batch}` : ''}`);
-      log.event('resume', { epoch: at.epoch, batch: at.batch });
-    } else {
-      log.info('no checkpoint yet: training from the start');
-    }
-  }
-
-  if (!resumed && (t.refInit ?? 'randn') !== 'randn') {
-    const image = await initReference(model, features.source, t.refInit!, t.seed);
-    const picked = g.tile ? `training tile ${image!}` : train[image!].path;
-    log.info(`reference initialised from ${t.refInit === 'mean' ? 'the mean training feature map' : `the features of ${picked}`} (--ref-init ${t.refInit})`);
-  }
-
-  const batchesPerEpoch = Math.ceil(features.source.size / settings.train.batchSize);
-  const remaining = Math.max(0, settings.train.epochs - trainer.epochsCompleted) * batchesPerEpoch;
-  const task = log.progress('train', remaining, 'step');
-  const tTrain = performance.now();
-  let valLoss: number | undefined;
-  trainer.options.onBatch = (r: BatchReport) => {
-    const loss = r.losses.reduce((a, b) => a + b, 0) / r.losses.length;
-    task.tick(1, { epoch: `${r.epoch}/${r.epochs}`, loss, ...(valLoss === undefined ? {} : { val: valLoss }) });
-  };
-  trainer.options.onEpoch = async (r: EpochReport) => {
-    valLoss = r.val?.loss;
-    history.push({
-      epoch: r.epoch,
-      loss: r.loss,
-      seconds: r.seconds,
-      lr: r.lr,
-      ...(r.val ? { valLoss: r.val.loss, valScores: r.val.scores, bestVal: r.bestVal } : {}),
-      clockSeconds: r.clockSeconds,
+  const clock = budgetClock();
+  if (t.maxMinutes !== undefined || t.snapshotMinutes?.length) log.info(`budget clock: ${clock.kind === 'wall' ? 'wall time' : `process CPU time / ${clock.kind.slice(4)} cores`}`);
+  // The engine holds out the validation normals (never test images), builds the backbone,
+    // extracts or reuses the features, trains with checkpoints and fits the post-processor; this
+    // command keeps the run folder's bookkeeping (run.json, history.json, validation.json).
+  const fit = await Detector.fitWithReport(trainSamples(ds), {
+      backbone: async (train) => {
+        backbone = await loadTrainingBackbone(settings, o, train);
+        return backbone.extractor;
+      },
+      geometry: g,
+      model: { kind: 'rlr', config: rlrConfig(settings) },
+      train: { epochs: t.epochs, batchSize: t.batchSize, lr: t.lr, seed: t.seed, lrSchedule: t.lrSchedule ?? 'constant', warmupEpochs: t.warmupEpochs ?? 0, earlyStop: t.earlyStop, refInit: t.refInit, keep: t.keep },
+      valFraction: fraction,
+      postProcessor: { quantile: t.thresholdQuantile, sensitivity: t.sensitivity },
+      dir: o.runDir,
+      resume: o.resume,
+      checkpointEvery: o.checkpointEvery,
+      pool,
+      log,
+      signal: o.signal,
+      trainer: { maxSeconds: t.maxMinutes === undefined ? undefined : t.maxMinutes * 60, clock: clock.now, marks: (t.snapshotMinutes ?? []).map((m) => m * 60) },
+      onPrepared: async ({ split }) => {
+        const now = new Date().toISOString();
+        if (!o.resume) await claimRunFolder(o.runDir);
+        manifest = {
+          version: 1,
+          ...settings,
+          status: 'training',
+          created: previous?.created ?? now,
+          updated: now,
+          epochsDone: previous?.epochsDone ?? 0,
+          backend,
+          backboneWeights: backbone!.weightsDescription,
+          pretrained: backbone!.pretrained,
+          versions: runVersions(),
+        };
+        await writeManifest(o.runDir, manifest);
+        if (fraction !== undefined) {
+          const record = validationRecord(split, fraction, t.seed);
+          if (o.resume) await checkRecordedSplit(o.runDir, record);
+          await writeValidationRecord(o.runDir, record);
+        }
+      },
+      onResume: async (at) => {
+        history = (await readHistory(o.runDir)).filter((h) => h.epoch <= at.epoch);
+      },
+      onEpoch: async (r: EpochReport) => {
+        history.push({
+          epoch: r.epoch,
+          loss: r.loss,
+          seconds: r.seconds,
+          lr: r.lr,
+          ...(r.val ? { valLoss: r.val.loss, valScores: r.val.scores, bestVal: r.bestVal } : {}),
+          clockSeconds: r.clockSeconds,
+        });
+        await writeHistory(o.runDir, history);
+        manifest!.epochsDone = r.epoch;
+        await writeManifest(o.runDir, manifest!);
+        log.event('epoch', {
+          epoch: r.epoch,
+          epochs: r.epochs,
+          loss: r.loss,
+          losses: r.losses,
+          seconds: r.seconds,
+          images_per_s: r.imagesPerSecond,
+          checkpoint: r.checkpointed,
+          lr: r.lr,
+          clock_s: r.clockSeconds,
+          ...(r.val ? { val_loss: r.val.loss, val_losses: r.val.losses, val_scores: r.val.scores, val_s: r.val.seconds, best_val: r.bestVal } : {}),
+        });
+      },
+      onMark: async (mark, r, save, kept) => {
+        const minutes = mark / 60;
+        const dir = join(runPath(o.runDir, 'snapshots'), `${minutes}min`);
+        await mkdir(dir, { recursive: true });
+        await save(fileStore(runPath(dir, 'model')), { preset: settings.preset });
+        await writeManifest(dir, {
+          ...manifest!,
+          status: 'done',
+          epochsDone: r.epoch,
+          snapshot: { minutes, clock: clock.kind, clockSeconds: r.clockSeconds ?? 0, epoch: r.epoch, keptEpoch: kept ?? r.epoch },
+        });
+        log.info(`snapshot at the ${minutes}-minute mark (epoch ${r.epoch}${kept !== undefined ? `, best validation epoch ${kept}` : ''}) saved in ${dir}`);
+        log.event('snapshot', { minutes, epoch: r.epoch, kept_epoch: kept ?? r.epoch, clock_s: r.clockSeconds, run: dir });
+      },
     });
-    await writeHistory(o.runDir, history);
-    manifest.epochsDone = r.epoch;
-    await writeManifest(o.runDir, manifest);
-    log.event('epoch', {
-      epoch: r.epoch,
-      epochs: r.epochs,
-      loss: r.loss,
-      losses: r.losses,
-      seconds: r.seconds,
-      images_per_s: r.imagesPerSecond,
-      checkpoint: r.checkpointed,
-      lr: r.lr,
-      clock_s: r.clockSeconds,
-      ...(r.val ? { val_loss: r.val.loss, val_losses: r.val.losses, val_scores: r.val.scores, val_s: r.val.seconds, best_val: r.bestVal } : {}),
-    });
-  };
-  const saveTo = async (dir: string) => {
-    await saveRunBackbone(runPath(dir, 'model'), backbone.extractor);
-    await saveModelDir(model, runPath(dir, 'model'), {
-      backbone: backbone.extractor.toConfig(),
-      preprocessing: preprocessingRecord(g),
-      preset: settings.preset,
-    });
-  };
-  trainer.options.onMark = async (mark: number, r: EpochReport) => {
-    const minutes = mark / 60;
-    const dir = join(runPath(o.runDir, 'snapshots'), `${minutes}min`);
-    await mkdir(dir, { recursive: true });
-    const best = t.keep === 'best-val' ? trainer.bestValidation : undefined;
-    const save = () => saveTo(dir);
-    await (best ? trainer.withBest(save) : save());
-    await writeManifest(dir, {
-      ...manifest,
-      status: 'done',
-      epochsDone: r.epoch,
-      snapshot: { minutes, clock: clock.kind, clockSeconds: r.clockSeconds ?? 0, epoch: r.epoch, keptEpoch: best?.epoch ?? r.epoch },
-    });
-    log.info(`snapshot at the ${minutes}-minute mark (epoch ${r.epoch}${best ? `, best validation epoch ${best.epoch}` : ''}) saved in ${dir}`);
-    log.event('snapshot', { minutes, epoch: r.epoch, kept_epoch: best?.epoch ?? r.epoch, clock_s: r.clockSeconds, run: dir });
-  };
-  let result;
-  try {
-    result = await trainer.fit(features.source);
-  } finally {
-    task.done();
-    trainer.dispose();
-  }
-  const trainS = (performance.now() - tTrain) / 1000;
+  const { detector, training } = fit;
+  const result = training!;
+  manifest = manifest!;
   manifest.epochsDone = result.epochsCompleted;
   manifest.stopReason = result.stopReason;
   if (result.best) manifest.bestVal = result.best;
@@ -262,26 +192,23 @@ async function trainOn(backend: BackendName, pool: WorkerPool | undefined, setti
     manifest.status = 'interrupted';
     await writeManifest(o.runDir, manifest);
     log.event('interrupted', { epoch: result.epochsCompleted, run: o.runDir });
-    model.dispose();
-    backbone.extractor.dispose();
+    detector.dispose();
     throw new InterruptedError(`training stopped after ${result.epochsCompleted} epoch(s); checkpoint saved in ${runPath(o.runDir, 'checkpoint')}`, `continue with: rlr train --out ${o.runDir} --resume`);
   }
-  if (t.keep === 'best-val' && trainer.restoreBest()) {
-    manifest.keptEpoch = result.best!.epoch;
-    log.info(`keeping the best validation epoch ${result.best!.epoch} (validation loss ${result.best!.loss.toPrecision(4)}; --keep best-val)`);
-  } else manifest.keptEpoch = result.epochsCompleted;
-  // The backbone first (inside saveTo): a model folder with a config.json is complete.
-  await saveTo(o.runDir);
+  manifest.keptEpoch = fit.keptEpoch;
+  // The backbone and the post-processor first: a model folder with a config.json is complete.
+  await detector.save(runPath(o.runDir, 'model'), { preset: settings.preset });
   manifest.status = 'done';
   await writeManifest(o.runDir, manifest);
   return {
     runDir: o.runDir,
     manifest,
     history,
-    backbone,
-    model,
+    backbone: backbone!,
+    model: detector.model as RLRModel,
+    detector,
     backend,
-    seconds: { extract: features.seconds, train: trainS, total: (performance.now() - t0) / 1000 },
+    seconds: { extract: fit.seconds.extract, train: fit.seconds.train, total: (performance.now() - t0) / 1000 },
   };
 }
 
@@ -303,7 +230,7 @@ function resumedSettings(m: RunManifest, given: SettingValues): RunSettings {
   if (given.allowMissingMasks !== undefined) data.allowMissingMasks = given.allowMissingMasks;
   if (given.epochs !== undefined) checkEpochs(given.epochs);
   const train = { ...m.train, epochs: given.epochs ?? m.train.epochs };
-  applyTrainOptions(train, { maxMinutes: given.maxMinutes, snapshotMinutes: given.snapshotMinutes });
+  applyTrainOptions(train, { maxMinutes: given.maxMinutes, snapshotMinutes: given.snapshotMinutes, thresholdQuantile: given.thresholdQuantile, sensitivity: given.sensitivity });
   return {
     preset: m.preset,
     data,

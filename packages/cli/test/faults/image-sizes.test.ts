@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, loadMvtec } from '@rlr/data/node';
-import { checkImageSizes, warnAboutTestCrops } from '../../src/image-size-check.js';
+import { checkImageSizes, warnAboutTestCrops } from '@rlr/engine/node';
 import type { Logger } from '../../src/log.js';
 import { cappedWorkerCount } from '../../src/workers.js';
 import { binBuilt, jsonLines, runBin } from '../bin-helpers.js';

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Rng, deriveSeed, permutation } from '@rlr/core';
 import type { Sample } from '@rlr/data';
-import { writeJsonAtomic } from './atomic-write.js';
-import { dataError, usageError } from './errors.js';
-import { runPath } from './run-dir.js';
+import { writeFileAtomic } from '@rlr/data/node';
+import { EngineError } from '../engine-error.js';
+import { workPath } from './work-dir.js';
 
 /** The normal training images split into those trained on and those held out for validation. */
 export interface ValidationSplit {
@@ -33,7 +33,7 @@ export function splitValidation(samples: Sample[], fraction: number, seed: numbe
   const n = samples.length;
   const k = Math.max(1, Math.round(fraction * n));
   if (n - k < 1) {
-    throw usageError(`--val-fraction ${fraction} holds out ${k} of ${n} normal training image(s) and leaves none to train on`, 'use a smaller --val-fraction or add training images');
+    throw new EngineError('usage', `--val-fraction ${fraction} holds out ${k} of ${n} normal training image(s) and leaves none to train on`, 'use a smaller --val-fraction or add training images');
   }
   const order = permutation(n, new Rng(deriveSeed(seed, 0x7a1d)));
   const held = new Set(Array.from(order.subarray(0, k)));
@@ -50,7 +50,7 @@ export function validationRecord(split: ValidationSplit, fraction: number, seed:
 
 /** Write `validation.json` into the run folder (atomically). */
 export function writeValidationRecord(runDir: string, record: ValidationRecord): Promise<void> {
-  return writeJsonAtomic(runPath(runDir, 'validation'), record);
+  return writeFileAtomic(workPath(runDir, 'validation'), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /**
@@ -60,13 +60,13 @@ export function writeValidationRecord(runDir: string, record: ValidationRecord):
 export async function checkRecordedSplit(runDir: string, record: ValidationRecord): Promise<void> {
   let stored: ValidationRecord;
   try {
-    stored = JSON.parse(await readFile(runPath(runDir, 'validation'), 'utf8')) as ValidationRecord;
+    stored = JSON.parse(await readFile(workPath(runDir, 'validation'), 'utf8')) as ValidationRecord;
   } catch {
     return; // a run from before validation.json was written: nothing to compare
   }
   if (JSON.stringify(stored.images) !== JSON.stringify(record.images)) {
-    throw dataError(
-      `${runPath(runDir, 'validation')}: the validation images recorded for this run differ from the ones its seed draws from the training images now`,
+    throw new EngineError('data', 
+      `${workPath(runDir, 'validation')}: the validation images recorded for this run differ from the ones its seed draws from the training images now`,
       'resume with the same --normal-dir/--data as the run was started with, or start a new run with another --out',
     );
   }

@@ -1,33 +1,17 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { extractFeatures, extractorLevels, FeatureCache, type BlobStore, type FeatureExtractor, type FeatureSource } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import { backboneRecipe } from '@rlr/backbones/node';
-import type { ImageBatch, ResizeMode, Sample } from '@rlr/data';
+import type { ImageBatch, Sample } from '@rlr/data';
 import { batches, countTiles, tileBatches, type TileStreamOptions } from '@rlr/data/node';
-import { InterruptedError } from './errors.js';
+import type { ImageGeometry, TileGeometry } from '../detector.js';
+import { EngineError } from '../engine-error.js';
+import type { EngineLog } from '../engine-log.js';
 import { fingerprintChange, fingerprintImages } from './image-fingerprints.js';
 import { warnAboutImageSizes } from './image-size-check.js';
-import type { Logger } from './log.js';
-import type { TileSettings } from './presets.js';
-
-/** How images are fed to the backbone. */
-export interface ImageGeometry {
-  resize: number;
-  crop: [number, number];
-  /** `--resize-mode` (unset: `crop`). */
-  mode?: ResizeMode;
-  /** `--tile`: images are cut into tiles of `crop` size instead of being resized to it. */
-  tile?: TileSettings;
-}
 
 /** The @rlr/data tile-stream options of a run's tiling. */
-export function tileOptions(t: TileSettings): TileStreamOptions {
+export function tileOptions(t: TileGeometry): TileStreamOptions {
   return { tile: t.size, stride: t.stride, scale: t.scale };
-}
-
-/** Images of one batch as a `[B, H, W, 3]` tensor. */
-export function batchTensor(b: ImageBatch): tf.Tensor4D {
-  return tf.tensor4d(b.images, [b.samples.length, b.height, b.width, 3]);
 }
 
 /** Feature caches up to this size are kept decoded in memory for the whole training. */
@@ -47,7 +31,7 @@ export async function trainingFeatures(
   extractor: FeatureExtractor,
   g: ImageGeometry,
   store: BlobStore,
-  opts: { batchSize: number; log: Logger; signal?: AbortSignal; pool?: WorkerPool },
+  opts: { batchSize: number; log: EngineLog; signal?: AbortSignal; pool?: WorkerPool },
 ): Promise<{ source: FeatureSource; cached: boolean; seconds: number }> {
   const levels = extractorLevels(extractor, g.crop);
   // The images are keyed on their content (size, mtime, sha256), not their paths alone: a file
@@ -94,7 +78,7 @@ export async function trainingFeatures(
     for await (const b of stream) {
       if (signal?.aborted) {
         task.done();
-        throw new InterruptedError('interrupted during feature extraction (nothing to resume yet)', 'rerun the same rlr train command');
+        throw new EngineError('interrupted', 'interrupted during feature extraction (nothing to resume yet)', 'rerun the same rlr train command');
       }
       yield b;
     }

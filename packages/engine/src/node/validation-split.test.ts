@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '@rlr/data';
-import { runPath } from './run-dir.js';
+import { workPath } from './work-dir.js';
 import { checkRecordedSplit, splitValidation, validationRecord, writeValidationRecord } from './validation-split.js';
 
 const sample = (path: string, label: 0 | 1 = 0): Sample => ({ path, label, category: 'c' }) as Sample;
@@ -37,7 +37,7 @@ describe('validation split', () => {
       const split = splitValidation(train, 0.1, 3407);
       const record = validationRecord(split, 0.1, 3407);
       await writeValidationRecord(dir, record);
-      const stored = JSON.parse(await readFile(runPath(dir, 'validation'), 'utf8'));
+      const stored = JSON.parse(await readFile(workPath(dir, 'validation'), 'utf8'));
       expect(stored).toEqual({ fraction: 0.1, seed: 3407, normals: 40, train: 36, images: split.val.map((s) => s.path) });
       await expect(checkRecordedSplit(dir, record)).resolves.toBeUndefined();
       const other = validationRecord(splitValidation(train, 0.1, 5), 0.1, 5);

@@ -1,8 +1,8 @@
 import { extname } from 'node:path';
 import { keptFraction, transformGeometry, type Sample } from '@rlr/data';
 import { openImage } from '@rlr/data/node';
-import type { ImageGeometry } from './features.js';
-import type { Logger } from './log.js';
+import type { ImageGeometry } from '../detector.js';
+import type { EngineLog } from '../engine-log.js';
 
 /** An image enlarged more than this (per side) to reach the input size is mostly interpolation. */
 export const MAX_UPSCALE = 4;
@@ -78,7 +78,7 @@ function aspectCrop(height: number, width: number, g: ImageGeometry): string {
  * {@link checkImageSizes}, reported: at most one warning per kind of problem, naming how many
  * images, one example file and the flag that fixes it.
  */
-export async function warnAboutImageSizes(samples: readonly Sample[], g: ImageGeometry, log: Logger): Promise<ImageSizeFindings> {
+export async function warnAboutImageSizes(samples: readonly Sample[], g: ImageGeometry, log: Pick<EngineLog, 'warn'>): Promise<ImageSizeFindings> {
   const f = await checkImageSizes(samples, g);
   const input = `--resize ${g.resize} / --image-size ${g.crop.join('x')}`;
   if (f.upscaled) {
@@ -102,7 +102,7 @@ export async function warnAboutImageSizes(samples: readonly Sample[], g: ImageGe
  * `rlr eval`: one warning when the centre crop drops the borders of test images (their defects
  * there are never scored, their mask pixels never counted), naming the worst one and the fix.
  */
-export async function warnAboutTestCrops(samples: readonly Sample[], g: ImageGeometry, log: Logger): Promise<ImageSizeFindings> {
+export async function warnAboutTestCrops(samples: readonly Sample[], g: ImageGeometry, log: Pick<EngineLog, 'warn'>): Promise<ImageSizeFindings> {
   const f = await checkImageSizes(samples, g);
   const c = f.cropped;
   if (c) {
