@@ -9,7 +9,7 @@ import { modelGeometry } from './input-geometry.js';
 import { excludePadding } from './content-scores.js';
 import { scoreTiledImage, type TiledScore } from './tiled-scoring.js';
 import type { Logger } from './log.js';
-import { loadRunModel, loadRunPostProcessor, type RunModel } from './model-io.js';
+import { isKnn, loadRunModel, loadRunPostProcessor, type RunModel } from './model-io.js';
 import { readManifest, runPath, type RunManifest } from './run-dir.js';
 
 export type { BatchScores };

@@ -375,6 +375,9 @@ export type BackboneLoader = (store: BlobStore, config: Record<string, unknown> 
 /** Read the three parts of a model folder. */
 export async function readParts(store: BlobStore, options: LoadBackboneOptions, io: DetectorIO, loadBackbone: BackboneLoader = loadBackboneFromStore): Promise<DetectorParts> {
   const model = await loadDetectorModel(store);
+  // A loaded model is for scoring: each RLR level computes its reference side once (the cache is
+  // keyed on the parameters, so a later change of weights recomputes it).
+  if (!isKnn(model)) for (const lv of model.levels) lv.cacheReference = true;
   try {
     const extractor = await loadBackbone(store, model.metadata.backbone as Record<string, unknown> | undefined, options);
     let postProcessor: PostProcessor | null = null;
