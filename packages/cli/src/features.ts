@@ -6,19 +6,12 @@ import type { ImageBatch, ResizeMode, Sample } from '@rlr/data';
 import { batches, countTiles, tileBatches, type TileStreamOptions } from '@rlr/data/node';
 import { InterruptedError } from './errors.js';
 import { fingerprintChange, fingerprintImages } from './image-fingerprints.js';
+import type { ImageGeometry } from './image-geometry.js';
 import { warnAboutImageSizes } from './image-size-check.js';
 import type { Logger } from './log.js';
 import type { TileSettings } from './presets.js';
 
-/** How images are fed to the backbone. */
-export interface ImageGeometry {
-  resize: number;
-  crop: [number, number];
-  /** `--resize-mode` (unset: `crop`). */
-  mode?: ResizeMode;
-  /** `--tile`: images are cut into tiles of `crop` size instead of being resized to it. */
-  tile?: TileSettings;
-}
+export type { ImageGeometry } from './image-geometry.js';
 
 /** The @rlr/data tile-stream options of a run's tiling. */
 export function tileOptions(t: TileSettings): TileStreamOptions {

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { keptFraction, transformGeometry, type Sample } from '@rlr/data';
 import { openImage } from '@rlr/data/node';
-import type { ImageGeometry } from './features.js';
+import type { ImageGeometry } from './image-geometry.js';
 import type { Logger } from './log.js';
 
 /** An image enlarged more than this (per side) to reach the input size is mostly interpolation. */

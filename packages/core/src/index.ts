@@ -52,14 +52,12 @@ export { validate, summarizeScores, quantile, type ValidationReport, type ScoreS
 export {
   Trainer,
   TrainingDivergedError,
-  type BatchReport,
-  type EpochReport,
-  type StepMode,
   type TrainerOptions,
   type TrainResult,
   type StopReason,
   BEST_WEIGHTS_BLOB,
 } from './trainer.js';
+export type { BatchReport, EpochReport, StepMode } from './training-progress.js';
 export type { BatchPart, PulledState, StepPosition, TrainingPool, TrainingSession, TrainingSetup } from './trainer-pool.js';
 export { batchPartGradients, splitBatch } from './trainer-step.js';
 export { hasTrainerCheckpoint, readTrainerCheckpoint, writeTrainerCheckpoint, CHECKPOINT_INDEX, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';

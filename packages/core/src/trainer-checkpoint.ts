@@ -6,7 +6,7 @@ import type { RLRModel } from './rlr-model.js';
 import { assertFiniteTensors } from './finite-check.js';
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from './safetensors.js';
 import { sha256Hex, verifySha256 } from './sha256.js';
-import type { EpochReport, StepMode } from './trainer.js';
+import type { EpochReport, StepMode } from './training-progress.js';
 import { VERSION } from './version.js';
 
 /**

@@ -10,12 +10,10 @@ import { assignOfficialTensors, modelToOfficialTensors } from './model-io.js';
 import type { OfficialTensor } from './level-params.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
 import { readTrainerCheckpoint, writeTrainerCheckpoint, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
+import type { BatchReport, EpochReport, StepMode } from './training-progress.js';
 import { validate, type ValidationReport } from './validation.js';
 import type { StepPosition, TrainingPool, TrainingSession } from './trainer-pool.js';
 import { batchPartGradients } from './trainer-step.js';
-
-/** How the optimizer steps each batch. */
-export type StepMode = 'per-level' | 'joint';
 
 /** Settings of a {@link Trainer}; defaults are the paper's (SPEC section 3). */
 export interface TrainerOptions {
@@ -98,48 +96,6 @@ export interface TrainerOptions {
    * pool (the default, and the only choice in browsers) batches run in this thread.
    */
   pool?: TrainingPool;
-}
-
-/** Progress after one batch. */
-export interface BatchReport {
-  /** Epoch being run, 1-based. */
-  epoch: number;
-  epochs: number;
-  /** Batch within the epoch, 1-based, and the number of batches per epoch. */
-  batch: number;
-  batches: number;
-  /** Loss of each trained level on this batch (in the order of `levels`). */
-  losses: number[];
-  /** The model levels `losses` refer to. */
-  levels: number[];
-  /** Images of this batch per second of training step (RLR only). */
-  imagesPerSecond: number;
-}
-
-/** Summary of one epoch. */
-export interface EpochReport {
-  /** Epoch completed, 1-based. */
-  epoch: number;
-  epochs: number;
-  /** Mean batch loss of each trained level (in the order of `levels`). */
-  losses: number[];
-  /** The model levels `losses` refer to. */
-  levels: number[];
-  /** Mean over levels of {@link losses} (the released trainer's "Rec Loss"). */
-  loss: number;
-  /** Wall time of the epoch in seconds (of the part run in this process when resumed mid-epoch). */
-  seconds: number;
-  imagesPerSecond: number;
-  /** Whether a checkpoint was written after this epoch. */
-  checkpointed: boolean;
-  /** Learning rate of the epoch's last step. */
-  lr?: number;
-  /** Seconds of the budget clock since `fit` started (this process only). */
-  clockSeconds?: number;
-  /** Validation after this epoch (with `options.validation`). */
-  val?: ValidationReport;
-  /** Whether this epoch has the lowest validation loss so far. */
-  bestVal?: boolean;
 }
 
 /** Why {@link Trainer.fit} returned. */

@@ -14,7 +14,8 @@ import { memoryStore } from '../src/blob-store.js';
 import { FeatureBank } from '../src/feature-bank.js';
 import { readLevelValues } from '../src/level-params.js';
 import { createRLR, type RLRModel } from '../src/rlr-model.js';
-import { Trainer, TrainingDivergedError, type BatchReport, type TrainerOptions } from '../src/trainer.js';
+import { Trainer, TrainingDivergedError, type TrainerOptions } from '../src/trainer.js';
+import type { BatchReport } from '../src/training-progress.js';
 import { createWorkerPool, WorkerTaskError, type WorkerPool } from '../src/node/index.js';
 import { syntheticFeatures, tinyConfig as config, tinyLevels as levels, tinySpec as spec } from './synthetic-features.js';
 

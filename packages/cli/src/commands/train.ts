@@ -17,6 +17,7 @@ import { checkNewRunFolder, checkOutsideData, claimRunFolder, discardUnstartedRu
 import { checkWritable } from '../paths.js';
 import { applyTrainOptions, checkEpochs, fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
 import { trainKnnRun } from '../knn-train.js';
+import type { TrainRunOptions } from '../train-run-options.js';
 import type { SettingValues } from '../settings.js';
 import { runVersions } from '../version.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
@@ -38,25 +39,6 @@ export interface TrainOutcome {
   model: RLRModel;
   backend: BackendName;
   seconds: { extract: number; train: number; total: number };
-}
-
-/** Options of {@link trainRun} beyond the run settings. */
-export interface TrainRunOptions {
-  runDir: string;
-  resume: boolean;
-  backend: BackendName | 'auto';
-  offline: boolean;
-  cacheDir?: string;
-  /** Connect and idle timeout of a weights download (ms; `--download-timeout`). */
-  downloadTimeoutMs?: number;
-  checkpointEvery: number;
-  cwd: string;
-  log: Logger;
-  signal: AbortSignal;
-  /** Fall back to a random backbone when no pretrained weights are available offline (demo). */
-  allowRandomFallback?: boolean;
-  /** Worker threads for feature extraction and training steps (`--workers`; default auto). */
-  workers?: WorkersOption;
 }
 
 /**

@@ -7,7 +7,7 @@ import { splitBatch } from '../trainer-step.js';
 import { packedLayout, packValues, unpackValues } from './param-packing.js';
 import { shardRanges } from './host-adam.js';
 import type { ModelPayload, TrainBeginPayload, TrainGradsResult, TrainMomentsResult } from './worker-protocol.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { WorkerChannel } from './worker-channel.js';
 
 /** Everything a worker needs to rebuild `model` exactly. */
 export async function modelPayload(model: RLRModel): Promise<ModelPayload> {
@@ -41,7 +41,7 @@ export class ParallelTrainingSession implements TrainingSession {
   private parts = 0;
 
   private constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: WorkerChannel,
     private readonly key: string,
     private readonly model: RLRModel,
     private readonly levels: number[],
@@ -49,7 +49,7 @@ export class ParallelTrainingSession implements TrainingSession {
     private readonly params: Float32Array[],
   ) {}
 
-  static async start(pool: WorkerPool, model: RLRModel, setup: TrainingSetup): Promise<ParallelTrainingSession> {
+  static async start(pool: WorkerChannel, model: RLRModel, setup: TrainingSetup): Promise<ParallelTrainingSession> {
     const key = pool.newKey('train');
     const replica = await modelPayload(model);
     const params = setup.levels.map((level) => {

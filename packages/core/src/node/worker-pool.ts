@@ -9,6 +9,7 @@ import { ParallelPredictor } from './parallel-predictor.js';
 import { ParallelTrainingSession } from './parallel-training.js';
 import { RemoteExtractor } from './remote-extractor.js';
 import type { ExtractorRecipe, TaskReply, WorkerInit } from './worker-protocol.js';
+import type { WorkerChannel } from './worker-channel.js';
 import { tsxApi, typescriptBootstrap, workerScript } from './worker-script.js';
 
 /** Upper bound of `workers: 'auto'`: each worker holds its own backend, replicas and wasm heap. */
@@ -139,7 +140,7 @@ class Thread {
  * {@link WorkerTaskError} naming the worker and the request, and the pool stays usable. A worker
  * that dies makes the pool unusable: every later request rejects with that cause.
  */
-export class WorkerPool implements TrainingPool {
+export class WorkerPool implements TrainingPool, WorkerChannel {
   /** Number of worker threads. */
   readonly size: number;
   /** The tfjs backend the workers run on. */
