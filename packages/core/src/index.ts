@@ -60,7 +60,7 @@ export {
 export type { BatchReport, EpochReport, StepMode } from './training-progress.js';
 export type { BatchPart, PulledState, StepPosition, TrainingPool, TrainingSession, TrainingSetup } from './trainer-pool.js';
 export { batchPartGradients, splitBatch } from './trainer-step.js';
-export { hasTrainerCheckpoint, readTrainerCheckpoint, writeTrainerCheckpoint, CHECKPOINT_INDEX, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
+export { hasTrainerCheckpoint, readTrainerCheckpoint, writeTrainerCheckpoint, CHECKPOINT_INDEX, type ReadCheckpointOptions, type ResumeOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
 export { checkLevelShapes, levelElements, type FeatureLevelShape, type FeatureSource } from './feature-source.js';
 export { FeatureBank } from './feature-bank.js';
 export { FeatureCache, FeatureCacheWriter, FEATURE_CACHE_INDEX, type CacheIndex, type FeatureCacheOptions } from './feature-cache.js';

@@ -10,7 +10,7 @@ import type { EpochReport, StepMode } from './training-progress.js';
 import { VERSION } from './version.js';
 
 /**
- * Trainer checkpoints in a {@link BlobStore}: `checkpoint.json` (position, settings, history,
+ * Trainer checkpoints in a {@link BlobStore}: `checkpoint.json` (position, settings, best validation,
  * the model's spec and config) and the tensors it names — model weights under the official
  * names (as in `weights.safetensors`) plus each level's Adam moments (`adam.level<i>.m.<name>`,
  * `adam.level<i>.v.<name>`, internal names). The tensors go to a new blob named after the
@@ -38,7 +38,6 @@ export interface TrainerCheckpoint {
   best?: { epoch: number; loss: number };
   /** Running loss sums of the epoch in progress. */
   progress: { lossSums: number[]; batches: number };
-  history: EpochReport[];
 }
 
 /** One checkpoint as the index describes it: the trainer state and its tensor blob. */
@@ -66,6 +65,18 @@ export interface ReadCheckpointOptions {
    * instead (the message names the damaged file). Default: `console.warn`.
    */
   onWarning?: (message: string) => void;
+}
+
+/** Options of `Trainer.resume`. */
+export interface ResumeOptions extends ReadCheckpointOptions {
+  /**
+   * The epochs completed before the checkpoint, as the caller recorded them (`onEpoch`, or the
+   * previous run's `TrainResult.history`): the checkpoint holds the trainer's position, not the
+   * epoch history, which has one home outside it (rlr's `history.json`). Epochs after the
+   * checkpoint's are dropped. They head the resumed run's `TrainResult.history`; without them
+   * it starts at the checkpoint.
+   */
+  history?: readonly EpochReport[];
 }
 
 /** The index of `store`, or undefined when it is missing or unreadable. */

@@ -9,7 +9,7 @@ import { scheduledLr, type LrScheduleKind } from './lr-schedule.js';
 import { assignOfficialTensors, modelToOfficialTensors } from './model-io.js';
 import type { OfficialTensor } from './level-params.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
-import { readTrainerCheckpoint, writeTrainerCheckpoint, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
+import { readTrainerCheckpoint, writeTrainerCheckpoint, type ResumeOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
 import type { BatchReport, EpochReport, StepMode } from './training-progress.js';
 import { validate, type ValidationReport } from './validation.js';
 import type { StepPosition, TrainingPool, TrainingSession } from './trainer-pool.js';
@@ -251,10 +251,11 @@ export class Trainer {
    * Adam settings replace the options so the continuation matches the original run.
    * @returns the position training will continue from
    */
-  async resume(store: BlobStore | undefined = this.options.store, options: ReadCheckpointOptions = {}): Promise<{ epoch: number; batch: number }> {
+  async resume(store: BlobStore | undefined = this.options.store, options: ResumeOptions = {}): Promise<{ epoch: number; batch: number }> {
     if (!store) throw new Error('Trainer.resume: no store given and options.store is not set');
     const ckpt = await readTrainerCheckpoint(store, this.model, options);
     this.applyCheckpoint(ckpt, store.location);
+    this.history = (options.history ?? []).filter((h) => h.epoch <= ckpt.epoch);
     this.bestWeights = undefined;
     if (ckpt.best && (await store.exists(BEST_WEIGHTS_BLOB))) {
       const file = parseSafetensors(await store.read(BEST_WEIGHTS_BLOB), `${store.location}/${BEST_WEIGHTS_BLOB}`);
@@ -279,7 +280,6 @@ export class Trainer {
     this.epoch = ckpt.epoch;
     this.batch = ckpt.batch;
     this.progress = { lossSums: ckpt.progress.lossSums.slice(), batches: ckpt.progress.batches };
-    this.history = ckpt.history.slice();
     this.best = ckpt.best ? { ...ckpt.best } : undefined;
   }
 
@@ -299,7 +299,6 @@ export class Trainer {
       optimizers: await Promise.all(this.optimizers.map((o) => o.getState())),
       best: this.best ? { ...this.best } : undefined,
       progress: { lossSums: this.progress.lossSums.slice(), batches: this.progress.batches },
-      history: this.history,
     });
     return true;
   }

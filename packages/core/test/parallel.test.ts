@@ -116,7 +116,7 @@ describe('worker pool (wasm, 2 workers)', () => {
         // A new process: fresh model and trainer, state only from the store.
         model = createRLR(spec, { ...config, seed: 999 });
         trainer = new Trainer(model, { epochs: 3, store, onBatch, pool });
-        expect(await trainer.resume()).toEqual({ epoch: 1, batch: 2 });
+        expect(await trainer.resume(store, { history: result.history })).toEqual({ epoch: 1, batch: 2 });
         result = await trainer.fit(bank);
       }
       const weights = await Promise.all(model.levels.map((l) => readLevelValues(l.params)));

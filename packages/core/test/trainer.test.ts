@@ -83,7 +83,7 @@ describe('Trainer (wasm)', () => {
         model.dispose();
         model = createRLR(spec, { ...config, seed: 999 }); // different init: resume must overwrite it
         trainer = new Trainer(model, { epochs: 3, batchSize: 1, lr: 1, store, onBatch, seed: 1 });
-        const at = await trainer.resume();
+        const at = await trainer.resume(store, { history: result.history });
         expect(at).toEqual({ epoch: 1, batch: 2 });
         result = await trainer.fit(train);
       }
