@@ -8,19 +8,20 @@ rmSync(new URL('./dist', import.meta.url), { recursive: true, force: true });
 export default defineConfig([
   {
     // ESM: the browser-safe main entry, the Node entry (worker pool), the tfjs-free seeded
-    // random numbers `@rlr/core/rng` (for @rlr/data, which must not load tfjs) and the worker thread's
+    // random numbers `@rlr/core/rng` and file writes `@rlr/core/files` (for @rlr/data, which must
+    // not load tfjs) and the worker thread's
     // script. One build, so they share chunks: the worker runs the same module instances'
     // code as the main entry, and `new URL('./rlr-worker.js', import.meta.url)` finds it.
-    entry: { index: 'src/index.ts', node: 'src/node/index.ts', rng: 'src/rng.ts', 'rlr-worker': 'src/node/rlr-worker.ts' },
+    entry: { index: 'src/index.ts', node: 'src/node/index.ts', rng: 'src/rng.ts', files: 'src/node/files.ts', 'rlr-worker': 'src/node/rlr-worker.ts' },
     format: ['esm'],
-    dts: { entry: { index: 'src/index.ts', node: 'src/node/index.ts', rng: 'src/rng.ts' } },
+    dts: { entry: { index: 'src/index.ts', node: 'src/node/index.ts', rng: 'src/rng.ts', files: 'src/node/files.ts' } },
     sourcemap: true,
     clean: false,
     target: 'es2022',
   },
   {
-    // CommonJS: the main entry and the tfjs-free random numbers (the Node entry and its worker are ESM).
-    entry: { index: 'src/index.ts', rng: 'src/rng.ts' },
+    // CommonJS: the main entry and the two tfjs-free subpaths (the Node entry and its worker are ESM).
+    entry: { index: 'src/index.ts', rng: 'src/rng.ts', files: 'src/node/files.ts' },
     format: ['cjs'],
     dts: true,
     sourcemap: true,

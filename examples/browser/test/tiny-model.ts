@@ -11,7 +11,8 @@ import {
   specFromFeatureInfo,
   Trainer,
 } from '@rlr/core';
-import { batches, fileStore, generateDataset, loadMvtec, type AnomalyDataset } from '@rlr/data/node';
+import { batches, generateDataset, loadMvtec, type AnomalyDataset } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 
 /** The crop the tiny model works at; the generated images have exactly this size. */
 export const SIZE = 64;

@@ -21,7 +21,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadBackboneFromStore } from '@rlr/backbones/node';
 import { loadModel, type FeatureExtractor, type RLRModel } from '@rlr/core';
-import { DataError, fileStore, readImage } from '@rlr/data/node';
+import { DataError, readImage } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 
 export interface ServiceOptions {
   /** A model directory written by `saveModel` (config.json + weights.safetensors). */

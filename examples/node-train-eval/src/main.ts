@@ -29,7 +29,8 @@ import {
   type FeatureExtractor,
   type RLRModel,
 } from '@rlr/core';
-import { batches, fileStore, generateDataset, loadMvtec, type Sample } from '@rlr/data/node';
+import { batches, generateDataset, loadMvtec, type Sample } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { evaluateCategories, type CategoryInput, type EvaluationReport } from '@rlr/metrics';
 
 export interface RunOptions {

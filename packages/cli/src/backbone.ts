@@ -13,7 +13,7 @@ import {
   isRemoteSource,
   type DownloadProgress,
 } from '@rlr/backbones/node';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { InterruptedError, modelError, usageError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ProgressTask } from './progress.js';

@@ -1,6 +1,6 @@
 import { buildKnnModel, specFromFeatureInfo, type KnnModel } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { initBackend, type BackendName } from './backend.js';
 import { saveRunBackbone, type LoadedBackbone } from './backbone.js';
 import { loadTrainingBackbone } from './training-backbone.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isKnnModel, loadKnnModel, loadModel, saveKnnModel, saveModel, type KnnModel, type RLRModel } from '@rlr/core';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { modelError } from './errors.js';
 
 /** The model of a run folder: RLR, or the nearest-neighbour baseline (`rlr train --model knn`). */

@@ -26,7 +26,7 @@ describe('package entry points', () => {
     const main = await import('./index.js');
     const node = await import('./node/index.js');
     for (const name of Object.keys(main)) expect(node, name).toHaveProperty(name);
-    for (const name of ['loadMvtec', 'loadVisa', 'loadFolder', 'readImage', 'readMask', 'batches', 'generateDataset', 'fileStore', 'validateDataset']) {
+    for (const name of ['loadMvtec', 'loadVisa', 'loadFolder', 'readImage', 'readMask', 'batches', 'generateDataset', 'validateDataset']) {
       expect(typeof (node as Record<string, unknown>)[name], name).toBe('function');
     }
   });

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createRLR, hasTrainerCheckpoint, initReference, specFromFeatureInfo, Trainer, type BatchReport, type EpochReport, type RLRModel } from '@rlr/core';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { initBackend, parseBackendName, type BackendName } from '../backend.js';
 import { saveRunBackbone, type LoadedBackbone } from '../backbone.js';
 import { loadTrainingBackbone } from '../training-backbone.js';

@@ -6,7 +6,7 @@ import { cropShape } from '../geometry.js';
 import { DEFECT_TYPES, SYNTHETIC_OBJECTS, SYNTHETIC_CATEGORIES } from '../synthetic/categories.js';
 import { planDataset, type DatasetPlanOptions, type PlannedImage } from '../synthetic/plan.js';
 import { renderSynthetic } from '../synthetic/render.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@rlr/core/files';
 import { SYNTHETIC_GENERATOR, SYNTHETIC_MANIFEST, type SyntheticManifest } from './synthetic-manifest.js';
 
 export type { SyntheticManifest } from './synthetic-manifest.js';
