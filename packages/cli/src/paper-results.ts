@@ -129,17 +129,15 @@ const delta = (ours: number | null, paper: number | null): PaperDelta => ({
   delta: ours === null || paper === null ? null : ours - paper,
 });
 
-/** The AUROCs of one category (or the mean) of a metrics report, all the comparison reads. */
-interface AurocFigures {
-  image: { auroc: number };
-  pixel: { auroc: number } | null;
-}
-
 /**
- * Line a metrics report (`MetricsReport` of `metrics-report.ts`, which holds this comparison,
- * hence the structural type) up against the paper's table of `benchmark`.
+ * Line a metrics report up against the paper's table of `benchmark`. `m` is a `MetricsReport`
+ * (metrics-report.ts, which holds this comparison, hence the structural type): the comparison
+ * reads the image and pixel AUROC of each category and of the mean.
  */
-export function compareWithPaper(m: { categories: Record<string, AurocFigures>; mean: AurocFigures }, benchmark: PaperBenchmark): PaperComparison {
+export function compareWithPaper(
+  m: { categories: Record<string, { image: { auroc: number }; pixel: { auroc: number } | null }>; mean: { image: { auroc: number }; pixel: { auroc: number } | null } },
+  benchmark: PaperBenchmark,
+): PaperComparison {
   const table = PAPER_RESULTS[benchmark];
   const names = Object.keys(m.categories);
   const rows = names
