@@ -65,7 +65,7 @@ export {
   MODEL_WEIGHTS,
   type ModelManifest,
 } from './model-io.js';
-export { KnnModel, buildKnnModel, KNN_DEFAULTS, type KnnBuildOptions, type KnnConfig } from './knn-model.js';
+export { KnnModel, buildKnnModel, resolveKnnConfig, KNN_DEFAULTS, type KnnBuildOptions, type KnnConfig } from './knn-model.js';
 export { isKnnModel, loadKnnModel, saveKnnModel, type KnnManifest } from './knn-model-io.js';
 export { NearestDistanceIndex, type NearestDistanceOptions } from './nearest-distance.js';
 export { greedyCoreset, type CoresetOptions } from './coreset.js';
