@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { extractFeatures, extractorLevels, FeatureCache, type BlobStore, type FeatureExtractor, type FeatureSource } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import { backboneRecipe } from '@rlr/backbones/node';
-import type { ImageBatch, ResizeMode, Sample } from '@rlr/data';
+import type { ImageBatch, Sample } from '@rlr/data';
 import { batches, countTiles, tileBatches, type TileStreamOptions } from '@rlr/data/node';
 import { InterruptedError } from './errors.js';
 import { fingerprintChange, fingerprintImages } from './image-fingerprints.js';

@@ -82,7 +82,7 @@ export function layerForward(
     const H = s.heads;
     const dh = d / H;
     const scale = 1 / Math.sqrt(dh);
-    const heads = (k: number) => new Array(k * H).fill(dh);
+    const heads = (k: number) => new Array<number>(k * H).fill(dh);
     // Reference side, once per batch: [K_lca·s | V_lca | K_mlka·s] = Rₕ·W_ref + b_ref, [N, 3d].
     const wRef = concatColumns([tf.mul(p('lca.wk'), scale) as P2, p('lca.wv') as P2, tf.mul(p('mlka.wk'), scale) as P2]);
     const bRef = tf.concat([tf.mul(p('lca.bk'), scale), p('lca.bv'), tf.mul(p('mlka.bk'), scale)]) as P1;
@@ -178,7 +178,7 @@ export function layerBackward(
     const duSum = columnSum(du);
     g('lca.bo', tf.mul(duSum, s.alpha));
     g('mlka.bo', duSum);
-    const dAttn = splitColumns(mmNT(du, saved.wOut), new Array(2 * H).fill(dh));
+    const dAttn = splitColumns(mmNT(du, saved.wOut), new Array<number>(2 * H).fill(dh));
     // Attention cores.
     const lca = saved.lca.map((sv, h) => lcaBackward(dAttn[h], sv, saved.lcaRef[h], s.tiles, s.tokens));
     const mlka = saved.mlka.map((sv, h) => mlkaBackward(dAttn[H + h], sv, saved.kM[h]));

@@ -77,7 +77,7 @@ describe('saveModel / loadModel', () => {
     await saveModel(model, files);
     const fakeFetch = (async (input: string | URL | Request) => {
       const name = String(input).replace('https://models.example/rlr/', '');
-      return files.blobs.has(name) ? new Response(files.blobs.get(name)!.slice().buffer as ArrayBuffer) : new Response('missing', { status: 404, statusText: 'Not Found' });
+      return files.blobs.has(name) ? new Response(files.blobs.get(name)!.slice().buffer) : new Response('missing', { status: 404, statusText: 'Not Found' });
     }) as typeof fetch;
     const loaded = await loadModel(urlStore('https://models.example/rlr', fakeFetch));
     expect(loaded.levelConfigs).toEqual(model.levelConfigs);

@@ -101,7 +101,7 @@ describe('worker pool (wasm, 2 workers)', () => {
       const batches: number[][] = [];
       const store = memoryStore();
       let model: RLRModel = createRLR(spec, config);
-      // eslint-disable-next-line prefer-const
+       
       let trainer: Trainer;
       const onBatch = (r: BatchReport) => {
         batches.push(r.losses);

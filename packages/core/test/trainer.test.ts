@@ -67,7 +67,7 @@ describe('Trainer (wasm)', () => {
       const batches: number[][] = [];
       const store = memoryStore();
       let model = createRLR(spec, config);
-      // eslint-disable-next-line prefer-const
+       
       let trainer: Trainer;
       const onBatch = (r: BatchReport) => {
         batches.push(r.losses);

@@ -81,7 +81,7 @@ export class ParallelPredictor {
     const results = await Promise.all(
       parts.map((part, w) => {
         const mine = arrays.map((a, i) => a.slice(part.first * per[i], (part.first + part.images) * per[i]));
-        return this.pool.call<Prediction>(w, 'model.predict', { model: this.key, images: part.images, features: mine, options }, mine.map((m) => m.buffer as ArrayBuffer));
+        return this.pool.call<Prediction>(w, 'model.predict', { model: this.key, images: part.images, features: mine, options }, mine.map((m) => m.buffer));
       }),
     );
     return concatPredictions(results);

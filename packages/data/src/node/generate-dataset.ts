@@ -104,7 +104,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Synthet
     if (failure) break;
   }
   await Promise.all(pending);
-  if (failure) throw failure;
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
 
   if (layout === 'visa') {
     await writeFileAtomic(join(root, 'split_csv', '1cls.csv'), `object,split,label,image,mask\n${rows.join('\n')}\n`);

@@ -88,7 +88,7 @@ export function bracket(height: number, width: number, rnd: Rng, seed: number): 
   const fg = new Float32Array(n * 3);
   // Signed distance to the bracket outline, in the part's own (rotated) frame (u, v).
   const sdf = (u: number, v: number) => {
-    let d = Math.min(box(u, v, -arm, -arm, arm, -arm + thick), box(u, v, -arm, -arm, -arm + thick, arm));
+    const d = Math.min(box(u, v, -arm, -arm, arm, -arm + thick), box(u, v, -arm, -arm, -arm + thick, arm));
     return Math.max(d, holeR - Math.hypot(u - h1, v - c), holeR - Math.hypot(u - c, v - h1));
   };
   const shadow = 0.025 * s;
