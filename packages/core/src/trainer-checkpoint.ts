@@ -58,7 +58,7 @@ interface CheckpointIndex extends CheckpointEntry {
   previous?: CheckpointEntry;
 }
 
-/** Options of {@link readTrainerCheckpoint}. */
+/** Options of `readTrainerCheckpoint`. */
 export interface ReadCheckpointOptions {
   /**
    * Called with a message when the newest checkpoint is damaged and the previous one is used
@@ -99,7 +99,7 @@ function entryOf(index: CheckpointIndex): CheckpointEntry {
 /**
  * Write a checkpoint of `model` and the trainer state. The tensors go to a new blob named after
  * the position, then the index is replaced atomically; the checkpoint before it stays as a
- * fallback (see {@link readTrainerCheckpoint}) and older tensor blobs are removed. Every tensor
+ * fallback (see `readTrainerCheckpoint`) and older tensor blobs are removed. Every tensor
  * blob's sha256 is recorded in the index.
  */
 export async function writeTrainerCheckpoint(store: BlobStore, model: RLRModel, state: TrainerCheckpoint): Promise<void> {
