@@ -85,7 +85,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     options: { out: { type: 'string', default: '.' }, good: { type: 'string' }, size: { type: 'string' } },
   });
   makeParts({
-    out: values.out!,
+    out: values.out,
     good: values.good === undefined ? undefined : Number(values.good),
     size: values.size === undefined ? undefined : Number(values.size),
   }).then(

@@ -32,7 +32,7 @@ export function runBlock(block: CodeBlock, index: number, workdir: string, root:
   };
   const t0 = Date.now();
   return new Promise((resolvePromise) => {
-    const child = spawn(cmd, args as string[], { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(cmd, args, { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const take = (b: Buffer) => {
       output += b.toString();

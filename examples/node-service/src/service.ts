@@ -1,17 +1,17 @@
 /**
- * Embedding the `rlr serve` routes in your own Fastify server, around a model directory loaded
- * with the library.
+ * Embedding the `rlr serve` routes in your own Fastify server, around a model folder loaded with
+ * the engine's `Detector`.
  *
  *   npx tsx src/service.ts --model <dir> [--port 8080] [--host 127.0.0.1] [--threshold 1.5]
  *
  *   GET  /               → your own routes stay yours
- *   POST /rlr/v1/predict (body: the image file) → {"score":1.93,"normalizedScore":1.29,"label":1,"threshold":1.5,"ms":85}
+ *   POST /rlr/v1/predict (body: the image file) → {"score":1.93,"normalizedScore":0.64,"label":1,"threshold":1.5}
  *   GET  /rlr/healthz, /rlr/readyz, /rlr/metrics
  *
  * `@rlr/serve` brings the limits (body size → 413, non-image → 415, timeout → 504, a bounded
  * queue → 503 + Retry-After), micro-batching and the Prometheus metrics; all it needs is a
- * `Predictor`: something that scores a batch of encoded images. Here that is a model directory
- * written by `saveModel`, with its backbone rebuilt by `loadBackboneFromStore`.
+ * `Predictor`: something that scores a batch of encoded images. Here that is a `Detector` loaded
+ * from a model folder (backbone, model and the thresholds in `postprocessor.json`).
  */
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -20,17 +20,16 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import Fastify from 'fastify';
-import { loadBackboneFromStore } from '@rlr/backbones/node';
-import { loadModel, type FeatureExtractor, type RLRModel } from '@rlr/core';
-import { fileStore, readImage } from '@rlr/data/node';
+import { readImage } from '@rlr/data/node';
+import { Detector, PostProcessor } from '@rlr/engine/node';
 import { drain, rlrRoutes, type PredictOutcome, type Predictor, type ServiceLimits, type ServiceState } from '@rlr/serve';
 
 export interface ServiceOptions extends ServiceLimits {
-  /** A model directory written by `saveModel` (config.json + weights.safetensors). */
+  /** A model folder written by `Detector.save` or `rlr train` (config.json + weights). */
   modelDir: string;
   port?: number;
   host?: string;
-  /** Score at or above which an image is labelled anomalous; default: `threshold` in config.json, if any. */
+  /** Score at or above which an image is labelled anomalous; default: the folder's postprocessor.json, if any. */
   threshold?: number;
 }
 
@@ -39,63 +38,47 @@ export interface Service {
   close(): Promise<void>;
 }
 
-// #region load
-/** Load a model directory and the backbone it was trained with. */
-export async function loadDetector(modelDir: string): Promise<{ model: RLRModel; backbone: FeatureExtractor }> {
-  const store = fileStore(modelDir);
-  const model = await loadModel(store);
-  try {
-    // backbone.safetensors beside the model when present, else the weights source in config.json
-    const backbone = await loadBackboneFromStore(store, model.metadata.backbone as Record<string, unknown> | undefined);
-    return { model, backbone };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-}
-// #endregion load
-
 // #region predictor
-/** A model directory as a `Predictor`: decode each upload, score the decodable ones in one batch. */
+/** A model folder as a `Predictor`: decode each upload, score the decodable ones in one batch. */
 export async function createPredictor(modelDir: string, threshold?: number): Promise<Predictor> {
   await tf.setBackend('wasm');
   await tf.ready();
-  const { model, backbone } = await loadDetector(modelDir);
-  const meta = model.metadata as { preprocessing?: { resize?: number; crop?: number | [number, number] }; threshold?: number };
-  const [H, W] = model.spec.imageSize;
-  const transform = { resize: meta.preprocessing?.resize ?? Math.min(H, W), crop: meta.preprocessing?.crop ?? ([H, W] as [number, number]) };
-  const t = threshold ?? (typeof meta.threshold === 'number' ? meta.threshold : null);
+  // #region load
+  // Backbone (backbone.safetensors or its weights source), model, and postprocessor.json.
+  const detector = await Detector.load(modelDir);
+  if (threshold !== undefined) detector.postProcessor = PostProcessor.manual(threshold); // --threshold
+  // #endregion load
+  const [H, W] = detector.geometry.crop;
   return {
     ready: () => Promise.resolve(),
     async predictBatch(images, options = {}) {
-      const decoded = await Promise.all(images.map((b) => readImage(b, { ...transform, label: 'the upload' }).catch((e: Error) => ({ error: e.message }))));
+      // Decoded with the model's own resize and crop.
+      const decoded = await Promise.all(images.map((b) => readImage(b, { ...detector.geometry, label: 'the upload' }).catch((e: Error) => ({ error: e.message }))));
       const out: PredictOutcome[] = decoded.map((d) => ('error' in d ? d : { error: '' }));
       const ok = decoded.flatMap((d, i) => ('error' in d ? [] : [{ i, data: d.data }]));
       if (ok.length === 0) return out;
       const pixels = new Float32Array(ok.length * H * W * 3);
       ok.forEach((o, k) => pixels.set(o.data, k * H * W * 3));
-      const input = tf.tensor4d(pixels, [ok.length, H, W, 3]);
-      const features = backbone.extract(input);
-      // predict throws on a non-finite score (damaged weights): the whole batch fails with a 500.
-      const p = await model.predict(features, { batchSize: ok.length }).finally(() => tf.dispose([input, ...features]));
-      const [h, w] = p.size;
+      // Throws on a non-finite score (damaged weights): the whole batch fails with a 500.
+      const r = await detector.scoreImages(pixels, ok.length);
+      const px = r.height * r.width;
       ok.forEach(({ i }, k) => {
-        const score = p.scores[k];
+        const map = r.maps.slice(k * px, (k + 1) * px);
+        const p = detector.describe(r.scores[k], map, r.height, r.width); // label and normalizedScore from the post-processor
         out[i] = {
-          score,
-          normalizedScore: t === null ? null : score / t,
-          label: t === null ? null : score >= t ? 1 : 0,
-          threshold: t,
-          ...(options.maps ? { map: { data: p.smoothedMaps.slice(k * h * w, (k + 1) * h * w), height: h, width: w } } : {}),
+          score: p.score,
+          normalizedScore: p.normalizedScore,
+          label: p.label,
+          threshold: detector.postProcessor?.imageThreshold ?? null,
+          ...(options.maps ? { map: { data: map, height: r.height, width: r.width } } : {}),
         };
       });
       return out;
     },
     async close() {
-      model.dispose();
-      backbone.dispose();
+      await detector.close();
     },
-    describe: () => ({ model: `${backbone.name}, ${H}x${W}, ${model.levels.length} levels` }),
+    describe: () => ({ model: `${detector.extractor.name}, ${H}x${W}, ${detector.model.spec.levels.length} levels` }),
   };
 }
 // #endregion predictor

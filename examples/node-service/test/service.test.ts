@@ -40,7 +40,8 @@ describe('node-service: the rlr serve routes in your own Fastify server, on a mo
       expect(Math.abs(body.score - trained.scores[i])).toBeLessThanOrEqual(1e-6);
       expect(body.threshold).toBe(5);
       expect(body.label).toBe(body.score >= 5 ? 1 : 0);
-      expect(body.normalizedScore).toBeCloseTo(body.score / 5, 6);
+      // PostProcessor.manual(5): 0.5 at the threshold, [0, 10] mapped onto [0, 1]
+      expect(body.normalizedScore).toBeCloseTo(Math.min(1, Math.max(0, body.score / 10)), 6);
     }
   });
 

@@ -157,7 +157,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   });
   const t0 = Date.now();
   run({
-    out: values.out!,
+    out: values.out,
     quick: values.quick,
     data: values.data,
     weights: values.weights,

@@ -104,7 +104,7 @@ export function main(argv: string[]): number {
     options: { dataset: { type: 'string', default: 'mvtec' }, tolerance: { type: 'string', default: '1' } },
   });
   const file = positionals[0];
-  const dataset = values.dataset!;
+  const dataset = values.dataset;
   const tolerance = Number(values.tolerance);
   if (!file || !Number.isFinite(tolerance)) {
     console.error('usage: tsx src/compare.ts <metrics.json> --dataset mvtec|visa [--tolerance 1.0]');

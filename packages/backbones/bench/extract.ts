@@ -129,9 +129,9 @@ if (values.backend) {
     Number(values.size ?? (backend === 'cpu' ? 128 : 256)),
     Number(values.batch ?? (backend === 'cpu' ? 2 : 8)),
     runs,
-    values.model!,
+    values.model,
   );
 } else {
-  await bench('wasm', Number(values.size ?? 256), Number(values.batch ?? 8), runs, values.model!);
-  await bench('cpu', 128, 2, Math.min(runs, 2), values.model!);
+  await bench('wasm', Number(values.size ?? 256), Number(values.batch ?? 8), runs, values.model);
+  await bench('cpu', 128, 2, Math.min(runs, 2), values.model);
 }

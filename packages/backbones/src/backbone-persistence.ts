@@ -85,7 +85,7 @@ async function tfjsModelFile(extractor: TfjsModelBackbone): Promise<{ tensors: M
       const data = t.dataSync();
       tensors.set(spec.name, {
         shape: [...t.shape],
-        data: dtype === 'U8' ? Uint8Array.from(data as ArrayLike<number>) : (data as Float32Array | Int32Array),
+        data: dtype === 'U8' ? Uint8Array.from(data as ArrayLike<number>) : (data),
         dtype,
       });
     }

@@ -11,7 +11,6 @@ import {
   createBackbone as createBrowserBackbone,
   listBackbones,
   registerTfjsBackbone,
-  type CreateBackboneOptions,
 } from './registry.js';
 import { createBackbone, cachePathFor } from './node/index.js';
 import { EFFICIENTNET_NAMES } from './efficientnet/efficientnet-variants.js';
@@ -63,7 +62,7 @@ describe('registry', () => {
     expect((await run(1)).data).toEqual(a.data);
     expect((await run(2)).data).not.toEqual(a.data);
     // toConfig() is enough to rebuild the same extractor.
-    const rebuilt = await createBrowserBackbone(a.config.name as string, a.config as CreateBackboneOptions);
+    const rebuilt = await createBrowserBackbone(a.config.name as string, a.config);
     const [g] = rebuilt.extract(images);
     expect(g.dataSync()).toEqual(a.data);
     g.dispose();

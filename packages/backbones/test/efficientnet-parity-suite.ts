@@ -43,7 +43,7 @@ export function defineParitySuite(backend: TestBackend, { float16 = false } = {}
           outs.forEach((out, k) => {
             const name = stageNames[k];
             expect(out.shape, name).toEqual(c.stages[name]);
-            const { maxAbsErr, maxAbs } = maxErrors(out.dataSync(), expected.get(name)!.data as Float32Array);
+            const { maxAbsErr, maxAbs } = maxErrors(out.dataSync(), expected.get(name)!.data);
             expect(maxAbsErr, `${c.case} ${name}: max error ${maxAbsErr}, max |expected| ${maxAbs}`).toBeLessThanOrEqual(
               PARITY_TOLERANCE * maxAbs,
             );
@@ -70,7 +70,7 @@ export function defineParitySuite(backend: TestBackend, { float16 = false } = {}
         const outs = extractor.extract(images);
         try {
           ['stage0', 'stage2', 'stage4'].forEach((name, k) => {
-            const { maxAbsErr, maxAbs } = maxErrors(outs[k].dataSync(), expected.get(name)!.data as Float32Array);
+            const { maxAbsErr, maxAbs } = maxErrors(outs[k].dataSync(), expected.get(name)!.data);
             expect(maxAbsErr, name).toBeLessThanOrEqual(2e-2 * maxAbs);
             expect(maxAbsErr, `${name}: float16 weights should not give the float32 result exactly`).toBeGreaterThan(0);
           });

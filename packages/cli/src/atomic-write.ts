@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '@rlr/data/node';
+import { writeFileAtomic } from '@rlr/core/node';
 
 /** Atomic file writes (temporary file, then rename) come from `@rlr/data/node`. */
 export { writeFileAtomic };

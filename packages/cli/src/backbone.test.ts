@@ -46,7 +46,6 @@ function manifest(extra: Partial<RunManifest> = {}): RunManifest {
 }
 
 const options = { offline: true, cwd: tmpdir(), log: new Logger('quiet') };
-const noCalibration = () => Promise.reject(new Error('the calibration images must not be needed'));
 
 describe("a run's backbone", () => {
   it('is saved with the model when its weights are random, and rebuilt from there without the training images', async () => {
@@ -55,30 +54,28 @@ describe("a run's backbone", () => {
     const modelDir = join(await mkdtemp(join(tmpdir(), 'rlr-run-')), 'model');
     expect(await saveRunBackbone(modelDir, trained)).toBe(true);
     expect(existsSync(join(modelDir, 'backbone.safetensors'))).toBe(true);
-    const opened = await openRunBackbone(modelDir, trained.toConfig(), manifest(), options, noCalibration);
+    const opened = await openRunBackbone(modelDir, trained.toConfig(), manifest(), options);
     expect(opened.pretrained).toBe(false);
     expect(opened.weightsDescription).toMatch(/BatchNorm calibrated/);
     expect(features(opened.extractor, calibration)).toEqual(features(trained, calibration));
     opened.extractor.dispose();
 
-    // A run folder from before backbone.safetensors recalibrates on the images run.json lists.
-    const legacyDir = join(await mkdtemp(join(tmpdir(), 'rlr-run-')), 'model');
-    let asked = 0;
-    const legacy = await openRunBackbone(legacyDir, trained.toConfig(), manifest({ calibrationImages: ['a.png', 'b.png', 'c.png'] }), options, async () => {
-      asked++;
-      return calibration.clone();
-    });
-    expect(asked).toBe(1);
-    expect(features(legacy.extractor, calibration)).toEqual(features(trained, calibration));
-    legacy.extractor.dispose();
     trained.dispose();
     calibration.dispose();
+  });
+
+  it('--weights random at eval: a usage error, as only training images could calibrate a new random backbone', async () => {
+    const modelDir = join(await mkdtemp(join(tmpdir(), 'rlr-run-')), 'model');
+    const err = await openRunBackbone(modelDir, undefined, manifest(), { ...options, weights: 'random' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).exitCode).toBe(ExitCode.usage);
+    expect((err as CliError).hint).toMatch(/drop --weights/);
   });
 
   it('without backbone.safetensors or calibration images: a model error saying what to do', async () => {
     const modelDir = join(await mkdtemp(join(tmpdir(), 'rlr-run-')), 'model');
     const config = { name: 'tf_efficientnet_b0', outIndices: [1, 2], smooth: true, weights: 'random', seed: 3, calibrationImageCount: 32 };
-    const err = await openRunBackbone(modelDir, config, manifest(), options, noCalibration).catch((e: unknown) => e);
+    const err = await openRunBackbone(modelDir, config, manifest(), options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
     expect((err as CliError).exitCode).toBe(ExitCode.model);
     expect((err as CliError).message).toMatch(/cannot rebuild the backbone of .*model: .*calibrated on 32 images.*no backbone\.safetensors/);

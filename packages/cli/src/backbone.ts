@@ -13,7 +13,7 @@ import {
   isRemoteSource,
   type DownloadProgress,
 } from '@rlr/backbones/node';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { InterruptedError, modelError, usageError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ProgressTask } from './progress.js';
@@ -173,8 +173,7 @@ export interface RunBackboneOptions {
 /**
  * The backbone a finished run was trained with, for eval and predict: rebuilt from the model
  * folder (`backbone.safetensors`, else the weights source recorded in its config.json). `--weights`
- * replaces it. Run folders written before `backbone.safetensors` existed recalibrate their random
- * backbone from the images run.json lists (`legacyCalibration`).
+ * replaces it (with pretrained weights: a random backbone needs training images to calibrate on).
  * @param saved the backbone entry of the model's config.json
  */
 export async function openRunBackbone(
@@ -182,18 +181,13 @@ export async function openRunBackbone(
   saved: Record<string, unknown> | undefined,
   manifest: RunManifest,
   o: RunBackboneOptions,
-  legacyCalibration: () => Promise<tf.Tensor4D>,
 ): Promise<LoadedBackbone> {
-  const legacy = !existsSync(join(modelDir, BACKBONE_WEIGHTS)) && (manifest.calibrationImages?.length ?? 0) > 0;
-  if (o.weights !== undefined || legacy) {
-    if (o.weights === undefined) {
-      o.log.info(`${modelDir} has no ${BACKBONE_WEIGHTS} (a run from an older rlr): recalibrating its random backbone on the training images run.json lists`);
-    }
+  if (o.weights !== undefined) {
     return loadBackbone(
       {
         name: manifest.model.backbone,
         outIndices: manifest.model.outIndices,
-        weights: o.weights ?? manifest.weights ?? (manifest.pretrained === false ? 'random' : undefined),
+        weights: o.weights,
         seed: manifest.train.seed,
         offline: o.offline,
         cacheDir: o.cacheDir,
@@ -202,7 +196,13 @@ export async function openRunBackbone(
         signal: o.signal,
       },
       o.log,
-      legacyCalibration,
+      () =>
+        Promise.reject(
+          usageError(
+            `--weights random builds a new random backbone, which needs the training images to calibrate on; ${modelDir} keeps the one the run was trained with`,
+            'drop --weights to use the backbone saved with the run',
+          ),
+        ),
     );
   }
   const download = downloadProgress(o.log, manifest.model.backbone);

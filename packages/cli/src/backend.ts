@@ -30,9 +30,9 @@ const loaders: Record<BackendName, () => Promise<unknown>> = {
   tensorflow: async () => {
     const spec = PACKAGES.tensorflow;
     try {
-      return await import(spec);
+      return (await import(spec)) as unknown;
     } catch {
-      return import(`${spec}-gpu`);
+      return (await import(`${spec}-gpu`)) as unknown;
     }
   },
   wasm: () => import('@tensorflow/tfjs-backend-wasm'),

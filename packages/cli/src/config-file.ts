@@ -66,5 +66,5 @@ export function parseConfigObject(doc: Record<string, unknown>, file: string): S
     if (v === null || v === undefined) continue;
     out[key] = parseSetting(key, v, `config file ${file}: ${label}`, baseDir);
   }
-  return out as SettingValues;
+  return out;
 }

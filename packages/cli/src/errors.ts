@@ -173,7 +173,7 @@ export function fileSystemError(err: unknown): (NodeJS.ErrnoException & { code: 
     const m = /\b(E[A-Z]{2,12})\b[:,]/.exec(cur.message);
     if (m && Object.hasOwn(IO_CODES, m[1])) {
       const path = /'([^']+)'/.exec(cur.message)?.[1];
-      return Object.assign(new Error(cur.message), { code: m[1], path }) as NodeJS.ErrnoException & { code: string };
+      return Object.assign(new Error(cur.message), { code: m[1], path });
     }
   }
   return undefined;

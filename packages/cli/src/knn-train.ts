@@ -11,7 +11,7 @@ import { claimRunFolder, runPath, writeManifest, type RunManifest } from './run-
 import { DEFAULT_CORESET, type RunSettings } from './run-settings.js';
 import { runVersions } from './version.js';
 import { startWorkers } from './workers.js';
-import type { TrainRunOptions } from './commands/train.js';
+import type { TrainRunOptions } from './train-run-options.js';
 
 
 /** What building a knn run returns (`rlr train --model knn`). */

@@ -71,7 +71,7 @@ export function validateMetricsReport(doc: unknown): string[] {
   if (doc === null || typeof doc !== 'object') return ['the document is not an object'];
   const d = doc as Record<string, unknown>;
   const cats = d.categories;
-  if (cats === null || typeof cats !== 'object' || Object.keys(cats as object).length === 0) {
+  if (cats === null || typeof cats !== 'object' || Object.keys(cats).length === 0) {
     p.push('categories is missing or empty');
   } else {
     for (const [name, c] of Object.entries(cats as Record<string, unknown>)) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KnnModel, RLRModel } from '@rlr/core';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { isKnn, loadDetectorModel, PostProcessor, POST_PROCESSOR_FILE, saveDetectorModel, type DetectorModel } from '@rlr/engine';
 import { modelError } from './errors.js';
 

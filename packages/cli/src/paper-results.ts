@@ -1,5 +1,3 @@
-import type { MetricsReport } from './metrics-report.js';
-
 /**
  * The numbers published for RLR (He et al., "Learning Unified Reference Representation for
  * Unsupervised Multi-class Anomaly Detection", ECCV 2024, arXiv:2403.11561), unified
@@ -131,8 +129,15 @@ const delta = (ours: number | null, paper: number | null): PaperDelta => ({
   delta: ours === null || paper === null ? null : ours - paper,
 });
 
-/** Line a metrics report up against the paper's table of `benchmark`. */
-export function compareWithPaper(m: MetricsReport, benchmark: PaperBenchmark): PaperComparison {
+/**
+ * Line a metrics report up against the paper's table of `benchmark`. `m` is a `MetricsReport`
+ * (metrics-report.ts, which holds this comparison, hence the structural type): the comparison
+ * reads the image and pixel AUROC of each category and of the mean.
+ */
+export function compareWithPaper(
+  m: { categories: Record<string, { image: { auroc: number }; pixel: { auroc: number } | null }>; mean: { image: { auroc: number }; pixel: { auroc: number } | null } },
+  benchmark: PaperBenchmark,
+): PaperComparison {
   const table = PAPER_RESULTS[benchmark];
   const names = Object.keys(m.categories);
   const rows = names

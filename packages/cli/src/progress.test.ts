@@ -26,7 +26,7 @@ describe('progress', () => {
 
   it('draws a bar with percentage, count, rate and ETA', () => {
     const line = progressLine({ label: 'epoch 3/20', unit: 'img', done: 50, total: 200, elapsedS: 10, rate: 5, etaS: 30, fields: { loss: 0.1234 } }, 120, false);
-    expect(line).toMatch(/^epoch 3\/20 \[#+-+\]  25% {2}50\/200 {2}5\.00 img\/s {2}ETA 0:30 {2}loss 0\.1234$/);
+    expect(line).toMatch(/^epoch 3\/20 \[#+-+\] {2}25% {2}50\/200 {2}5\.00 img\/s {2}ETA 0:30 {2}loss 0\.1234$/);
   });
 
   it('redraws in place on a TTY and prints lines otherwise', () => {

@@ -55,11 +55,6 @@ export interface RunManifest extends Omit<RunSettings, 'data'> {
   pretrained?: boolean;
   /** Folder of the latest `rlr eval` report (its pooled threshold is `rlr predict`'s default). */
   report?: string;
-  /**
-   * Images whose statistics calibrated a random backbone. Only in run folders written before the
-   * backbone was saved as `model/backbone.safetensors`: eval and predict recalibrate from them.
-   */
-  calibrationImages?: string[];
   /** Why training ended: done (all epochs), requested (Ctrl-C), budget (--max-minutes), early-stop. */
   stopReason?: 'done' | 'requested' | 'budget' | 'early-stop';
   /** Epoch (1-based) and loss of the lowest validation loss. */

@@ -70,7 +70,7 @@ export function flagSettings(cmd: Command, cwd: string): SettingValues {
     if (value === undefined || !isSettingName(key) || cmd.getOptionValueSource(key) !== 'cli') continue;
     out[key] = parseSetting(key, value, flagName(key), cwd);
   }
-  return out as SettingValues;
+  return out;
 }
 
 /** Config file (if `--config`) overlaid with the flags. */

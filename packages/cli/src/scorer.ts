@@ -2,7 +2,7 @@ import type { FeatureExtractor } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import type { ImageBatch } from '@rlr/data';
 import type { TiledImage } from '@rlr/data/node';
-import { Detector, loadImages, type BatchScores, type ImageGeometry } from '@rlr/engine/node';
+import { Detector, type BatchScores, type ImageGeometry } from '@rlr/engine/node';
 import { openRunBackbone, type LoadedBackbone } from './backbone.js';
 import { modelError } from './errors.js';
 import { modelGeometry } from './input-geometry.js';
@@ -74,16 +74,7 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     throw e;
   }
   try {
-    backbone = await openRunBackbone(modelDir, model.metadata.backbone as Record<string, unknown> | undefined, manifest, o, async () => {
-      // Only run folders from before backbone.safetensors list their calibration images.
-      const calibration = manifest.calibrationImages ?? [];
-      if (calibration.length === 0) throw modelError(`${runDir}: the run used a random backbone but its model folder has no backbone.safetensors and run.json lists no calibration images`, 'retrain the run');
-      try {
-        return await loadImages(calibration, geometry);
-      } catch (e) {
-        throw modelError(`cannot rebuild the random backbone of ${runDir}: its calibration images are unreadable (${(e as Error).message.split('\n')[0]})`, 'keep the training images where they were during training, or retrain (rlr train now saves the backbone with the model)', e);
-      }
-    });
+    backbone = await openRunBackbone(modelDir, model.metadata.backbone as Record<string, unknown> | undefined, manifest, o);
   } catch (e) {
     model.dispose();
     throw e;

@@ -5,7 +5,7 @@
 import type { Sample } from '@rlr/data';
 import { loadBackbone, type LoadedBackbone } from './backbone.js';
 import { modelGeometry } from './input-geometry.js';
-import type { TrainRunOptions } from './commands/train.js';
+import type { TrainRunOptions } from './train-run-options.js';
 import type { RunSettings } from './run-settings.js';
 import { calibrationSamples, CALIBRATION_IMAGES, loadImages } from '@rlr/engine/node';
 

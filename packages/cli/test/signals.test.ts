@@ -26,14 +26,14 @@ function alive(pid: number): boolean {
 /** Every descendant process of `pid`. */
 function descendants(pid: number): number[] {
   const out: number[] = [];
-  let tasks: string[] = [];
+  let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return out;
   }
   for (const t of tasks) {
-    let kids = '';
+    let kids: string;
     try {
       kids = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8');
     } catch {

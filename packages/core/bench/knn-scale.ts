@@ -51,7 +51,7 @@ async function orientation(): Promise<void> {
   const q = tf.randomUniform([n, C]) as tf.Tensor2D;
   const qT = tf.transpose(q) as tf.Tensor2D;
   const time = async (f: () => tf.Tensor, reps: number) => {
-    (await f().data()) && undefined;
+    await f().data(); // warm-up
     const t = performance.now();
     for (let i = 0; i < reps; i++) {
       const r = f();

@@ -34,4 +34,4 @@ async function main() {
   time('exp [2048,1024]', () => tf.exp(c), 5);
   time('mul [2048,1024]', () => tf.mul(c, c), 5);
 }
-main();
+void main();

@@ -1,6 +1,6 @@
 /**
  * Where models, checkpoints and feature caches are persisted. `@rlr/core` never touches files
- * itself: Node callers pass `fileStore(dir)` from `@rlr/data/node`, browsers pass `urlStore(url)`.
+ * itself: Node callers pass `fileStore(dir)` from `@rlr/core/node`, browsers pass `urlStore(url)`.
  */
 export interface BlobStore {
   /** Human-readable location for messages, e.g. a directory path or a URL. */

@@ -115,7 +115,7 @@ function positiveInt(v: number, name: string): number {
 
 /** Resolve a spec and a (partial) config into per-level settings, validating everything. */
 export function resolveLevels(spec: RLRSpec, config: Partial<RLRConfig> = {}): LevelConfig[] {
-  const c = { ...presets.paper, ...config } as RLRConfig;
+  const c = { ...presets.paper, ...config };
   if (!spec.levels?.length) throw new Error('RLR spec: "levels" is empty; give at least one feature level');
   const n = spec.levels.length;
   if (c.jitterScale !== undefined && !(Number.isFinite(c.jitterScale) && c.jitterScale >= 0)) {

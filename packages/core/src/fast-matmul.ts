@@ -52,7 +52,7 @@ export function mmNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const direct = (TRANSPOSE_COST + REPACK_COST) * N * K;
   const swapped = (TRANSPOSE_COST + REPACK_COST) * M * K + TRANSPOSE_COST * M * N;
   if (direct <= swapped) return tidy(() => tf.matMul(a, transpose2d(b)) as tf.Tensor2D);
-  return tidy(() => transpose2d(tf.matMul(b, transpose2d(a))) as tf.Tensor2D);
+  return tidy(() => transpose2d(tf.matMul(b, transpose2d(a))));
 }
 
 /** aᵀ·b for a [K, M], b [K, N] → [M, N]. */
@@ -64,7 +64,7 @@ export function mmTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const direct = TRANSPOSE_COST * K * M + REPACK_COST * K * N;
   const swapped = TRANSPOSE_COST * K * N + REPACK_COST * K * M + TRANSPOSE_COST * N * M;
   if (direct <= swapped) return tidy(() => tf.matMul(transpose2d(a), b) as tf.Tensor2D);
-  return tidy(() => transpose2d(tf.matMul(transpose2d(b), a)) as tf.Tensor2D);
+  return tidy(() => transpose2d(tf.matMul(transpose2d(b), a)));
 }
 
 /** Σ over rows of x [M, N] → [N] (on wasm a heap-reading kernel: no leading-axis transpose). */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Parameter gradients by internal parameter name (see `level-params.ts`). The tensors are kept
- * outside any `tf.tidy` scope: whoever holds the map disposes it with {@link disposeGradients}.
+ * outside any `tf.tidy` scope: whoever holds the map disposes it with `disposeGradients`.
  */
 export type GradientMap = Map<string, tf.Tensor>;
 

@@ -49,7 +49,7 @@ describe.each(TEST_BACKENDS)('lca backward (%s)', (backend) => {
       inside, q, k, v, dOut, out, dk, dv, outRef, dqRef, dkRef, dvRef,
       ref as unknown as tf.TensorContainer,
       saved as unknown as tf.TensorContainer,
-      got as unknown as tf.TensorContainer,
+      got,
     ]);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { requireShared, TEST_BACKENDS, useBackend } from '@rlr/testing';
 import { lcaTiles } from './local-cross-attention.js';
 import { windowMembership, MASKED } from './window-mask.js';
-import { presets, resolveLevels, type RLRConfig } from './config.js';
+import { presets, resolveLevels } from './config.js';
 import { fromOfficial, levelParamsFromValues, toOfficial } from './level-params.js';
 import { RLRLevel } from './rlr-level.js';
 import { disposeGradients } from './gradients.js';
@@ -45,7 +45,7 @@ describe.skipIf(!manifest)('tiled local cross-attention equals the reference (fi
   for (const backend of TEST_BACKENDS) {
     it(`${backend}: every tile height gives the reference reconstruction (1e-4 x max) and gradients (1e-3 x max)`, async () => {
       await useBackend(backend);
-      const config = { ...presets.paper, ...fx!.config } as RLRConfig;
+      const config = { ...presets.paper, ...fx!.config };
       const levels = resolveLevels(fx!.spec, config);
       for (let i = 0; i < levels.length; i++) {
         const cfg = levels[i];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maskedSoftmax, rowDot, softmaxBackward, sumAll } from './attention-core.js';
+import { maskedSoftmax, rowDot, softmaxBackward } from './attention-core.js';
 import { mm, mmTN } from './fast-matmul.js';
 import { gatherRows, transpose2d } from './row-kernels.js';
 import { tidy } from './tidy.js';

@@ -38,7 +38,7 @@ describe.each(TEST_BACKENDS)('mlka backward (%s)', (backend) => {
     expect(relativeError(got.dq, dq)).toBeLessThan(1e-4);
     expect(relativeError(got.dv, dv)).toBeLessThan(1e-4);
     expect(relativeError(got.dkT, dkT)).toBeLessThan(1e-4);
-    tf.dispose([mask, q, v, k, kT, dOut, out, saved as unknown as tf.TensorContainer, got as unknown as tf.TensorContainer, outRef, dq, dv, dkT]);
+    tf.dispose([mask, q, v, k, kT, dOut, out, saved as unknown as tf.TensorContainer, got, outRef, dq, dv, dkT]);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -129,7 +129,7 @@ export async function loadModel(store: BlobStore): Promise<RLRModel> {
   if (manifest.kind === 'knn') {
     throw new Error(`${store.location}/${MODEL_CONFIG}: holds a nearest-neighbour (knn) model, not an RLR one; load it with loadKnnModel`);
   }
-  const config = { ...presets.paper, ...manifest.config } as RLRConfig;
+  const config = { ...presets.paper, ...manifest.config };
   const levels = resolveLevels(manifest.spec, config);
   const weightsName = manifest.weights ?? MODEL_WEIGHTS;
   const where = `${store.location}/${weightsName}`;

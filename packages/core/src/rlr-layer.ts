@@ -93,7 +93,7 @@ export function layerReference(params: LevelParams, s: LayerSettings, rh: tf.Ten
     const scale = 1 / Math.sqrt(dh);
     const wRef = concatColumns([tf.mul(p('lca.wk'), scale) as P2, p('lca.wv') as P2, tf.mul(p('mlka.wk'), scale) as P2]);
     const bRef = tf.concat([tf.mul(p('lca.bk'), scale), p('lca.bv'), tf.mul(p('mlka.bk'), scale)]) as P1;
-    const refHeads = splitColumns(linear(rh, wRef, bRef), new Array(3 * H).fill(dh));
+    const refHeads = splitColumns(linear(rh, wRef, bRef), new Array<number>(3 * H).fill(dh));
     const lcaRef = Array.from({ length: H }, (_, h) => lcaHeadReference(refHeads[h], refHeads[H + h], s.tiles, train));
     const kM = refHeads.slice(2 * H);
     return { wRef, lcaRef, kM, kMT: kM.map((k) => transpose2d(k)) };
@@ -121,7 +121,7 @@ export function layerForward(
     const d = y.shape[1];
     const H = s.heads;
     const dh = d / H;
-    const heads = (k: number) => new Array(k * H).fill(dh);
+    const heads = (k: number) => new Array<number>(k * H).fill(dh);
     // Reference side, once per batch (or given): [K_lca·s | V_lca | K_mlka·s], [N, 3d].
     const { wRef, lcaRef, kM, kMT } = reference ?? layerReference(params, s, rh, train);
     // Token side: [Q_lca | Q_mlka | V_mlka] = Y·W_tok + b_tok, [B·N, 3d].
@@ -213,7 +213,7 @@ export function layerBackward(
     const duSum = columnSum(du);
     g('lca.bo', tf.mul(duSum, s.alpha));
     g('mlka.bo', duSum);
-    const dAttn = splitColumns(mmNT(du, saved.wOut), new Array(2 * H).fill(dh));
+    const dAttn = splitColumns(mmNT(du, saved.wOut), new Array<number>(2 * H).fill(dh));
     // Attention cores.
     const lca = saved.lca.map((sv, h) => lcaBackward(dAttn[h], sv, saved.lcaRef[h], s.tiles, s.tokens));
     const mlka = saved.mlka.map((sv, h) => mlkaBackward(dAttn[H + h], sv, saved.kM[h]));

@@ -103,7 +103,7 @@ export class RLRModel {
       );
       const scores = this.tokenScores(parts);
       for (let i = 0; i < scores.length; i++) {
-        perLevel[i].set((await scores[i].data()) as Float32Array, start * this.levels[i].tokens);
+        perLevel[i].set((await scores[i].data()), start * this.levels[i].tokens);
       }
       tf.dispose(scores);
       if (n !== batch) tf.dispose(parts);
@@ -128,7 +128,7 @@ export class RLRModel {
  * @param config hyperparameters; missing fields come from `presets.paper`
  */
 export function createRLR(spec: RLRSpec, config: Partial<RLRConfig> = presets.paper): RLRModel {
-  const full = { ...presets.paper, ...config } as RLRConfig;
+  const full = { ...presets.paper, ...config };
   const levels = resolveLevels(spec, full);
   return new RLRModel(
     spec,

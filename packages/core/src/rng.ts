@@ -3,21 +3,32 @@
  * noise and the epoch shuffles. Training is reproducible (and resumable with identical losses)
  * because every draw comes from a generator whose seed is derived only from the run seed and the
  * position in training (epoch, step, level) — never from how many numbers were drawn before.
+ * The one generator of the repository: backbones (random weights) and data (synthetic images,
+ * shuffles, hold-outs) draw from it too, through the tfjs-free subpath `@rlr/core/rng`.
  */
 
-/** Mix 32-bit integers into one well-spread 32-bit seed (murmur3 finaliser on a running hash). */
-export function deriveSeed(...parts: number[]): number {
+/**
+ * Mix seed parts into one well-spread 32-bit seed (murmur3 finaliser on a running hash). Numbers
+ * are folded as their low and high 32 bits; a string as its length and UTF-16 code units, so
+ * labels give every category, split and image its own stream (`deriveSeed(seed, 'defect', i)`).
+ */
+export function deriveSeed(...parts: (number | string)[]): number {
   let h = 0x9e3779b9;
+  const mix = (word: number) => {
+    h = Math.imul(h ^ word, 0x85ebca6b);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  };
   for (const part of parts) {
+    if (typeof part === 'string') {
+      mix((0x80000000 | part.length) >>> 0);
+      for (let i = 0; i < part.length; i++) mix(part.charCodeAt(i));
+      continue;
+    }
     if (!Number.isFinite(part)) throw new Error(`deriveSeed: seed part ${part} is not a finite number`);
     // Fold the low and high 32 bits so seeds above 2^32 still matter.
-    const lo = part >>> 0;
-    const hi = Math.floor(part / 4294967296) >>> 0;
-    for (const word of [lo, hi]) {
-      h = Math.imul(h ^ word, 0x85ebca6b);
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    }
+    mix(part >>> 0);
+    mix(Math.floor(part / 4294967296) >>> 0);
   }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -69,6 +80,22 @@ export class Rng {
     return Math.floor(this.uniform() * n);
   }
 
+  /** Uniform in [min, max). */
+  range(min: number, max: number): number {
+    return min + (max - min) * this.uniform();
+  }
+
+  /** Uniform integer in [min, max], both included. */
+  intIn(min: number, max: number): number {
+    return min + this.int(max - min + 1);
+  }
+
+  /** A uniformly chosen element of a non-empty array. */
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error('Rng.pick: the array is empty');
+    return items[this.int(items.length)];
+  }
+
   /** Standard normal draw (Box–Muller, both values used). */
   normal(): number {
     if (this.spare !== undefined) {
@@ -108,4 +135,16 @@ export function permutation(n: number, rng: Rng): Int32Array {
     p[j] = t;
   }
   return p;
+}
+
+/** A shuffled copy of `items` (Fisher–Yates with `rng`). */
+export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = out[i];
+    out[i] = out[j];
+    out[j] = t;
+  }
+  return out;
 }

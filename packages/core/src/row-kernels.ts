@@ -266,7 +266,7 @@ export function gatherRows(x: tf.Tensor2D, runs: [number, number][]): tf.Tensor2
   if (useHeapKernels(x)) return tf.engine().runKernel(GATHER_ROWS, { x }, { runs: runs.flat() }) as tf.Tensor2D;
   return tf.tidy(() => {
     const parts = runs.map(([s, n]) => tf.slice(x, [s, 0], [n, -1]));
-    return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor2D;
+    return (parts.length === 1 ? parts[0] : tf.concat(parts, 0));
   });
 }
 

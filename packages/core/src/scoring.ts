@@ -50,7 +50,7 @@ export function assertFiniteScores(levels: LevelScores[], batch: number): void {
 
 /**
  * Turn per-level token scores into maps and image scores.
- * @throws when a token score is NaN or infinite (see {@link assertFiniteScores})
+ * @throws when a token score is NaN or infinite (see `assertFiniteScores`)
  */
 export function scoreFromTokens(
   levels: LevelScores[],

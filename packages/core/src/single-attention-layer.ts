@@ -89,7 +89,7 @@ export function singleLayerForward(
     const scale = 1 / Math.sqrt(dh);
     const n = s.tokens;
     const batch = y.shape[0] / n;
-    const heads = (k: number) => new Array(k * H).fill(dh);
+    const heads = (k: number) => new Array<number>(k * H).fill(dh);
     let wFused: tf.Tensor2D;
     let lcaRef: LcaHeadReference[] = [];
     let lca: LcaSaved[] = [];
@@ -213,7 +213,7 @@ export function singleLayerBackward(
     const m = s.kind === 'reference' ? 'lca' : 'sa';
     g(`${m}.wo`, weightGradient([saved.attn], [du]));
     g(`${m}.bo`, columnSum(du));
-    const dAttn = splitColumns(mmNT(du, p(`${m}.wo`) as P2), new Array(H).fill(dh));
+    const dAttn = splitColumns(mmNT(du, p(`${m}.wo`) as P2), new Array<number>(H).fill(dh));
     let dy: tf.Tensor2D;
     let drh: tf.Tensor2D | null = null;
     if (s.kind === 'reference') {

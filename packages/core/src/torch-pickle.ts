@@ -67,7 +67,7 @@ function reduce(fn: PickleValue, args: PickleValue, where: string): PickleValue 
   if (isObject(fn, 'torch._utils', '_rebuild_tensor_v2') || isObject(fn, 'torch._utils', '_rebuild_tensor')) {
     const [storage, offset, shape, stride] = a;
     const s = storage as PickledStorage | null;
-    if (!s || typeof s !== 'object' || (s as PickledStorage).kind !== 'storage' || typeof offset !== 'number' || !Array.isArray(shape) || !Array.isArray(stride)) {
+    if (!s || typeof s !== 'object' || (s).kind !== 'storage' || typeof offset !== 'number' || !Array.isArray(shape) || !Array.isArray(stride)) {
       throw new Error(`${where}: a tensor is stored in a form this reader does not know (${fn && typeof fn === 'object' && 'name' in fn ? fn.name : 'rebuild'} with unexpected arguments)`);
     }
     return { kind: 'tensor', storage: s, offset, shape: shape as number[], stride: stride as number[] };

@@ -6,11 +6,11 @@ import type { RLRModel } from './rlr-model.js';
 import { assertFiniteTensors } from './finite-check.js';
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from './safetensors.js';
 import { sha256Hex, verifySha256 } from './sha256.js';
-import type { EpochReport, StepMode } from './trainer.js';
+import type { EpochReport, StepMode } from './training-progress.js';
 import { VERSION } from './version.js';
 
 /**
- * Trainer checkpoints in a {@link BlobStore}: `checkpoint.json` (position, settings, history,
+ * Trainer checkpoints in a {@link BlobStore}: `checkpoint.json` (position, settings, best validation,
  * the model's spec and config) and the tensors it names — model weights under the official
  * names (as in `weights.safetensors`) plus each level's Adam moments (`adam.level<i>.m.<name>`,
  * `adam.level<i>.v.<name>`, internal names). The tensors go to a new blob named after the
@@ -38,7 +38,6 @@ export interface TrainerCheckpoint {
   best?: { epoch: number; loss: number };
   /** Running loss sums of the epoch in progress. */
   progress: { lossSums: number[]; batches: number };
-  history: EpochReport[];
 }
 
 /** One checkpoint as the index describes it: the trainer state and its tensor blob. */
@@ -59,13 +58,25 @@ interface CheckpointIndex extends CheckpointEntry {
   previous?: CheckpointEntry;
 }
 
-/** Options of {@link readTrainerCheckpoint}. */
+/** Options of `readTrainerCheckpoint`. */
 export interface ReadCheckpointOptions {
   /**
    * Called with a message when the newest checkpoint is damaged and the previous one is used
    * instead (the message names the damaged file). Default: `console.warn`.
    */
   onWarning?: (message: string) => void;
+}
+
+/** Options of `Trainer.resume`. */
+export interface ResumeOptions extends ReadCheckpointOptions {
+  /**
+   * The epochs completed before the checkpoint, as the caller recorded them (`onEpoch`, or the
+   * previous run's `TrainResult.history`): the checkpoint holds the trainer's position, not the
+   * epoch history, which has one home outside it (rlr's `history.json`). Epochs after the
+   * checkpoint's are dropped. They head the resumed run's `TrainResult.history`; without them
+   * it starts at the checkpoint.
+   */
+  history?: readonly EpochReport[];
 }
 
 /** The index of `store`, or undefined when it is missing or unreadable. */
@@ -88,7 +99,7 @@ function entryOf(index: CheckpointIndex): CheckpointEntry {
 /**
  * Write a checkpoint of `model` and the trainer state. The tensors go to a new blob named after
  * the position, then the index is replaced atomically; the checkpoint before it stays as a
- * fallback (see {@link readTrainerCheckpoint}) and older tensor blobs are removed. Every tensor
+ * fallback (see `readTrainerCheckpoint`) and older tensor blobs are removed. Every tensor
  * blob's sha256 is recorded in the index.
  */
 export async function writeTrainerCheckpoint(store: BlobStore, model: RLRModel, state: TrainerCheckpoint): Promise<void> {

@@ -9,13 +9,11 @@ import { scheduledLr, type LrScheduleKind } from './lr-schedule.js';
 import { assignOfficialTensors, modelToOfficialTensors } from './model-io.js';
 import type { OfficialTensor } from './level-params.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
-import { readTrainerCheckpoint, writeTrainerCheckpoint, type ReadCheckpointOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
+import { readTrainerCheckpoint, writeTrainerCheckpoint, type ResumeOptions, type TrainerCheckpoint } from './trainer-checkpoint.js';
+import type { BatchReport, EpochReport, StepMode } from './training-progress.js';
 import { validate, type ValidationReport } from './validation.js';
 import type { StepPosition, TrainingPool, TrainingSession } from './trainer-pool.js';
 import { batchPartGradients } from './trainer-step.js';
-
-/** How the optimizer steps each batch. */
-export type StepMode = 'per-level' | 'joint';
 
 /** Settings of a {@link Trainer}; defaults are the paper's (SPEC section 3). */
 export interface TrainerOptions {
@@ -98,48 +96,6 @@ export interface TrainerOptions {
    * pool (the default, and the only choice in browsers) batches run in this thread.
    */
   pool?: TrainingPool;
-}
-
-/** Progress after one batch. */
-export interface BatchReport {
-  /** Epoch being run, 1-based. */
-  epoch: number;
-  epochs: number;
-  /** Batch within the epoch, 1-based, and the number of batches per epoch. */
-  batch: number;
-  batches: number;
-  /** Loss of each trained level on this batch (in the order of `levels`). */
-  losses: number[];
-  /** The model levels `losses` refer to. */
-  levels: number[];
-  /** Images of this batch per second of training step (RLR only). */
-  imagesPerSecond: number;
-}
-
-/** Summary of one epoch. */
-export interface EpochReport {
-  /** Epoch completed, 1-based. */
-  epoch: number;
-  epochs: number;
-  /** Mean batch loss of each trained level (in the order of `levels`). */
-  losses: number[];
-  /** The model levels `losses` refer to. */
-  levels: number[];
-  /** Mean over levels of {@link losses} (the released trainer's "Rec Loss"). */
-  loss: number;
-  /** Wall time of the epoch in seconds (of the part run in this process when resumed mid-epoch). */
-  seconds: number;
-  imagesPerSecond: number;
-  /** Whether a checkpoint was written after this epoch. */
-  checkpointed: boolean;
-  /** Learning rate of the epoch's last step. */
-  lr?: number;
-  /** Seconds of the budget clock since `fit` started (this process only). */
-  clockSeconds?: number;
-  /** Validation after this epoch (with `options.validation`). */
-  val?: ValidationReport;
-  /** Whether this epoch has the lowest validation loss so far. */
-  bestVal?: boolean;
 }
 
 /** Why {@link Trainer.fit} returned. */
@@ -295,10 +251,11 @@ export class Trainer {
    * Adam settings replace the options so the continuation matches the original run.
    * @returns the position training will continue from
    */
-  async resume(store: BlobStore | undefined = this.options.store, options: ReadCheckpointOptions = {}): Promise<{ epoch: number; batch: number }> {
+  async resume(store: BlobStore | undefined = this.options.store, options: ResumeOptions = {}): Promise<{ epoch: number; batch: number }> {
     if (!store) throw new Error('Trainer.resume: no store given and options.store is not set');
     const ckpt = await readTrainerCheckpoint(store, this.model, options);
     this.applyCheckpoint(ckpt, store.location);
+    this.history = (options.history ?? []).filter((h) => h.epoch <= ckpt.epoch);
     this.bestWeights = undefined;
     if (ckpt.best && (await store.exists(BEST_WEIGHTS_BLOB))) {
       const file = parseSafetensors(await store.read(BEST_WEIGHTS_BLOB), `${store.location}/${BEST_WEIGHTS_BLOB}`);
@@ -323,7 +280,6 @@ export class Trainer {
     this.epoch = ckpt.epoch;
     this.batch = ckpt.batch;
     this.progress = { lossSums: ckpt.progress.lossSums.slice(), batches: ckpt.progress.batches };
-    this.history = ckpt.history.slice();
     this.best = ckpt.best ? { ...ckpt.best } : undefined;
   }
 
@@ -343,7 +299,6 @@ export class Trainer {
       optimizers: await Promise.all(this.optimizers.map((o) => o.getState())),
       best: this.best ? { ...this.best } : undefined,
       progress: { lossSums: this.progress.lossSums.slice(), batches: this.progress.batches },
-      history: this.history,
     });
     return true;
   }

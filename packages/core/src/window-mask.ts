@@ -84,7 +84,7 @@ export function windowMembership(h: number, w: number, window: number): Uint8Arr
 }
 
 /**
- * Additive attention masks [N, N]: `inside` is 0 inside the window and {@link MASKED} outside
+ * Additive attention masks [N, N]: `inside` is 0 inside the window and `MASKED` outside
  * (local cross-attention), `outside` the reverse (MLKA).
  */
 export function windowMasks(h: number, w: number, window: number): { inside: Float32Array; outside: Float32Array } {

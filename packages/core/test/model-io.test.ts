@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testFileStore } from './test-file-store.js';
+import { fileStore } from '../src/node/file-store.js';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireShared, useBackend } from '@rlr/testing';
@@ -57,9 +57,9 @@ describe('saveModel / loadModel', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rlr-model-'));
     try {
       const model = createRLR(spec, { d: 32, heads: 4, layers: 1, window: 3, seed: 2 });
-      await saveModel(model, testFileStore(dir), { preprocessing: { resize: 36, crop: 32 } });
+      await saveModel(model, fileStore(dir), { preprocessing: { resize: 36, crop: 32 } });
       expect((await readdir(dir)).sort()).toEqual(['config.json', 'weights.safetensors']);
-      const loaded = await loadModel(testFileStore(dir));
+      const loaded = await loadModel(fileStore(dir));
       expect(loaded.metadata.preprocessing).toEqual({ resize: 36, crop: 32 });
       const x = tf.randomNormal([1, 8, 8, 12], 0, 1, 'float32', 9) as tf.Tensor4D;
       expect((await loaded.predict([x])).scores).toEqual((await model.predict([x])).scores);
@@ -77,7 +77,7 @@ describe('saveModel / loadModel', () => {
     await saveModel(model, files);
     const fakeFetch = (async (input: string | URL | Request) => {
       const name = String(input).replace('https://models.example/rlr/', '');
-      return files.blobs.has(name) ? new Response(files.blobs.get(name)!.slice().buffer as ArrayBuffer) : new Response('missing', { status: 404, statusText: 'Not Found' });
+      return files.blobs.has(name) ? new Response(files.blobs.get(name)!.slice().buffer) : new Response('missing', { status: 404, statusText: 'Not Found' });
     }) as typeof fetch;
     const loaded = await loadModel(urlStore('https://models.example/rlr', fakeFetch));
     expect(loaded.levelConfigs).toEqual(model.levelConfigs);

@@ -14,7 +14,8 @@ import { memoryStore } from '../src/blob-store.js';
 import { FeatureBank } from '../src/feature-bank.js';
 import { readLevelValues } from '../src/level-params.js';
 import { createRLR, type RLRModel } from '../src/rlr-model.js';
-import { Trainer, TrainingDivergedError, type BatchReport, type TrainerOptions } from '../src/trainer.js';
+import { Trainer, TrainingDivergedError, type TrainerOptions } from '../src/trainer.js';
+import type { BatchReport } from '../src/training-progress.js';
 import { createWorkerPool, WorkerTaskError, type WorkerPool } from '../src/node/index.js';
 import { syntheticFeatures, tinyConfig as config, tinyLevels as levels, tinySpec as spec } from './synthetic-features.js';
 
@@ -100,7 +101,7 @@ describe('worker pool (wasm, 2 workers)', () => {
       const batches: number[][] = [];
       const store = memoryStore();
       let model: RLRModel = createRLR(spec, config);
-      // eslint-disable-next-line prefer-const
+       
       let trainer: Trainer;
       const onBatch = (r: BatchReport) => {
         batches.push(r.losses);
@@ -115,7 +116,7 @@ describe('worker pool (wasm, 2 workers)', () => {
         // A new process: fresh model and trainer, state only from the store.
         model = createRLR(spec, { ...config, seed: 999 });
         trainer = new Trainer(model, { epochs: 3, store, onBatch, pool });
-        expect(await trainer.resume()).toEqual({ epoch: 1, batch: 2 });
+        expect(await trainer.resume(store, { history: result.history })).toEqual({ epoch: 1, batch: 2 });
         result = await trainer.fit(bank);
       }
       const weights = await Promise.all(model.levels.map((l) => readLevelValues(l.params)));

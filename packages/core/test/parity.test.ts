@@ -12,13 +12,13 @@ import { disposeGradients } from '../src/gradients.js';
 import { applyJitter } from '../src/jitter.js';
 import { fromOfficial, levelParamsFromValues, readLevelValues, toOfficial } from '../src/level-params.js';
 import { modelFromParams, type RLRModel } from '../src/rlr-model.js';
-import { presets, type RLRConfig } from '../src/config.js';
+import { presets } from '../src/config.js';
 import { loadRlrFixture, maxAbsDiff, type RlrFixture } from './rlr-fixture.js';
 
 const manifest = requireShared('fixtures/rlr/manifest.json');
 
 function buildModel(fx: RlrFixture): RLRModel {
-  const config = { ...presets.paper, ...fx.config } as RLRConfig;
+  const config = { ...presets.paper, ...fx.config };
   const levels = resolveLevels(fx.spec, config);
   const params = levels.map((cfg, i) => levelParamsFromValues(cfg, fromOfficial(cfg, fx.params[i], `fixture level ${i}`), `fixture level ${i}`));
   return modelFromParams(fx.spec, config, params);

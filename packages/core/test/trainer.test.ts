@@ -10,7 +10,8 @@ import { memoryStore } from '../src/blob-store.js';
 import { FeatureBank } from '../src/feature-bank.js';
 import { FeatureCache } from '../src/feature-cache.js';
 import { createRLR } from '../src/rlr-model.js';
-import { Trainer, TrainingDivergedError, type BatchReport, type TrainerOptions } from '../src/trainer.js';
+import { Trainer, TrainingDivergedError, type TrainerOptions } from '../src/trainer.js';
+import type { BatchReport } from '../src/training-progress.js';
 import { hasTrainerCheckpoint } from '../src/trainer-checkpoint.js';
 import { auroc, syntheticFeatures, tinyConfig as config, tinyLevels as levels, tinySpec as spec } from './synthetic-features.js';
 import { readLevelValues } from '../src/level-params.js';
@@ -66,7 +67,7 @@ describe('Trainer (wasm)', () => {
       const batches: number[][] = [];
       const store = memoryStore();
       let model = createRLR(spec, config);
-      // eslint-disable-next-line prefer-const
+       
       let trainer: Trainer;
       const onBatch = (r: BatchReport) => {
         batches.push(r.losses);
@@ -82,7 +83,7 @@ describe('Trainer (wasm)', () => {
         model.dispose();
         model = createRLR(spec, { ...config, seed: 999 }); // different init: resume must overwrite it
         trainer = new Trainer(model, { epochs: 3, batchSize: 1, lr: 1, store, onBatch, seed: 1 });
-        const at = await trainer.resume();
+        const at = await trainer.resume(store, { history: result.history });
         expect(at).toEqual({ epoch: 1, batch: 2 });
         result = await trainer.fit(train);
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { streamBatches, type LoadedSample } from './batch-stream.js';
 import type { Sample } from './types.js';
 
-const samples: Sample[] = Array.from({ length: 10 }, (_, i) => ({ path: `img${i}`, category: 'c', label: (i % 3 === 0 ? 1 : 0) as 0 | 1, defectType: i % 3 ? 'good' : 'x' }));
+const samples: Sample[] = Array.from({ length: 10 }, (_, i) => ({ path: `img${i}`, category: 'c', label: (i % 3 === 0 ? 1 : 0), defectType: i % 3 ? 'good' : 'x' }));
 const indexOf = (s: Sample) => Number(s.path.slice(3));
 
 /** A 1x2 image whose pixels encode the sample index; anomalous samples get a mask. */

@@ -1,5 +1,5 @@
 import { DataError } from './errors.js';
-import { deriveSeed, shuffled } from './random.js';
+import { deriveSeed, Rng, shuffled } from '@rlr/core/rng';
 import { writeRgbFloat, type RawPixels } from './pixels.js';
 import type { TransformGeometry } from './geometry.js';
 import type { BinaryMask, ImageBatch, RgbImage, Sample } from './types.js';
@@ -65,7 +65,7 @@ function positive(value: number, setting: string, min: number): number {
 /** The order in which a stream visits `samples`. */
 export function visitOrder(count: number, options: Pick<BatchStreamOptions, 'shuffle' | 'seed' | 'epoch'>): number[] {
   const order = Array.from({ length: count }, (_, i) => i);
-  return options.shuffle ? shuffled(order, deriveSeed(options.seed ?? 0, 'epoch', options.epoch ?? 0)) : order;
+  return options.shuffle ? shuffled(order, new Rng(deriveSeed(options.seed ?? 0, 'epoch', options.epoch ?? 0))) : order;
 }
 
 /**

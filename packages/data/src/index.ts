@@ -30,7 +30,6 @@ export { writeRgbFloat, toRgbFloat, transformMask, placeInWindow, fillPadding, m
 export { checkTiling, tileStarts, tileGrid, extractTile, MapStitcher, type TilingOptions, type TileGrid } from './tiling.js';
 export { downscaleMean, downscaleMask, fitWithin } from './downscale.js';
 export { IMAGE_EXTENSIONS, classifyEntry, extensionOf, stemOf, isImageName, type EntryKind } from './image-files.js';
-export { createRandom, deriveSeed, shuffled, type Random } from './random.js';
 export { streamBatches, assemble, visitOrder, type BatchStreamOptions, type LoadedSample, type SampleLoader } from './batch-stream.js';
 export { imageFromSource, pixelsFromSource, maskFromSource, defaultCanvas, sourceSize, type Canvas2D, type CanvasFactory, type CanvasTransformOptions, type ImageSourceLike } from './browser/canvas-transform.js';
 export { readImageUrl, readMaskUrl, loadSampleUrl, urlBatches, type UrlLoadOptions } from './browser/url-loader.js';

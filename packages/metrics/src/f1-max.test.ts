@@ -29,7 +29,10 @@ describe('f1Max', () => {
         let fp = 0;
         const p = labels.filter((l) => l === 1).length;
         scores.forEach((s, i) => {
-          if (s >= r.threshold) labels[i] === 1 ? tp++ : fp++;
+          if (s >= r.threshold) {
+            if (labels[i] === 1) tp++;
+            else fp++;
+          }
         });
         expect((2 * tp) / (tp + fp + p)).toBe(r.f1);
         expect(r.precision).toBe(tp / (tp + fp));

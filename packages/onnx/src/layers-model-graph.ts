@@ -14,7 +14,7 @@ type Config = Record<string, unknown>;
 
 const pair = (v: unknown, what: string): [number, number] => {
   if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0] as number, v[1] as number];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0], v[1]];
   throw new Error(`ONNX export: cannot read ${what} = ${JSON.stringify(v)}`);
 };
 

@@ -3,7 +3,8 @@
  * L layers of LCA (attention inside the window) and MLKA (outside it) with dense additive masks,
  * LN₁(α·LCA + MLKA), FFN with exact GELU, LN₂, final LN and projection, then the token scores.
  */
-import { readLevelValues, sinCosPosition2D, windowMasks, type RLRLevel } from '@rlr/core';
+import { sinCosPosition2D, windowMasks, type RLRLevel } from '@rlr/core';
+import { readLevelValues } from '@rlr/core/internal';
 import type { GraphBuilder } from './graph-builder.js';
 import { gelu, layerNorm, linear, rlrTokenScores } from './graph-ops.js';
 

@@ -3,7 +3,7 @@
  * align-corners upsampling and SciPy's reflect-border Gaussian blur are linear and separable, so
  * each is a pair of constant matrices: `A_y · S · A_xᵀ`.
  */
-import { gaussianKernel1D, reflectIndex } from '@rlr/core';
+import { gaussianKernel1D, reflectIndex } from '@rlr/core/internal';
 import type { GraphBuilder } from './graph-builder.js';
 
 /** `[out, in]` weights of a 1-D bilinear resize with align_corners = true. */

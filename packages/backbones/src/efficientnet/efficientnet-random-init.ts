@@ -6,7 +6,7 @@
  * - classifier ~ U(−1/sqrt(out), 1/sqrt(out)), bias 0.
  * Used by the CLI's offline demo; pair it with `calibrateBatchNorm` for well-scaled features.
  */
-import { seededRandom } from '../seeded-random.js';
+import { Rng } from '@rlr/core';
 import type { TensorMap } from '../weights/checkpoint-tensors.js';
 import { efficientNetParamShapes, type ParamScope } from './efficientnet-params.js';
 import { efficientNetArchitecture } from './efficientnet-variants.js';
@@ -24,7 +24,7 @@ export interface RandomWeightsOptions extends ParamScope {
  */
 export function randomEfficientNetWeights(name: string, options: RandomWeightsOptions = {}): TensorMap {
   const arch = efficientNetArchitecture(requireEfficientNetName(name));
-  const rng = seededRandom(options.seed ?? 0);
+  const rng = new Rng(options.seed ?? 0);
   const out: TensorMap = new Map();
   for (const [key, shape] of efficientNetParamShapes(arch, options)) {
     const size = shape.reduce((a, b) => a * b, 1);

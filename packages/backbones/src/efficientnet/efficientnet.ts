@@ -107,7 +107,7 @@ export class EfficientNetExtractor implements FeatureExtractor {
     checkImages(images, this.name);
     const wanted = new Map<number, number>(); // block index → position in outIndices
     this.outIndices.forEach((stage, pos) => wanted.set(this.arch.features[stage].blockCount - 1, pos));
-    const outs: tf.Tensor4D[] = new Array(this.outIndices.length);
+    const outs = new Array<tf.Tensor4D>(this.outIndices.length);
     const x = imagenetNormalize(images);
     try {
       runBlocks(ops, this.arch, x, this.blockCount, (i, y) => {

@@ -57,7 +57,7 @@ export class FoldedOps implements EfficientNetOps {
       const [b, h, w, cin] = x.shape;
       const cout = c.bias.shape[0];
       const flat = tf.reshape(x, [b * h * w, cin]);
-      const y = tf.fused.matMul({ a: flat, b: c.weight as tf.Tensor2D, bias: c.bias });
+      const y = tf.fused.matMul({ a: flat, b: c.weight, bias: c.bias });
       return tf.reshape(y, [b, h, w, cout]);
     }
     if (c.kind === 'depthwise') {

@@ -16,9 +16,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '@rlr/core/node';
 import { parseHubId, resolveSourceUrl, type DownloadProgress } from '../weight-source.js';
 import { idleAbort } from '../idle-abort.js';
 import { formatFromName, weightFileProblem, type WeightFormat } from './weight-file-check.js';
@@ -112,13 +113,6 @@ async function sizeOf(path: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Write a small file atomically (temp file, then rename). */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 function requestHeaders(url: string, options: CacheOptions): Record<string, string> {
@@ -273,7 +267,7 @@ async function downloadOnce(
       const encoded = !/^(identity)?$/i.test(res.headers.get('content-encoding') ?? '');
       total = Number.isFinite(len) && len > 0 && !encoded ? len : undefined;
       const record: PartialMeta = { url, etag, lastModified: res.headers.get('last-modified') ?? undefined, total };
-      await writeAtomic(metaPath, JSON.stringify(record));
+      await writeFileAtomic(metaPath, JSON.stringify(record));
     } else if (res.ok) {
       // 206 to a request without Range: not something to build a file from.
       await res.body?.cancel();
@@ -414,7 +408,7 @@ export async function ensureCached(source: string, options: CacheOptions = {}): 
   if (problem) throw await refuse(`is not a valid ${format} file: ${problem}`);
   await rename(partial, target);
   await rm(`${partial}.json`, { force: true });
-  await writeAtomic(checksumFile, `${digest}\n`);
+  await writeFileAtomic(checksumFile, `${digest}\n`);
   return target;
 }
 

@@ -29,7 +29,7 @@ function send(res: ServerResponse, headers: IncomingHttpHeaders, file: typeof cu
   const m = /^bytes=(\d+)-$/.exec(headers.range ?? '');
   const ifRange = headers['if-range'];
   const rangeOk = m && (!file.honourIfRange || ifRange === undefined || ifRange === file.etag || ifRange === validators['Last-Modified']);
-  const start = rangeOk ? Number(m![1]) : 0;
+  const start = rangeOk ? Number(m[1]) : 0;
   const h: Record<string, string | number> = { ...validators, 'Content-Length': file.body.length - start };
   if (rangeOk) h['Content-Range'] = `bytes ${start}-${file.body.length - 1}/${file.body.length}`;
   res.writeHead(rangeOk ? 206 : 200, h);

@@ -80,7 +80,7 @@ describe.skipIf(!dir)('MobileNetV1 0.75 from tfjs layers weights', () => {
     expect(tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]).toBeLessThan(1e-4);
 
     // Noise of ±2/255 must not change a prediction that leads the runner-up by at least 0.1.
-    const best2 = tf.topk(theirs, 2).values.arraySync() as number[][];
+    const best2 = tf.topk(theirs, 2).values.arraySync();
     const confident = best2.map(([p1, p2]) => p1 - p2 >= 0.1);
     expect(confident.filter(Boolean).length).toBeGreaterThanOrEqual(2);
     const noisy = tf.tidy(() =>

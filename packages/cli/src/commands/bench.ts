@@ -244,7 +244,7 @@ function measureInChild(args: string[], signal: AbortSignal | undefined): Promis
     const onAbort = () => child.kill('SIGKILL');
     signal?.addEventListener('abort', onAbort, { once: true });
     let out = '';
-    child.stdout!.on('data', (d) => (out += d));
+    child.stdout.on('data', (d) => (out += d));
     child.on('error', rej);
     child.on('close', (code) => {
       children.delete(child);

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EpochReport, RLRModel } from '@rlr/core';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { Detector, checkRecordedSplit, validationRecord, writeValidationRecord } from '@rlr/engine/node';
 import { initBackend, parseBackendName, type BackendName } from '../backend.js';
 import type { LoadedBackbone } from '../backbone.js';
@@ -10,16 +10,16 @@ import type { CommandContext } from '../context.js';
 import { describeDataset, loadDataset, trainSamples } from '../dataset.js';
 import { InterruptedError, usageError } from '../errors.js';
 import { formatDuration, formatTable } from '../format.js';
-import type { Logger } from '../log.js';
 import { describeInput, modelGeometry } from '../input-geometry.js';
 import { checkNewRunFolder, checkOutsideData, claimRunFolder, discardUnstartedRun, existingRunFiles, readHistory, readManifest, runPath, writeHistory, writeManifest, type EpochRecord, type RunManifest } from '../run-dir.js';
 import { checkWritable } from '../paths.js';
 import { applyTrainOptions, checkEpochs, fileAndFlagSettings, parseModelKind, resolveRunSettings, rlrConfig, runKind, type RunSettings } from '../run-settings.js';
 import { trainKnnRun } from '../knn-train.js';
+import type { TrainRunOptions } from '../train-run-options.js';
 import type { SettingValues } from '../settings.js';
 import { runVersions } from '../version.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
-import { parseWorkers, startWorkers, type WorkersOption } from '../workers.js';
+import { parseWorkers, startWorkers } from '../workers.js';
 import { budgetClock } from '../budget-clock.js';
 import { mkdir } from 'node:fs/promises';
 import type { WorkerPool } from '@rlr/core/node';
@@ -38,25 +38,6 @@ export interface TrainOutcome {
   detector: Detector;
   backend: BackendName;
   seconds: { extract: number; train: number; total: number };
-}
-
-/** Options of {@link trainRun} beyond the run settings. */
-export interface TrainRunOptions {
-  runDir: string;
-  resume: boolean;
-  backend: BackendName | 'auto';
-  offline: boolean;
-  cacheDir?: string;
-  /** Connect and idle timeout of a weights download (ms; `--download-timeout`). */
-  downloadTimeoutMs?: number;
-  checkpointEvery: number;
-  cwd: string;
-  log: Logger;
-  signal: AbortSignal;
-  /** Fall back to a random backbone when no pretrained weights are available offline (demo). */
-  allowRandomFallback?: boolean;
-  /** Worker threads for feature extraction and training steps (`--workers`; default auto). */
-  workers?: WorkersOption;
 }
 
 /**

@@ -25,3 +25,4 @@ export { ParallelTrainingSession, type SessionTimings } from './parallel-trainin
 export { ParallelPredictor, concatPredictions } from './parallel-predictor.js';
 export { RemoteExtractor, type ArrayFeatureSink, type LevelMaps } from './remote-extractor.js';
 export type { ExtractorRecipe } from './worker-protocol.js';
+export { writeFileAtomic, fileStore } from './files.js';

@@ -6,7 +6,7 @@ import { splitBatch } from '../trainer-step.js';
 import { concatFloat32, imageParts } from './image-parts.js';
 import { modelPayload } from './parallel-training.js';
 import type { RemoteExtractor } from './remote-extractor.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { WorkerChannel } from './worker-channel.js';
 
 /** Join the predictions of consecutive image ranges into one. */
 export function concatPredictions(parts: Prediction[]): Prediction {
@@ -33,13 +33,13 @@ export class ParallelPredictor {
   private closed = false;
 
   private constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: WorkerChannel,
     private readonly key: string,
     private readonly model: RLRModel,
   ) {}
 
   /** @internal use `pool.predictor(model)` */
-  static async start(pool: WorkerPool, model: RLRModel): Promise<ParallelPredictor> {
+  static async start(pool: WorkerChannel, model: RLRModel): Promise<ParallelPredictor> {
     const key = pool.newKey('model');
     const predictor = new ParallelPredictor(pool, key, model);
     try {
@@ -81,7 +81,7 @@ export class ParallelPredictor {
     const results = await Promise.all(
       parts.map((part, w) => {
         const mine = arrays.map((a, i) => a.slice(part.first * per[i], (part.first + part.images) * per[i]));
-        return this.pool.call<Prediction>(w, 'model.predict', { model: this.key, images: part.images, features: mine, options }, mine.map((m) => m.buffer as ArrayBuffer));
+        return this.pool.call<Prediction>(w, 'model.predict', { model: this.key, images: part.images, features: mine, options }, mine.map((m) => m.buffer));
       }),
     );
     return concatPredictions(results);

@@ -4,10 +4,10 @@ import { readLevelValues } from '../level-params.js';
 import type { RLRModel } from '../rlr-model.js';
 import type { PulledState, StepPosition, TrainingSession, TrainingSetup } from '../trainer-pool.js';
 import { splitBatch } from '../trainer-step.js';
-import { packedLayout, packValues, unpackValues } from './param-packing.js';
+import { packValues, unpackValues } from './param-packing.js';
 import { shardRanges } from './host-adam.js';
 import type { ModelPayload, TrainBeginPayload, TrainGradsResult, TrainMomentsResult } from './worker-protocol.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { WorkerChannel } from './worker-channel.js';
 
 /** Everything a worker needs to rebuild `model` exactly. */
 export async function modelPayload(model: RLRModel): Promise<ModelPayload> {
@@ -41,7 +41,7 @@ export class ParallelTrainingSession implements TrainingSession {
   private parts = 0;
 
   private constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: WorkerChannel,
     private readonly key: string,
     private readonly model: RLRModel,
     private readonly levels: number[],
@@ -49,7 +49,7 @@ export class ParallelTrainingSession implements TrainingSession {
     private readonly params: Float32Array[],
   ) {}
 
-  static async start(pool: WorkerPool, model: RLRModel, setup: TrainingSetup): Promise<ParallelTrainingSession> {
+  static async start(pool: WorkerChannel, model: RLRModel, setup: TrainingSetup): Promise<ParallelTrainingSession> {
     const key = pool.newKey('train');
     const replica = await modelPayload(model);
     const params = setup.levels.map((level) => {
@@ -73,7 +73,7 @@ export class ParallelTrainingSession implements TrainingSession {
             return { lo, hi, step: o.step, m: o.m.slice(lo, hi), v: o.v.slice(lo, hi) };
           });
           const payload: TrainBeginPayload = { session: key, model: replica, levels: setup.levels, adam: setup.adam, shards, slots };
-          return pool.call(w, 'train.begin', payload, shards.flatMap((sh) => [sh.m.buffer as ArrayBuffer, sh.v.buffer as ArrayBuffer]));
+          return pool.call(w, 'train.begin', payload, shards.flatMap((sh) => [sh.m.buffer, sh.v.buffer]));
         }),
       );
     } catch (e) {
@@ -94,7 +94,7 @@ export class ParallelTrainingSession implements TrainingSession {
           return features[level].slice(part.first * per, (part.first + part.images) * per);
         });
         const payload = { session: this.key, part, at, features: mine, slot: w };
-        return this.pool.call<TrainGradsResult>(w, 'train.grads', payload, mine.map((m) => m.buffer as ArrayBuffer));
+        return this.pool.call<TrainGradsResult>(w, 'train.grads', payload, mine.map((m) => m.buffer));
       }),
     );
     this.parts = parts.length;

@@ -53,7 +53,7 @@ export async function packTensors(cfg: LevelConfig, tensors: Map<string, tf.Tens
   for (const s of slots) {
     const t = tensors.get(s.name);
     if (!t || t.size !== s.size) throw new Error(`${where}: tensor "${s.name}" is missing or has the wrong size`);
-    out.set((await t.data()) as Float32Array, s.offset);
+    out.set((await t.data()), s.offset);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import type { FeatureInfo } from '../feature-extractor.js';
 import type { ImagesLike } from '../feature-extraction.js';
 import { concatFloat32, imageParts } from './image-parts.js';
 import type { ExtractorInfo, ExtractorRecipe, ExtractResult } from './worker-protocol.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { WorkerChannel } from './worker-channel.js';
 
 /** One level's maps of a batch, `[B, h, w, C]` row-major. */
 export interface LevelMaps {
@@ -30,7 +30,7 @@ export class RemoteExtractor {
   private disposed = false;
 
   private constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: WorkerChannel,
     /** @internal the workers' key */
     readonly key: string,
     info: ExtractorInfo,
@@ -42,7 +42,7 @@ export class RemoteExtractor {
   }
 
   /** @internal use `pool.createExtractor(recipe)` */
-  static async start(pool: WorkerPool, recipe: ExtractorRecipe): Promise<RemoteExtractor> {
+  static async start(pool: WorkerChannel, recipe: ExtractorRecipe): Promise<RemoteExtractor> {
     const key = pool.newKey('extractor');
     const payload = { key, recipe: { ...recipe, module: String(recipe.module) } };
     let infos: ExtractorInfo[];

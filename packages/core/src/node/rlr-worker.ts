@@ -51,7 +51,7 @@ async function start(): Promise<{ backend: string }> {
         'pass the backend package that registers it as backendModule (e.g. @tensorflow/tfjs-backend-wasm for "wasm")',
     );
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await tf.setBackend(init.backend);
   } catch (e) {

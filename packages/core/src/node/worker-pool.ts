@@ -9,6 +9,7 @@ import { ParallelPredictor } from './parallel-predictor.js';
 import { ParallelTrainingSession } from './parallel-training.js';
 import { RemoteExtractor } from './remote-extractor.js';
 import type { ExtractorRecipe, TaskReply, WorkerInit } from './worker-protocol.js';
+import type { WorkerChannel } from './worker-channel.js';
 import { tsxApi, typescriptBootstrap, workerScript } from './worker-script.js';
 
 /** Upper bound of `workers: 'auto'`: each worker holds its own backend, replicas and wasm heap. */
@@ -110,7 +111,7 @@ class Thread {
         post();
       } catch (e) {
         this.settle(id);
-        reject(e as Error);
+        reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
   }
@@ -139,7 +140,7 @@ class Thread {
  * {@link WorkerTaskError} naming the worker and the request, and the pool stays usable. A worker
  * that dies makes the pool unusable: every later request rejects with that cause.
  */
-export class WorkerPool implements TrainingPool {
+export class WorkerPool implements TrainingPool, WorkerChannel {
   /** Number of worker threads. */
   readonly size: number;
   /** The tfjs backend the workers run on. */
@@ -167,6 +168,8 @@ export class WorkerPool implements TrainingPool {
     const tsx = tsxApi();
     if (script.typescript && !tsx) throw new Error(`@rlr/core/node: running from sources (${script.url.href}) needs tsx to start workers; build @rlr/core or install tsx`);
     const starts: Promise<unknown>[] = [];
+    // Read by the threads' failure callbacks, which exist before the pool does.
+    // eslint-disable-next-line prefer-const
     let pool: WorkerPool | undefined;
     const threads = Array.from({ length: count }, (_, index) => {
       const init: WorkerInit = { index, backend: options.backend, modules, prod: tf.env().getBool('PROD'), tsx };
@@ -213,7 +216,7 @@ export class WorkerPool implements TrainingPool {
     try {
       this.check();
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     const thread = this.threads[index];
     if (!thread) return Promise.reject(new Error(`WorkerPool: no worker ${index} (the pool has ${this.size})`));
@@ -263,7 +266,7 @@ export class WorkerPool implements TrainingPool {
     this.closing ??= (async () => {
       const error = new Error('WorkerPool: closed while a request was running');
       for (const t of this.threads) t.rejectAll(error);
-      await Promise.all(this.threads.map((t) => (t.exited ? undefined : t.worker.terminate())));
+      await Promise.all(this.threads.map((t) => (t.exited ? Promise.resolve(0) : t.worker.terminate())));
     })();
     return this.closing;
   }

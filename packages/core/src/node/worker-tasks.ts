@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamOptions } from '../adam.js';
 import type { FeatureExtractor } from '../feature-extractor.js';
-import { disposeGradients, type GradientMap } from '../gradients.js';
+import { disposeGradients } from '../gradients.js';
 import { levelParamsFromValues } from '../level-params.js';
 import { RLRLevel } from '../rlr-level.js';
 import { RLRModel } from '../rlr-model.js';
@@ -161,7 +161,7 @@ const handlers: Record<string, Handler> = {
         for (const t of packedLayout(lv.config).slots) {
           const g = r.grads.get(t.name);
           if (!g || g.size !== t.size) throw new Error(`gradients of level ${level}: "${t.name}" is missing or has the wrong size`);
-          slot.set((await g.data()) as Float32Array, t.offset);
+          slot.set((await g.data()), t.offset);
         }
       } finally {
         r.loss.dispose();
@@ -221,7 +221,7 @@ const handlers: Record<string, Handler> = {
       const result: ExtractResult = { maps: [], shapes: [] };
       for (const m of maps) {
         result.maps.push((await m.data()) as Float32Array);
-        result.shapes.push(m.shape as [number, number, number, number]);
+        result.shapes.push(m.shape);
       }
       return { result, transfer: buffersOf(result.maps) };
     } finally {

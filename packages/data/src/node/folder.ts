@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { DataError } from '../errors.js';
 import { stemOf } from '../image-files.js';
-import { deriveSeed, shuffled } from '../random.js';
+import { deriveSeed, Rng, shuffled } from '@rlr/core/rng';
 import type { AnomalyDataset, Sample, SkippedEntry } from '../types.js';
 import { Confinement, isWithin, realOrResolved } from './confine.js';
 import { indexMasks, listImages, reportUnusedMasks } from './directory-scan.js';
@@ -61,7 +61,7 @@ export async function loadFolder(options: FolderOptions): Promise<AnomalyDataset
     if (count >= normals.length) {
       throw new DataError('empty', normalDir, `holding out ${count} of ${normals.length} normal images leaves none for training`, 'Add normal images, lower holdOut, or pass normalTestDir.');
     }
-    const picked = new Set(shuffled(normals, deriveSeed(options.seed ?? 0, 'folder-hold-out')).slice(0, count));
+    const picked = new Set(shuffled(normals, new Rng(deriveSeed(options.seed ?? 0, 'folder-hold-out'))).slice(0, count));
     train = normals.filter((p) => !picked.has(p));
     testNormals = normals.filter((p) => picked.has(p));
   }

@@ -6,7 +6,7 @@ import { cropShape } from '../geometry.js';
 import { DEFECT_TYPES, SYNTHETIC_OBJECTS, SYNTHETIC_CATEGORIES } from '../synthetic/categories.js';
 import { planDataset, type DatasetPlanOptions, type PlannedImage } from '../synthetic/plan.js';
 import { renderSynthetic } from '../synthetic/render.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@rlr/core/files';
 import { SYNTHETIC_GENERATOR, SYNTHETIC_MANIFEST, type SyntheticManifest } from './synthetic-manifest.js';
 
 export type { SyntheticManifest } from './synthetic-manifest.js';
@@ -104,7 +104,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Synthet
     if (failure) break;
   }
   await Promise.all(pending);
-  if (failure) throw failure;
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
 
   if (layout === 'visa') {
     await writeFileAtomic(join(root, 'split_csv', '1cls.csv'), `object,split,label,image,mask\n${rows.join('\n')}\n`);

@@ -16,5 +16,3 @@ export { loadFolder, type FolderOptions } from './folder.js';
 export { validateDataset, type ValidationReport } from './validate.js';
 export { generateDataset, type GenerateOptions } from './generate-dataset.js';
 export { readSyntheticManifest, SYNTHETIC_MANIFEST, type SyntheticManifest } from './synthetic-manifest.js';
-export { fileStore, type FileStore } from './file-store.js';
-export { writeFileAtomic } from './atomic-write.js';

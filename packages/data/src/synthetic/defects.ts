@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Rng } from '@rlr/core/rng';
 import type { DefectType } from './categories.js';
 import { fbmField } from './noise.js';
 import type { Scene } from './scene.js';
@@ -52,13 +52,13 @@ function fillBlob(mask: Uint8Array, height: number, width: number, cx: number, c
 }
 
 /** An irregular outline: a base radius modulated by a few random harmonics. */
-function wobbly(rnd: Random, base: number, amount: number): (angle: number) => number {
+function wobbly(rnd: Rng, base: number, amount: number): (angle: number) => number {
   const terms = [2, 3, 5].map((k) => ({ k, a: rnd.range(0, amount) / k ** 0.5, p: rnd.range(0, 2 * Math.PI) }));
   return (angle) => base * (1 + terms.reduce((sum, t) => sum + t.a * Math.sin(t.k * angle + t.p), 0));
 }
 
 /** A point of the support, chosen uniformly, at least `margin` pixels from the image border. */
-function pickPoint(scene: Scene, rnd: Random, margin: number): Point {
+function pickPoint(scene: Scene, rnd: Rng, margin: number): Point {
   const { height, width, support } = scene;
   for (let tries = 0; tries < 200; tries++) {
     const x = rnd.range(margin, width - margin);
@@ -83,7 +83,7 @@ function restrict(mask: Uint8Array, keep: Uint8Array): void {
 }
 
 /** Draws the shape of one defect into `mask` (0/1) and paints it onto `scene.albedo`. */
-export function paintDefect(type: DefectType, scene: Scene, rnd: Random, seed: number, mask: Uint8Array): void {
+export function paintDefect(type: DefectType, scene: Scene, rnd: Rng, seed: number, mask: Uint8Array): void {
   const { height, width } = scene;
   const s = Math.min(height, width);
   const margin = 0.08 * s;
@@ -122,11 +122,11 @@ export function paintDefect(type: DefectType, scene: Scene, rnd: Random, seed: n
         return pts;
       };
       const heading = rnd.range(0, 2 * Math.PI);
-      const main = walk(start, heading, rnd.int(8, 13));
+      const main = walk(start, heading, rnd.intIn(8, 13));
       const radius = rnd.range(0.004, 0.0065) * s;
       strokePolyline(mask, height, width, main, radius);
-      const fork = main[rnd.int(2, main.length - 3)];
-      strokePolyline(mask, height, width, walk(fork, heading + rnd.pick([-1, 1]) * rnd.range(0.6, 1.2), rnd.int(3, 6)), radius * 0.8);
+      const fork = main[rnd.intIn(2, main.length - 3)];
+      strokePolyline(mask, height, width, walk(fork, heading + rnd.pick([-1, 1]) * rnd.range(0.6, 1.2), rnd.intIn(3, 6)), radius * 0.8);
       restrict(mask, scene.support);
       tint(scene, mask, [0.04, 0.035, 0.03], 0.8);
       return;

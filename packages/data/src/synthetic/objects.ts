@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Rng } from '@rlr/core/rng';
 import { fbmField, hashUnit } from './noise.js';
 import { jitterColour, putRgb, type Scene } from './scene.js';
 
@@ -32,7 +32,7 @@ function compose(scene: Omit<Scene, 'albedo' | 'support'>, fg: Float32Array): Sc
 }
 
 /** A turned metal washer: brushed rings, a groove, a bevelled rim and a centre hole. */
-export function disc(height: number, width: number, rnd: Random, seed: number): Scene {
+export function disc(height: number, width: number, rnd: Rng, seed: number): Scene {
   const s = Math.min(height, width);
   const cx = width / 2 + rnd.range(-0.03, 0.03) * s;
   const cy = height / 2 + rnd.range(-0.03, 0.03) * s;
@@ -66,7 +66,7 @@ export function disc(height: number, width: number, rnd: Random, seed: number): 
 }
 
 /** A painted L-shaped bracket with two mounting holes, casting a soft shadow on a light table. */
-export function bracket(height: number, width: number, rnd: Random, seed: number): Scene {
+export function bracket(height: number, width: number, rnd: Rng, seed: number): Scene {
   const s = Math.min(height, width);
   const cx = width / 2 + rnd.range(-0.03, 0.03) * s;
   const cy = height / 2 + rnd.range(-0.03, 0.03) * s;
@@ -88,7 +88,7 @@ export function bracket(height: number, width: number, rnd: Random, seed: number
   const fg = new Float32Array(n * 3);
   // Signed distance to the bracket outline, in the part's own (rotated) frame (u, v).
   const sdf = (u: number, v: number) => {
-    let d = Math.min(box(u, v, -arm, -arm, arm, -arm + thick), box(u, v, -arm, -arm, -arm + thick, arm));
+    const d = Math.min(box(u, v, -arm, -arm, arm, -arm + thick), box(u, v, -arm, -arm, -arm + thick, arm));
     return Math.max(d, holeR - Math.hypot(u - h1, v - c), holeR - Math.hypot(u - c, v - h1));
   };
   const shadow = 0.025 * s;

@@ -1,5 +1,5 @@
 import { DataError } from '../errors.js';
-import { deriveSeed } from '../random.js';
+import { deriveSeed } from '@rlr/core/rng';
 import { DEFECT_TYPES, isDefectType, isSyntheticCategory, SYNTHETIC_CATEGORIES, type DefectType } from './categories.js';
 
 /** One image of a planned synthetic dataset. */

@@ -1,5 +1,5 @@
 import { DataError } from '../errors.js';
-import { createRandom, deriveSeed } from '../random.js';
+import { deriveSeed, Rng } from '@rlr/core/rng';
 import { DEFECT_TYPES, isDefectType, isSyntheticCategory, SYNTHETIC_CATEGORIES, type DefectType, type SyntheticCategory } from './categories.js';
 import { paintDefect } from './defects.js';
 import { hash2 } from './noise.js';
@@ -55,13 +55,13 @@ export function renderSynthetic(category: string, options: SyntheticImageOptions
     if (!Number.isInteger(v) || v < 32) throw new DataError('invalid-option', name, `must be an integer >= 32, got ${v}`, 'Pass a larger image size.');
   }
   // Independent streams for the scene, the lighting and the defect: adding a defect changes nothing else.
-  const scene = RENDERERS[category](height, width, createRandom(deriveSeed(seed, 'scene')), deriveSeed(seed, 'scene-noise'));
+  const scene = RENDERERS[category](height, width, new Rng(deriveSeed(seed, 'scene')), deriveSeed(seed, 'scene-noise'));
   let mask: Uint8Array | undefined;
   if (defect) {
     const base = scene.albedo.slice();
     for (let attempt = 0; ; attempt++) {
       mask = new Uint8Array(height * width);
-      paintDefect(defect, scene, createRandom(deriveSeed(seed, 'defect', attempt)), deriveSeed(seed, 'defect-noise', attempt), mask);
+      paintDefect(defect, scene, new Rng(deriveSeed(seed, 'defect', attempt)), deriveSeed(seed, 'defect-noise', attempt), mask);
       let area = 0;
       for (let i = 0; i < mask.length; i++) area += mask[i];
       if (area >= MIN_DEFECT_AREA * height * width || attempt >= 20) break;
@@ -69,7 +69,7 @@ export function renderSynthetic(category: string, options: SyntheticImageOptions
     }
   }
 
-  const light = createRandom(deriveSeed(seed, 'light'));
+  const light = new Rng(deriveSeed(seed, 'light'));
   const gain = 1 + light.range(-0.08, 0.08) * scene.lighting;
   const gx = light.range(-0.12, 0.12) * scene.lighting;
   const gy = light.range(-0.12, 0.12) * scene.lighting;

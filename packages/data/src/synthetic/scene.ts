@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Rng } from '@rlr/core/rng';
 
 /**
  * A defect-free synthetic image before lighting and sensor noise, plus what the defect painter
@@ -20,7 +20,7 @@ export interface Scene {
 }
 
 /** Draws a scene of one category. `seed` feeds the stateless noise, `rnd` the pose and colours. */
-export type SceneRenderer = (height: number, width: number, rnd: Random, seed: number) => Scene;
+export type SceneRenderer = (height: number, width: number, rnd: Rng, seed: number) => Scene;
 
 /** Writes `[r, g, b] * v` at pixel `i` of an `[H, W, 3]` array. */
 export function putRgb(out: Float32Array, i: number, r: number, g: number, b: number, v: number): void {
@@ -30,6 +30,6 @@ export function putRgb(out: Float32Array, i: number, r: number, g: number, b: nu
 }
 
 /** A colour jittered by a few percent per channel, so no two images share the exact hue. */
-export function jitterColour(rnd: Random, [r, g, b]: readonly [number, number, number], amount = 0.03): [number, number, number] {
+export function jitterColour(rnd: Rng, [r, g, b]: readonly [number, number, number], amount = 0.03): [number, number, number] {
   return [r * (1 + rnd.range(-amount, amount)), g * (1 + rnd.range(-amount, amount)), b * (1 + rnd.range(-amount, amount))];
 }

@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Rng } from '@rlr/core/rng';
 import { fbmField } from './noise.js';
 import { jitterColour, putRgb, type Scene } from './scene.js';
 
@@ -17,7 +17,7 @@ interface Frame {
 }
 
 /** A slightly rotated and shifted pattern frame: pattern coordinates (u, v) of pixel (x, y). */
-function frame(rnd: Random, height: number, width: number, maxDegrees: number, shift: number): Frame {
+function frame(rnd: Rng, height: number, width: number, maxDegrees: number, shift: number): Frame {
   const a = (rnd.range(-maxDegrees, maxDegrees) * Math.PI) / 180;
   return { cos: Math.cos(a), sin: Math.sin(a), cx: width / 2, cy: height / 2, du: rnd.range(0, shift), dv: rnd.range(0, shift) };
 }
@@ -27,7 +27,7 @@ function fullSupport(height: number, width: number): Uint8Array {
 }
 
 /** Woven fabric: alternating over/under threads with fibre streaks. */
-export function weave(height: number, width: number, rnd: Random, seed: number): Scene {
+export function weave(height: number, width: number, rnd: Rng, seed: number): Scene {
   const s = Math.min(height, width);
   const period = (s / 20) * rnd.range(0.95, 1.05);
   const f = frame(rnd, height, width, 4, period * 2);
@@ -55,7 +55,7 @@ export function weave(height: number, width: number, rnd: Random, seed: number):
 }
 
 /** Metal mesh: a textured plate crossed by darker bars with a bright edge. */
-export function grid(height: number, width: number, rnd: Random, seed: number): Scene {
+export function grid(height: number, width: number, rnd: Rng, seed: number): Scene {
   const s = Math.min(height, width);
   const period = (s / 10) * rnd.range(0.96, 1.04);
   const bar = period * 0.22;
@@ -81,7 +81,7 @@ export function grid(height: number, width: number, rnd: Random, seed: number): 
 }
 
 /** Leather-like clouds: two colours blended by fractal noise, with fine grain. */
-export function cloudy(height: number, width: number, rnd: Random, seed: number): Scene {
+export function cloudy(height: number, width: number, rnd: Rng, seed: number): Scene {
   const s = Math.min(height, width);
   const dark = jitterColour(rnd, [0.48, 0.27, 0.2]);
   const light = jitterColour(rnd, [0.74, 0.5, 0.36]);
@@ -97,7 +97,7 @@ export function cloudy(height: number, width: number, rnd: Random, seed: number)
 }
 
 /** Wood: wavy dark grain lines running roughly vertically, with fine streaks. */
-export function wood(height: number, width: number, rnd: Random, seed: number): Scene {
+export function wood(height: number, width: number, rnd: Rng, seed: number): Scene {
   const s = Math.min(height, width);
   const period = (s / 9) * rnd.range(0.9, 1.1);
   const f = frame(rnd, height, width, 4, 1);

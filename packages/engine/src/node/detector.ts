@@ -5,7 +5,7 @@
 import type { BlobStore } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import type { AnomalyDataset, ImageBatch, Sample } from '@rlr/data';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import { loadBackboneFromStore, type NodeLoadBackboneOptions } from '@rlr/backbones/node';
 import { Detector as BaseDetector, readParts, type BatchScores, type DetectorParts } from '../detector.js';
 import { fitDetector, type FitOptions, type FitResult } from './fit.js';

@@ -26,7 +26,7 @@ import {
 } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import type { AnomalyDataset, Sample } from '@rlr/data';
-import { fileStore } from '@rlr/data/node';
+import { fileStore } from '@rlr/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { Detector as BaseDetector, postProcessorFor, type ImageGeometry } from '../detector.js';
 import type { DetectorModel } from '../detector-model.js';

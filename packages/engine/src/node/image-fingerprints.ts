@@ -15,7 +15,7 @@ export interface ImageFingerprint {
 
 /** Fingerprints of `paths`, in order (a few files read at a time). */
 export async function fingerprintImages(paths: string[], concurrency = 4): Promise<ImageFingerprint[]> {
-  const out: ImageFingerprint[] = new Array(paths.length);
+  const out = new Array<ImageFingerprint>(paths.length);
   let next = 0;
   async function worker(): Promise<void> {
     for (let i = next++; i < paths.length; i = next++) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Rng, deriveSeed, permutation } from '@rlr/core';
 import type { Sample } from '@rlr/data';
-import { writeFileAtomic } from '@rlr/data/node';
+import { writeFileAtomic } from '@rlr/core/node';
 import { EngineError } from '../engine-error.js';
 import { workPath } from './work-dir.js';
 

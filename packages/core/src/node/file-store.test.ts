@@ -1,8 +1,15 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers/temp-dir.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fileStore } from './file-store.js';
+
+/** A fresh temporary folder, removed after the test file finishes. */
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rlr-core-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe('fileStore', () => {
   const dir = join(tempDir(), 'models', 'run1');

@@ -1,25 +1,13 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import type { BlobStore } from '../blob-store.js';
 import { writeFileAtomic } from './atomic-write.js';
-
-/**
- * Where models, checkpoints and feature caches are persisted; the same shape as `BlobStore` in
- * `@rlr/core` (declared here so `@rlr/data` does not depend on core).
- */
-export interface FileStore {
-  /** The directory, for messages. */
-  readonly location: string;
-  read(name: string): Promise<Uint8Array>;
-  write(name: string, bytes: Uint8Array): Promise<void>;
-  exists(name: string): Promise<boolean>;
-  remove(name: string): Promise<void>;
-}
 
 /**
  * A blob store over a directory: blob `a/b.bin` is the file `<dir>/a/b.bin`. Writes are atomic
  * (temporary file, then rename) and create folders; names may not leave the directory.
  */
-export function fileStore(dir: string): FileStore {
+export function fileStore(dir: string): Required<BlobStore> {
   const location = resolve(dir);
   const pathOf = (name: string) => {
     const rel = normalize(name);
