@@ -13,7 +13,6 @@ import { runVersions } from './version.js';
 import { startWorkers } from './workers.js';
 import type { TrainRunOptions } from './train-run-options.js';
 
-
 /** What building a knn run returns (`rlr train --model knn`). */
 export interface KnnTrainOutcome {
   runDir: string;
@@ -52,7 +51,7 @@ async function buildOn(backend: BackendName, pool: WorkerPool | undefined, setti
   let manifest: RunManifest | undefined;
   let fit;
   try {
-    // No hold-out: the bank is built from every training normal, as before the engine.
+    // The bank holds every training normal unless --val-fraction holds some out to fit thresholds.
     fit = await Detector.fitWithReport(train, {
       backbone: async (images) => {
         backbone = await loadTrainingBackbone(settings, o, images);
@@ -60,6 +59,8 @@ async function buildOn(backend: BackendName, pool: WorkerPool | undefined, setti
       },
       geometry: g,
       model: { kind: 'knn', coreset },
+      valFraction: settings.knn?.valFraction,
+      postProcessor: { quantile: settings.train.thresholdQuantile, sensitivity: settings.train.sensitivity },
       train: { epochs: 0, batchSize: settings.train.batchSize, seed: settings.train.seed },
       dir: o.runDir,
       pool,

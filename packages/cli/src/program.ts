@@ -366,8 +366,8 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
     .addOption(new Option('--format <format>', 'export format').choices(['onnx']).makeOptionMandatory())
     .requiredOption('--model <run-dir>', 'run folder written by rlr train (RLR or knn)')
     .option('--out <file>', 'the model file to write (default: <run-dir>/model.onnx)')
-    .option('--threshold <x>', 'image-score threshold stored in the model (default: the pooled F1-max threshold of the run\'s latest eval report; none: no label output)')
-    .option('--norm-min <x>', 'score mapped to 0 by the normalised-score output (with --norm-max)')
+    .option('--threshold <x>', 'image-score threshold stored in the model (default: the model\'s post-processor, fitted on validation normals; else the run\'s latest eval report)')
+    .option('--norm-min <x>', 'score mapped to 0 by the normalised-score output (with --norm-max; default: the post-processor\'s range, 0.5 at its threshold)')
     .option('--norm-max <x>', 'score mapped to 1 by the normalised-score output (with --norm-min)');
   weightsOptions(exportCmd);
   downloadOptions(exportCmd);

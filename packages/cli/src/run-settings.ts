@@ -43,6 +43,12 @@ export const DEFAULT_CORESET = 0.1;
 export interface KnnSettings {
   /** Fraction of each level's training tokens the greedy coreset keeps, in (0, 1]. */
   coreset: number;
+  /**
+   * `--val-fraction` when given: that share of the training normals is held out of the bank and
+   * fits the post-processor's thresholds. Without it the bank keeps every normal and the model has
+   * no thresholds of its own.
+   */
+  valFraction?: number;
 }
 
 /** Fully resolved settings of a training run. */
@@ -148,7 +154,7 @@ export function resolveRunSettings(s: SettingValues, defaultPreset = 'paper', ki
   if (kind === 'knn') {
     // The RLR hyperparameters do not apply; only the backbone, levels and crop do.
     settings.kind = 'knn';
-    settings.knn = { coreset: checkCoreset(s.coreset ?? DEFAULT_CORESET) };
+    settings.knn = { coreset: checkCoreset(s.coreset ?? DEFAULT_CORESET), ...(s.valFraction === undefined ? {} : { valFraction: train.valFraction }) };
     return settings;
   }
   if (s.coreset !== undefined) throw usageError('--coreset applies only to the nearest-neighbour model', 'add --model knn, or drop --coreset');

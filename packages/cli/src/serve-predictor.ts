@@ -2,13 +2,16 @@
  * A trained run folder as a `@rlr/serve` {@link Predictor}: what `rlr serve` and `rlr worker` score
  * with. It decodes uploads exactly like `rlr predict` decodes files (the run's resize and crop),
  * scores them in one batch on this thread, and labels them with the threshold `rlr predict` would
- * use (pooled mode). The engine's `Detector` can replace it behind the same interface.
+ * use (pooled mode): `--threshold`, else the model's post-processor (`postprocessor.json`).
  */
+import { join } from 'node:path';
 import { writeRgbFloat, type ImageBatch, type RawPixels, type Sample, type TransformGeometry } from '@rlr/data';
 import { readImagePixels } from '@rlr/data/node';
+import { POST_PROCESSOR_FILE, PostProcessor } from '@rlr/engine';
 import type { PredictOutcome, Predictor } from '@rlr/serve';
 import { classifyError, usageError } from './errors.js';
 import type { Logger } from './log.js';
+import { loadRunPostProcessor } from './model-io.js';
 import { readManifest, runPath } from './run-dir.js';
 import { openRunScorer } from './onnx-scorer.js';
 import type { OpenOptions } from './scorer.js';
@@ -30,8 +33,22 @@ export interface RunPredictorOptions extends Omit<OpenOptions, 'pool'> {
  */
 export async function openRunPredictor(runDir: string, o: RunPredictorOptions): Promise<Predictor> {
   const manifest = await readManifest(runDir);
-  const thresholds = await thresholdPicker({ flag: o.threshold, reportDir: manifest.report ?? runPath(runDir, 'report'), datasetRoots: [], runDir, log: o.log });
+  const modelDir = runPath(runDir, 'model');
+  const pp = await loadRunPostProcessor(modelDir);
+  // As rlr predict: --threshold, else the model's post-processor (fitted on validation normals),
+  // else (imported weights) the run's latest eval report.
+  const thresholds = await thresholdPicker({
+    flag: o.threshold,
+    reportDir: manifest.report ?? runPath(runDir, 'report'),
+    datasetRoots: [],
+    runDir,
+    log: o.log,
+    postProcessor: pp ? { file: join(modelDir, POST_PROCESSOR_FILE), value: pp } : null,
+  });
   const threshold = thresholds.pooled;
+  // normalizedScore is 0.5 at the threshold: the post-processor's own scale when it gave the
+  // threshold, else [0, 2·threshold] mapped onto [0, 1].
+  const scale = threshold === null ? null : pp && thresholds.source.endsWith(POST_PROCESSOR_FILE) ? pp : PostProcessor.manual(threshold);
   const scorer = await openRunScorer(runDir, o.flags ?? {}, o.cwd, { ...o, pool: undefined });
   const { resize, crop, mode, tile } = scorer.geometry;
   if (tile) {
@@ -84,7 +101,7 @@ export async function openRunPredictor(runDir: string, o: RunPredictorOptions): 
         const s = r.scores[k];
         out[at] = {
           score: s,
-          normalizedScore: threshold === null ? null : s / threshold,
+          normalizedScore: scale === null ? null : scale.normalizeScore(s),
           label: threshold === null ? null : s >= threshold ? 1 : 0,
           threshold,
           ...(options.maps ? { map: { data: r.maps.slice(k * px, (k + 1) * px), height: r.height, width: r.width } } : {}),

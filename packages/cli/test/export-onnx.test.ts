@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, truncate, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateDataset } from '@rlr/data/node';
+import type { Sample } from '@rlr/data';
+import { batches, generateDataset } from '@rlr/data/node';
+import { OnnxDetector } from '@rlr/onnx/node';
 import { binBuilt, jsonLines, runBin } from './bin-helpers.js';
 
 /*
@@ -62,6 +64,31 @@ describe.skipIf(!binBuilt)('rlr export --format onnx → predict/eval --backend 
     expect(e.code, e.stderr.slice(-1500)).toBe(0);
     const m = JSON.parse(await readFile(join(root, 'report-ort', 'metrics.json'), 'utf8')) as { pooled: { image: { auroc: number; threshold: number } } };
     expect(Math.abs(m.pooled.image.threshold - metrics.pooled.image.threshold)).toBeLessThanOrEqual(1e-4 * metrics.pooled.image.threshold);
+  });
+
+  it('with a post-processor, stores its threshold and normalisation: normalized_score is 0.5 at the threshold, as in the library', async () => {
+    const held = join(root, 'run-val');
+    const t = await runBin(['train', '--model', 'knn', '--coreset', '0.25', '--val-fraction', '0.34', '--data', data, ...FLAGS, '--out', held, '--quiet']);
+    expect(t.code, t.stderr.slice(-1500)).toBe(0);
+    const pp = JSON.parse(await readFile(join(held, 'model', 'postprocessor.json'), 'utf8')) as { image: { threshold: number; min: number; max: number } };
+    const x = await runBin(['export', '--format', 'onnx', '--model', held, '--json']);
+    expect(x.code, x.stderr.slice(-1500)).toBe(0);
+    const { threshold, min, max } = pp.image;
+    expect(jsonLines(x.stdout).at(-1)).toMatchObject({ threshold, threshold_source: join(held, 'model', 'postprocessor.json') });
+    const test = join(data, 'grid', 'test');
+    const samples = (await readdir(test, { recursive: true })).filter((f) => f.endsWith('.png')).map((f): Sample => ({ path: join(test, f), category: 'grid', label: 0, defectType: 'unknown' }));
+    const onnx = await OnnxDetector.open(join(held, 'model.onnx'));
+    try {
+      for await (const b of batches(samples, { batchSize: samples.length, resize: 64, crop: [64, 64] })) {
+        const r = await onnx.score({ images: b.images, batch: b.samples.length, height: 64, width: 64 });
+        r.scores.forEach((score, i) => {
+          expect(r.normalizedScores[i]).toBeCloseTo(Math.min(1, Math.max(0, 0.5 + (score - threshold) / (max - min))), 5);
+          expect(r.labels![i]).toBe(score >= threshold ? 1 : 0);
+        });
+      }
+    } finally {
+      await onnx.dispose();
+    }
   });
 
   it('rlr bench --onnx reports onnxruntime inference beside tfjs in the same row', async () => {

@@ -71,7 +71,7 @@ describe.skipIf(!binBuilt)('rlr serve (built binary)', () => {
         const want = predicted.get(images[i])!;
         expect(Math.abs(b.score - want)).toBeLessThanOrEqual(1e-5 * Math.abs(want));
         expect(b).toMatchObject({ threshold: 1, label: b.score >= 1 ? 1 : 0 });
-        expect(b.normalizedScore).toBeCloseTo(b.score, 6);
+        expect(b.normalizedScore).toBeCloseTo(Math.min(1, Math.max(0, b.score / 2)), 6); // 0.5 at --threshold 1
       });
       const truncated = await post(s.url, readFileSync(images[0]).subarray(0, 300));
       expect(truncated.status).toBe(400);
@@ -81,6 +81,23 @@ describe.skipIf(!binBuilt)('rlr serve (built binary)', () => {
       const metrics = await (await fetch(`${s.url}/metrics`)).text();
       expect(metrics).toMatch(/rlr_http_requests_total\{route="\/v1\/predict",status="400"\} 1/);
       expect(Number(/^rlr_batch_size_count (\d+)$/m.exec(metrics)?.[1])).toBeLessThan(images.length + 2); // concurrent uploads were batched
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exit;
+    }
+  });
+
+  it('without --threshold labels and normalises with the model\'s post-processor (validation normals), as rlr predict does', async () => {
+    const pp = JSON.parse(readFileSync(join(run, 'model', 'postprocessor.json'), 'utf8')) as { image: { threshold: number; min: number; max: number } };
+    const s = await serve(['--model', run]);
+    try {
+      const { threshold, min, max } = pp.image;
+      for (const f of [images[0], images.at(-1)!]) {
+        const b = await (await post(s.url, readFileSync(f))).json();
+        expect(b.threshold).toBe(threshold);
+        expect(b.label).toBe(b.score >= threshold ? 1 : 0);
+        expect(b.normalizedScore).toBeCloseTo(Math.min(1, Math.max(0, 0.5 + (b.score - threshold) / (max - min))), 6);
+      }
     } finally {
       s.child.kill('SIGTERM');
       await s.exit;

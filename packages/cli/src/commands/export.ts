@@ -3,13 +3,15 @@
  * image score, threshold and normalisation) as one ONNX model.
  */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { POST_PROCESSOR_FILE } from '@rlr/engine';
 import { exportDetector } from '@rlr/onnx';
 import { writeOnnxModel } from '@rlr/onnx/node';
 import { initBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { modelError, usageError } from '../errors.js';
+import { loadRunPostProcessor } from '../model-io.js';
 import { defaultOnnxPath } from '../onnx-scorer.js';
 import { readManifest, runPath } from '../run-dir.js';
 import { openScorer } from '../scorer.js';
@@ -29,12 +31,28 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   if (opts.format !== 'onnx') throw usageError(`--format: unknown export format "${String(opts.format)}"`, 'use --format onnx');
   const runDir = resolve(ctx.cwd, String(opts.model));
   const out = opts.out === undefined ? defaultOnnxPath(runDir) : resolve(ctx.cwd, String(opts.out));
-  const min = optionalNumber(opts.normMin, '--norm-min');
-  const max = optionalNumber(opts.normMax, '--norm-max');
+  let min = optionalNumber(opts.normMin, '--norm-min');
+  let max = optionalNumber(opts.normMax, '--norm-max');
   if ((min === undefined) !== (max === undefined)) throw usageError('--norm-min and --norm-max go together', 'pass both (e.g. the lowest and highest scores of normal validation images), or neither');
   if (min !== undefined && max !== undefined && !(max > min)) throw usageError(`--norm-max (${max}) must be greater than --norm-min (${min})`, 'swap them or widen the range');
   const manifest = await readManifest(runDir);
-  const thresholds = await thresholdPicker({ flag: opts.threshold, mode: undefined, category: undefined, reportDir: manifest.report ?? runPath(runDir, 'report'), datasetRoots: [], runDir, log: ctx.log });
+  const modelDir = runPath(runDir, 'model');
+  const pp = await loadRunPostProcessor(modelDir);
+  // The threshold rlr predict uses: --threshold, else the post-processor's (validation normals).
+  const thresholds = await thresholdPicker({
+    flag: opts.threshold,
+    reportDir: manifest.report ?? runPath(runDir, 'report'),
+    datasetRoots: [],
+    runDir,
+    log: ctx.log,
+    postProcessor: pp ? { file: join(modelDir, POST_PROCESSOR_FILE), value: pp } : null,
+  });
+  if (min === undefined && pp && thresholds.source.endsWith(POST_PROCESSOR_FILE)) {
+    // The post-processor's normalisation, 0.5 + (score − threshold) / (max − min), as the graph's
+    // min-max form: a range of the same width centred on the threshold.
+    const { threshold, min: lo, max: hi } = pp.toJSON().image;
+    if (hi > lo) [min, max] = [threshold - (hi - lo) / 2, threshold + (hi - lo) / 2];
+  }
   // The export reads the weights on tfjs (any backend gives the same values).
   await initBackend('auto');
   const scorer = await openScorer(runDir, { weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout), signal: ctx.signal });
@@ -52,7 +70,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   }
   await writeOnnxModel(out, bytes);
   const size = (await stat(out)).size;
-  const threshold = thresholds.pooled === null ? 'none (no label output; pass --threshold or run rlr eval first)' : `${thresholds.pooled.toPrecision(4)} (${thresholds.source})`;
+  const threshold = thresholds.pooled === null ? 'none (no label output; pass --threshold, or train with a validation split)' : `${thresholds.pooled.toPrecision(4)} (${thresholds.source})`;
   ctx.log.result(
     [`exported ${runDir} to ${out} (${(size / 1e6).toFixed(1)} MB)`, `input: uint8 [batch, ${scorer.geometry.crop.join(', ')}, 3] RGB at the model's size (resize and crop first)`, `threshold: ${threshold}`, `normalisation: ${min === undefined ? 'none' : `[${min}, ${max}]`}`].join('\n'),
     { onnx: out, bytes: size, threshold: thresholds.pooled, threshold_source: thresholds.source, norm_min: min ?? null, norm_max: max ?? null, image_size: scorer.geometry.crop },
