@@ -1,7 +1,7 @@
 import { basename, extname, join } from 'node:path';
 import { downscaleMask, downscaleMean, fitWithin, type AnomalyDataset, type ImageBatch, type RawPixels, type Sample } from '@rlr/data';
 import { batches, readSyntheticManifest, SYNTHETIC_MANIFEST, tiledImages } from '@rlr/data/node';
-import type { MapScores } from './content-scores.js';
+import type { MapScores } from '@rlr/engine';
 import { tileOptions, warnAboutTestCrops } from '@rlr/engine/node';
 import { CategoryEvaluator, imageMetrics, summarizeCategories, type CategoryMetrics as MetricsCategory } from '@rlr/metrics';
 import { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';

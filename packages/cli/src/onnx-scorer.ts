@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { OnnxDetector } from '@rlr/onnx/node';
 import { modelError, usageError } from './errors.js';
 import type { ImageBatch } from '@rlr/data';
-import { excludePadding } from './content-scores.js';
+import { excludePadding } from '@rlr/engine';
 import { openScorer, type BatchScores, type OpenOptions, type Scorer } from './scorer.js';
 import { scoreTiledImage } from './tiled-scoring.js';
 

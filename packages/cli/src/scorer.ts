@@ -6,7 +6,6 @@ import { Detector, type BatchScores, type ImageGeometry } from '@rlr/engine/node
 import { openRunBackbone, type LoadedBackbone } from './backbone.js';
 import { modelError } from './errors.js';
 import { modelGeometry } from './input-geometry.js';
-import { excludePadding } from './content-scores.js';
 import { scoreTiledImage, type TiledScore } from './tiled-scoring.js';
 import type { Logger } from './log.js';
 import { isKnn, loadRunModel, loadRunPostProcessor, type RunModel } from './model-io.js';
@@ -103,9 +102,8 @@ export async function openScorer(runDir: string, o: OpenOptions): Promise<Scorer
     model,
     geometry,
     detector,
-    async score(b) {
-      return excludePadding(await scoreBatch(b), b.geometries);
-    },
+    // The Detector leaves `--resize-mode fit` padding out of maps and scores.
+    score: scoreBatch,
     scoreTiled(img, batchSize) {
       return scoreTiledImage(img, (b) => scoreBatch(b), batchSize);
     },

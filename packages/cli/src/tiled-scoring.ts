@@ -1,7 +1,7 @@
 import { smoothedMaximum, SCORING_DEFAULTS } from '@rlr/core';
 import { MapStitcher } from '@rlr/data';
 import { tileBatchesOf, type TileBatch, type TiledImage } from '@rlr/data/node';
-import type { MapScores } from './content-scores.js';
+import type { MapScores } from '@rlr/engine';
 
 /** The result of scoring one image on tiles. */
 export interface TiledScore {

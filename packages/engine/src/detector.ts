@@ -11,6 +11,7 @@ import { imageFromSource, readImageUrl, urlBatches, type AnomalyDataset, type Im
 import { CategoryEvaluator, imageMetrics, summarizeCategories, type CategoryMetrics, type EvaluationReport, type ImageMetrics } from '@rlr/metrics';
 import { isKnn, loadDetectorModel, saveDetectorModel, type DetectorModel } from './detector-model.js';
 import { EngineError } from './engine-error.js';
+import { excludePadding } from './padding-scores.js';
 import { POST_PROCESSOR_FILE, PostProcessor, type QuantileOptions } from './post-processor.js';
 
 /** Tiling of the input (`--tile`): images are cut into model-sized tiles instead of being resized. */
@@ -242,7 +243,8 @@ export class Detector {
 
   /** Score a decoded batch (e.g. from `batches()` of `@rlr/data/node`). */
   scoreBatch(b: ImageBatch): Promise<BatchScores> {
-    return this.scoreImages(b.images, b.samples.length);
+    // Letterboxed images (`mode: 'fit'`): the padding neither scores nor counts in the image score.
+    return this.scoreImages(b.images, b.samples.length).then((r) => excludePadding(r, b.geometries));
   }
 
   /** Score one image: `{ score, normalizedScore, label, map, mask }`. */

@@ -31,6 +31,7 @@ export {
   type TileGeometry,
 } from './detector.js';
 export { isKnn, loadDetectorModel, saveDetectorModel, type DetectorModel } from './detector-model.js';
+export { excludePadding, type MapScores } from './padding-scores.js';
 export {
   PostProcessor,
   POST_PROCESSOR_FILE,

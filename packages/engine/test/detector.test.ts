@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '@rlr/testing';
 import { presets } from '@rlr/core';
 import { createWorkerPool } from '@rlr/core/node';
-import { generateDataset, loadMvtec, type AnomalyDataset, type Sample } from '@rlr/data/node';
+import { batches, generateDataset, loadMvtec, type AnomalyDataset, type Sample } from '@rlr/data/node';
 import { Detector, PostProcessor, POST_PROCESSOR_FILE, randomBackbone, type FitOptions } from '../src/node/index.js';
 
 const run = promisify(execFile);
@@ -169,5 +169,54 @@ describe('Detector', () => {
       expect(Math.abs(score - here[i])).toBeLessThanOrEqual(1e-6);
       expect(Math.abs(norm - normalized[i])).toBeLessThanOrEqual(1e-6);
     });
+  });
+});
+
+describe('Detector with --resize-mode fit (letterboxed images)', () => {
+  // 64x64 images fitted into a 32x64 crop: scaled to 32x32, 16 columns of padding on each side.
+  const fit = { resize: 32, crop: [32, 64] as [number, number], mode: 'fit' as const };
+  let dir: string;
+  let detector: Detector;
+  let val: Sample[];
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    dir = await mkdtemp(join(tmpdir(), 'rlr-engine-fit-'));
+    await generateDataset({ root: join(dir, 'data'), categories: ['weave'], trainCount: 12, testCount: 2, size: SIZE, seed: 4 });
+    const r = await Detector.fitWithReport(await loadMvtec(join(dir, 'data')), {
+      backbone: (train) => randomBackbone('tf_efficientnet_b0', train, { outIndices: [2, 3], geometry: fit, count: 8 }),
+      geometry: fit,
+      model: { kind: 'rlr', config: presets.demo },
+      train: { epochs: 1, batchSize: 4, lr: 1e-3, seed: 7 },
+      valFraction: 0.34,
+    });
+    detector = r.detector;
+    val = r.split.val;
+  });
+  afterAll(async () => {
+    detector?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('leaves the padding out of maps, scores and the thresholds fitted on validation normals', async () => {
+    const scores: number[] = [];
+    const maps: Float32Array[] = [];
+    let differs = false;
+    for await (const b of batches(val, { batchSize: val.length, ...fit })) {
+      expect(b.geometries).toHaveLength(val.length);
+      const raw = await detector.scoreImages(b.images, b.samples.length); // padding included
+      const r = await detector.scoreBatch(b);
+      for (let i = 0; i < b.samples.length; i++) {
+        const map = r.maps.subarray(i * 32 * 64, (i + 1) * 32 * 64);
+        for (let y = 0; y < 32; y++) for (const x of [0, 15, 48, 63]) expect(map[y * 64 + x]).toBe(0);
+        if (raw.scores[i] !== r.scores[i]) differs = true;
+      }
+      scores.push(...r.scores);
+      maps.push(r.maps);
+    }
+    expect(differs).toBe(true); // the padding changes the raw scores, so the check below can fail
+    const want = PostProcessor.fromNormals(scores, Float32Array.from(maps.flatMap((m) => Array.from(m))));
+    expect(detector.postProcessor!.imageThreshold).toBeCloseTo(want.imageThreshold, 6);
+    expect(detector.postProcessor!.pixelThreshold).toBeCloseTo(want.pixelThreshold, 6);
   });
 });

@@ -10,6 +10,7 @@ import { loadBackboneFromStore, type NodeLoadBackboneOptions } from '@rlr/backbo
 import { Detector as BaseDetector, readParts, type BatchScores, type DetectorParts } from '../detector.js';
 import { fitDetector, type FitOptions, type FitResult } from './fit.js';
 import { nodeIO } from './node-io.js';
+import { excludePadding } from '../padding-scores.js';
 import { poolScoring, type PooledScoring } from './pooled-scoring.js';
 
 /** Options of the Node {@link Detector.load}: the backbone's weight cache and download progress. */
@@ -46,7 +47,7 @@ export class Detector extends BaseDetector {
   }
 
   override scoreBatch(b: ImageBatch): Promise<BatchScores> {
-    return this.pooled ? this.pooled.scoreBatch(b) : super.scoreBatch(b);
+    return this.pooled ? this.pooled.scoreBatch(b).then((r) => excludePadding(r, b.geometries)) : super.scoreBatch(b);
   }
 
   /** Release the worker copies, the model and the backbone. */

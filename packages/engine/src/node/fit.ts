@@ -127,10 +127,15 @@ function storeFor(dir: string | undefined, part: 'features' | 'valFeatures' | 'c
   return dir ? fileStore(workPath(dir, part)) : memoryStore(part);
 }
 
+/** `count` items of `items` spread evenly (all when fewer). */
+function spread<T>(items: readonly T[], count: number): T[] {
+  const step = Math.max(1, Math.floor(items.length / count));
+  return items.filter((_, i) => i % step === 0).slice(0, count);
+}
+
 /** Score `count` images of `source` spread evenly (all when fewer), `batch` at a time. */
 async function scoreSource(model: DetectorModel, source: FeatureSource, count: number, batch = 8): Promise<{ scores: Float32Array; maps: Float32Array }> {
-  const step = Math.max(1, Math.floor(source.size / count));
-  const indices = Array.from({ length: source.size }, (_, i) => i).filter((i) => i % step === 0).slice(0, count);
+  const indices = spread(Array.from({ length: source.size }, (_, i) => i), count);
   const scores: number[] = [];
   const maps: Float32Array[] = [];
   for (let at = 0; at < indices.length; at += batch) {
@@ -158,7 +163,7 @@ async function scoreSource(model: DetectorModel, source: FeatureSource, count: n
  * The post-processor of a trained model: from a labelled validation set when given, else from the
  * held-out normals' features, else from (a spread of at most 256 of) the training normals' features.
  */
-async function fitPostProcessor(detector: BaseDetector, o: FitOptions, val: FeatureSource | undefined, train: FeatureSource, log: EngineLog): Promise<PostProcessor | null> {
+async function fitPostProcessor(detector: BaseDetector, o: FitOptions, val: FeatureSource | undefined, train: FeatureSource, split: ValidationSplit, log: EngineLog): Promise<PostProcessor | null> {
   if (o.geometry.tile) {
     // The feature caches hold tiles, while an image's score comes from its stitched map.
     log.info('no thresholds for a tiled run yet (its cached features are tiles, its image scores come from stitched maps): pass --threshold to rlr predict');
@@ -170,7 +175,16 @@ async function fitPostProcessor(detector: BaseDetector, o: FitOptions, val: Feat
     return pp;
   }
   const source = val ?? train;
-  const { scores, maps } = await scoreSource(detector.model, source, val ? source.size : TRAINING_NORMALS_FOR_THRESHOLDS);
+  const count = val ? source.size : TRAINING_NORMALS_FOR_THRESHOLDS;
+  if (o.geometry.mode === 'fit') {
+    // Letterboxed images: the cached features do not say where the padding is, so the images are
+    // decoded again and scored as predict scores them, the padding left out.
+    const samples = spread(val ? split.val : split.train, count);
+    const pp = await detector.calibrate(samples, { ...o.postProcessor, source: val ? 'validation-normals' : 'training-normals' });
+    log.info(`thresholds: image ${pp.imageThreshold.toPrecision(4)}, pixel ${pp.pixelThreshold.toPrecision(4)} from ${samples.length} ${val ? 'held-out validation' : 'training'} normals, letterbox padding excluded`);
+    return pp;
+  }
+  const { scores, maps } = await scoreSource(detector.model, source, count);
   const pp = postProcessorFor(new Uint8Array(scores.length), scores, maps, undefined, { ...o.postProcessor, source: val ? 'validation-normals' : 'training-normals' });
   detector.postProcessor = pp;
   if (val) log.info(`thresholds: image ${pp.imageThreshold.toPrecision(4)}, pixel ${pp.pixelThreshold.toPrecision(4)} from ${scores.length} held-out validation normals (quantile ${pp.state.quantile})`);
@@ -217,14 +231,14 @@ export async function fitDetector(dataset: AnomalyDataset | Sample[], o: FitOpti
       const detector = new BaseDetector({ extractor, model, geometry: g, io: nodeIO });
       // A bank holds its own training tokens, so it scores its training images near zero: only
       // held-out (or labelled) validation images give it thresholds.
-      if (valFeatures || o.validation?.length) await fitPostProcessor(detector, o, valFeatures?.source, features.source, log);
+      if (valFeatures || o.validation?.length) await fitPostProcessor(detector, o, valFeatures?.source, features.source, split, log);
       else log.info('no thresholds: a nearest-neighbour bank scores its own training images near zero, so it needs held-out normals (--val-fraction) for them');
       return { detector, split, seconds: { extract: extractS, train: buildS } };
     }
     const rlr = model as RLRModel;
     const { training, keptEpoch, seconds } = await train(rlr, extractor, features.source, valFeatures?.source, split, t, o, log);
     const detector = new BaseDetector({ extractor, model: rlr, geometry: g, io: nodeIO });
-    if (!training.stopped || training.stopReason === 'budget') await fitPostProcessor(detector, o, valFeatures?.source, features.source, log);
+    if (!training.stopped || training.stopReason === 'budget') await fitPostProcessor(detector, o, valFeatures?.source, features.source, split, log);
     return { detector, split, training, keptEpoch, seconds: { extract: extractS, train: seconds } };
   } catch (e) {
     model?.dispose();

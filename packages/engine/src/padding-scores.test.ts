@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gaussianBlur, mapMaxima } from '@rlr/core';
 import { transformGeometry } from '@rlr/data';
-import { excludePadding } from './content-scores.js';
+import { excludePadding } from './padding-scores.js';
 
 describe('excludePadding (--resize-mode fit)', () => {
   it('zeroes the letterbox padding and scores the content window only', () => {

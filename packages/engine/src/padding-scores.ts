@@ -1,7 +1,7 @@
 import { smoothedMaximum, SCORING_DEFAULTS } from '@rlr/core';
 import { contentWindow, type TransformGeometry } from '@rlr/data';
 
-/** Maps and image scores of a batch, as the scorer hands them out. */
+/** A batch's image scores and `[B, H, W]` maps (the shape of `BatchScores`). */
 export interface MapScores {
   scores: Float32Array;
   maps: Float32Array;
@@ -15,8 +15,10 @@ export interface MapScores {
  * usual rule (Gaussian blur, σ = 4, 'reflect' border, then the maximum) applied to the content
  * window of the map alone, so padding neither raises the score nor blurs into it. Images without
  * padding (and every image of `crop` and `stretch`) are left as they are. Changes `r` in place.
+ * `Detector.scoreBatch` applies it to every decoded batch, so predictions, evaluation and the
+ * post-processor's thresholds all leave the padding out.
  */
-export function excludePadding(r: MapScores, geometries: readonly TransformGeometry[] | undefined): MapScores {
+export function excludePadding<R extends MapScores>(r: R, geometries: readonly TransformGeometry[] | undefined): R {
   if (!geometries) return r;
   const { height: H, width: W } = r;
   geometries.forEach((g, i) => {
