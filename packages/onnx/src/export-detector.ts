@@ -4,7 +4,7 @@
  * averaged map → Gaussian-blurred image score → normalised score and label.
  */
 import { EfficientNetExtractor, IMAGENET_MEAN, IMAGENET_STD, TfjsModelBackbone, type Preprocessing } from '@rlr/backbones';
-import { SCORING_DEFAULTS, type FeatureExtractor, type KnnModel, type RLRModel } from '@rlr/core';
+import { SCORING_DEFAULTS, VERSION, type FeatureExtractor, type KnnModel, type RLRModel } from '@rlr/core';
 import { addEfficientNet } from './efficientnet-graph.js';
 import { GraphBuilder, type ValueInfo } from './graph-builder.js';
 import { addKnnLevel } from './knn-graph.js';
@@ -176,7 +176,7 @@ export async function exportDetector(extractor: FeatureExtractor, model: Detecto
     inputs: [{ name: ONNX_IO.image, elemType: DataType.UINT8, shape: ['batch', H, W, 3], doc: 'RGB image, uint8 NHWC, at the model image size' }],
     outputs,
     metadata,
-    producerVersion: options.producerVersion ?? '0.1.0',
+    producerVersion: options.producerVersion ?? VERSION,
     doc: 'RLR anomaly detector exported by @rlr/onnx',
   });
 }
