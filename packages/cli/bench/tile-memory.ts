@@ -25,7 +25,7 @@ import { loadBackbone } from '../src/backbone.js';
 import { Logger } from '../src/log.js';
 import { getPreset } from '../src/presets.js';
 import { scoreImages } from '../src/scorer.js';
-import { scoreTiledImage } from '../src/tiled-scoring.js';
+import { scoreTiledImage } from '@rlr/engine/node';
 
 const { values } = parseArgs({
   options: {

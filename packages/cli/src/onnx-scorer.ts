@@ -10,8 +10,8 @@ import { OnnxDetector } from '@rlr/onnx/node';
 import { modelError, usageError } from './errors.js';
 import type { ImageBatch } from '@rlr/data';
 import { excludePadding } from '@rlr/engine';
+import { scoreTiledImage } from '@rlr/engine/node';
 import { openScorer, type BatchScores, type OpenOptions, type Scorer } from './scorer.js';
-import { scoreTiledImage } from './tiled-scoring.js';
 
 /** The backend name that selects onnxruntime. */
 export const ONNX_BACKEND = 'onnxruntime';

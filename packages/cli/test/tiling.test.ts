@@ -52,6 +52,12 @@ describe.skipIf(!binBuilt)('tiling and resize modes end to end', () => {
     expect(p.code, p.stderr.slice(-1500)).toBe(0);
     const [line] = await predictions(out);
     expect(line).toMatchObject({ resize_mode: 'tile', tiles: 3 * 7, map_size: [128, 256], region: { top: 0, left: 0, height: 128, width: 256 } });
+    // Thresholds fitted on the stitched maps of normal training images, and predict labels with them.
+    const pp = JSON.parse(await readFile(join(run, 'model', 'postprocessor.json'), 'utf8')) as { source: string; images: number; image: { threshold: number } };
+    expect(pp.source).toMatch(/normals$/);
+    expect(pp.images).toBeGreaterThan(0);
+    expect(line.threshold).toBe(pp.image.threshold);
+    expect(line.label).toBe((line.score as number) >= pp.image.threshold ? 1 : 0);
     const meta = await sharp(line.heatmap as string).metadata();
     expect([meta.height, meta.width]).toEqual([128, 256]);
   });

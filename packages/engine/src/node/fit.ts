@@ -26,6 +26,7 @@ import {
 } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import type { AnomalyDataset, Sample } from '@rlr/data';
+import { readTiledImage } from '@rlr/data/node';
 import { fileStore } from '@rlr/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { Detector as BaseDetector, postProcessorFor, type ImageGeometry } from '../detector.js';
@@ -34,7 +35,8 @@ import { EngineError } from '../engine-error.js';
 import { silentLog, type EngineLog } from '../engine-log.js';
 import { PostProcessor, type QuantileOptions } from '../post-processor.js';
 import { nodeIO } from './node-io.js';
-import { trainingFeatures } from './training-features.js';
+import { tileOptions, trainingFeatures } from './training-features.js';
+import { scoreTiledImage } from './tiled-scoring.js';
 import { splitValidation, type ValidationSplit } from './validation-split.js';
 import { workPath } from './work-dir.js';
 
@@ -164,10 +166,31 @@ async function scoreSource(model: DetectorModel, source: FeatureSource, count: n
  * held-out normals' features, else from (a spread of at most 256 of) the training normals' features.
  */
 async function fitPostProcessor(detector: BaseDetector, o: FitOptions, val: FeatureSource | undefined, train: FeatureSource, split: ValidationSplit, log: EngineLog): Promise<PostProcessor | null> {
-  if (o.geometry.tile) {
-    // The feature caches hold tiles, while an image's score comes from its stitched map.
-    log.info('no thresholds for a tiled run yet (its cached features are tiles, its image scores come from stitched maps): pass --threshold to rlr predict');
+  const count = val ? val.size : TRAINING_NORMALS_FOR_THRESHOLDS;
+  if (o.geometry.tile && o.validation?.length) {
+    log.info('no thresholds from a labelled validation set for a tiled run yet: pass --threshold to rlr predict');
     return null;
+  }
+  if (o.geometry.tile) {
+    // The feature caches hold tiles, while an image's score comes from its stitched map: each
+    // image is read again, scored tile by tile and stitched, as predict scores it.
+    const samples = spread(val ? split.val : split.train, count);
+    const tiling = tileOptions(o.geometry.tile);
+    const scores: number[] = [];
+    const maxima: number[] = []; // per image: the pixel threshold needs only each map's maximum
+    for (const s of samples) {
+      if (o.signal?.aborted) throw new EngineError('interrupted', 'interrupted while fitting the thresholds', 'rerun the same command (the feature cache is reused)');
+      const r = await scoreTiledImage(await readTiledImage(s, tiling), (b) => detector.scoreBatch(b), 8);
+      scores.push(r.score);
+      let m = -Infinity;
+      for (const v of r.map) if (v > m) m = v;
+      maxima.push(m);
+    }
+    // Maps of one pixel each (their maxima): stitched maps may differ in size between images.
+    const pp = PostProcessor.fromNormals(scores, Float32Array.from(maxima), { ...o.postProcessor, source: val ? 'validation-normals' : 'training-normals' });
+    detector.postProcessor = pp;
+    log.info(`thresholds: image ${pp.imageThreshold.toPrecision(4)}, pixel ${pp.pixelThreshold.toPrecision(4)} from the stitched maps of ${samples.length} ${val ? 'held-out validation' : 'training'} normals`);
+    return pp;
   }
   if (o.validation?.length) {
     const pp = await detector.calibrate(o.validation, o.postProcessor);
@@ -175,7 +198,6 @@ async function fitPostProcessor(detector: BaseDetector, o: FitOptions, val: Feat
     return pp;
   }
   const source = val ?? train;
-  const count = val ? source.size : TRAINING_NORMALS_FOR_THRESHOLDS;
   if (o.geometry.mode === 'fit') {
     // Letterboxed images: the cached features do not say where the padding is, so the images are
     // decoded again and scored as predict scores them, the padding left out.

@@ -10,6 +10,7 @@ export { Detector, type NodeDetectorLoadOptions, type NodeFitResult } from './de
 export { fitDetector, type FitOptions, type FitResult, type FitTraining } from './fit.js';
 export { nodeIO, decodeNode } from './node-io.js';
 export { trainingFeatures, tileOptions } from './training-features.js';
+export { scoreTiledImage, type TiledScore } from './tiled-scoring.js';
 export { splitValidation, validationRecord, writeValidationRecord, checkRecordedSplit, type ValidationRecord, type ValidationSplit } from './validation-split.js';
 export { fingerprintImages, fingerprintChange, type ImageFingerprint } from './image-fingerprints.js';
 export { checkImageSizes, warnAboutImageSizes, warnAboutTestCrops, MAX_UPSCALE, MIN_KEPT, KEPT_IN_FULL, type ImageSizeFindings } from './image-size-check.js';

@@ -1,7 +1,7 @@
 import { smoothedMaximum, SCORING_DEFAULTS } from '@rlr/core';
 import { MapStitcher } from '@rlr/data';
 import { tileBatchesOf, type TileBatch, type TiledImage } from '@rlr/data/node';
-import type { MapScores } from '@rlr/engine';
+import type { MapScores } from '../padding-scores.js';
 
 /** The result of scoring one image on tiles. */
 export interface TiledScore {

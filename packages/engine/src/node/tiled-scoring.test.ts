@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tileGrid, type RawPixels } from '@rlr/data';
 import type { TileBatch, TiledImage } from '@rlr/data/node';
-import type { MapScores } from '@rlr/engine';
+import type { MapScores } from '../padding-scores.js';
 import { scoreTiledImage } from './tiled-scoring.js';
 
 /** A gray image as a TiledImage (no file): value 0.2, with a bright square where asked. */
