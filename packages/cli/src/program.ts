@@ -83,6 +83,8 @@ Examples:
 Examples:
   # queue a folder, wait for the workers, write one line per image
   $ rlr submit --queue redis://queue-host:6379/0 /mnt/line3/2026-12-02 --out predictions.jsonl
+  # images a camera server publishes: the workers fetch each URL
+  $ rlr submit --queue redis://queue-host:6379/0 http://cam3.local/frames/0001.png http://cam3.local/frames/0002.png
 `,
   serve: `
 Examples:
@@ -333,7 +335,7 @@ export function buildProgram(io: CliIo, onResult: (code: ExitCodeValue) => void)
   const submit = program
     .command('submit')
     .description('queue images for rlr worker, wait with a progress bar, write predictions.jsonl')
-    .argument('<inputs...>', 'image files or folders (searched recursively); workers must see the same paths')
+    .argument('<inputs...>', 'image files or folders (searched recursively; workers must see the same paths), or http(s):// image URLs (workers fetch them)')
     .requiredOption('--queue <url>', 'the Redis holding the queue, e.g. redis://host:6379/0')
     .option('--queue-name <name>', 'queue name (default rlr-predict)')
     .option('--out <file>', 'where the results go (default ./predictions.jsonl)')

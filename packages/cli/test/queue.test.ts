@@ -1,5 +1,7 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -135,6 +137,35 @@ describe.skipIf(!binBuilt || !hasRedisServer)('rlr worker + rlr submit on Redis 
     expect(await b.exit).toBe(0);
     expect(b.output()).toMatch(/stopping: finishing the active jobs/);
   }, 240_000);
+
+  it('scores images given by URL (the workers fetch them) as rlr predict scores the files; a 404 is a failed line naming the URL', async () => {
+    const served = images.slice(0, 5);
+    const server = createServer((req, res) => {
+      const i = Number(/^\/img\/(\d+)\.png$/.exec(req.url ?? '')?.[1] ?? -1);
+      if (!(i >= 0 && i < served.length)) return void res.writeHead(404).end('not here');
+      res.writeHead(200, { 'content-type': 'image/png' }).end(readFileSync(served[i]));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const w = await startWorker(['--queue', redis.url, '--model', run, '--threshold', '1', '--queue-name', 'urls']);
+    try {
+      const urls = [...served.map((_, i) => `${base}/img/${i}.png`), `${base}/img/missing.png`];
+      const out = join(root, 'by-url.jsonl');
+      const r = await runBin(['submit', '--queue', redis.url, '--queue-name', 'urls', ...urls, '--attempts', '1', '--out', out, '--quiet']);
+      expect(r.code, r.stderr.slice(-1500)).toBe(3); // the missing one
+      const lines = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { url?: string; path?: string; score: number | null; error?: string });
+      expect(lines.map((l) => l.url)).toEqual(urls);
+      served.forEach((file, i) => {
+        const want = predicted.get(file)!;
+        expect(Math.abs(lines[i].score! - want)).toBeLessThanOrEqual(1e-5 * Math.abs(want));
+      });
+      expect(lines.at(-1)).toMatchObject({ score: null, error: expect.stringContaining(`GET ${base}/img/missing.png answered 404`) });
+    } finally {
+      w.child.kill('SIGTERM');
+      await w.exit;
+      server.close();
+    }
+  });
 
   it('an unreachable Redis is an error naming the URL within seconds (exit 6)', async () => {
     const url = `redis://127.0.0.1:${await freePort()}/0`;

@@ -132,9 +132,13 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<RunningWo
   };
 }
 
-/** One line of `rlr submit`'s predictions.jsonl. */
+/** An image of a submit: a path or a URL. */
+type ImageRef = { path: string; url?: undefined } | { url: string; path?: undefined };
+
+/** One line of `rlr submit`'s predictions.jsonl: for an image given by path, or by URL. */
 export interface SubmitLine {
-  path: string;
+  path?: string;
+  url?: string;
   id: string;
   score: number | null;
   normalizedScore: number | null;
@@ -151,6 +155,8 @@ export interface SubmitOptions {
   queueName?: string;
   /** Absolute image paths (as the workers will read them). */
   paths: string[];
+  /** `http(s)://` image URLs (the workers fetch them); their lines come after the paths'. */
+  urls?: string[];
   /** Tries per job before it fails (default 3), retried with exponential back-off from `backoffMs`. */
   attempts?: number;
   /** First retry delay (ms, default 1000; then 2000, 4000, …). */
@@ -162,9 +168,9 @@ export interface SubmitOptions {
 }
 
 /**
- * Enqueue one job per path (job id = {@link jobIdOf} the path, so a re-submit adds nothing twice,
- * reuses finished results, and retries jobs that had failed), wait until each has completed or
- * failed, and return one line per path, in the order given.
+ * Enqueue one job per path and URL (job id = {@link jobIdOf} it, so a re-submit adds nothing
+ * twice, reuses finished results, and retries jobs that had failed), wait until each has
+ * completed or failed, and return one line per image, paths then URLs, in the order given.
  */
 export async function submitAndWait(o: SubmitOptions): Promise<SubmitLine[]> {
   await checkRedis(o.url);
@@ -172,13 +178,15 @@ export async function submitAndWait(o: SubmitOptions): Promise<SubmitLine[]> {
   const connections = [redisConnection(o.url), redisConnection(o.url)];
   const queue = new Queue<ScoreJob, ScoreJobResult>(queueName, { connection: connections[0] });
   const events = new QueueEvents(queueName, { connection: connections[1] });
-  const byId = new Map(o.paths.map((p) => [jobIdOf(p), p]));
+  for (const u of o.urls ?? []) if (!/^https?:\/\//i.test(u)) throw new Error(`${u}: not an http(s) URL`);
+  const sources: ImageRef[] = [...o.paths.map((path) => ({ path })), ...(o.urls ?? []).map((url) => ({ url }))];
+  const byId = new Map(sources.map((r) => [jobIdOf(r.path ?? r.url!), r]));
   const lines = new Map<string, SubmitLine>();
   let notify: (() => void) | undefined;
   const finish = (id: string, line: Omit<SubmitLine, 'path' | 'id'>) => {
-    const path = byId.get(id);
-    if (path === undefined || lines.has(id)) return;
-    lines.set(id, { path, id, ...line });
+    const ref = byId.get(id);
+    if (ref === undefined || lines.has(id)) return;
+    lines.set(id, { ...ref, id, ...line });
     o.onProgress?.(lines.size, byId.size);
     notify?.();
   };
@@ -217,7 +225,7 @@ export async function submitAndWait(o: SubmitOptions): Promise<SubmitLine[]> {
       await queue.addBulk(
         fresh.slice(i, i + 1000).map((id) => ({
           name: 'score',
-          data: { id, path: byId.get(id)! },
+          data: { id, ...byId.get(id)! },
           opts: { jobId: id, attempts: o.attempts ?? 3, backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false },
         })),
       );
@@ -245,7 +253,7 @@ export async function submitAndWait(o: SubmitOptions): Promise<SubmitLine[]> {
         }
       }
     }
-    return o.paths.map((p) => lines.get(jobIdOf(p))!);
+    return sources.map((r) => lines.get(jobIdOf(r.path ?? r.url!))!);
   } finally {
     await events.close();
     await queue.close();

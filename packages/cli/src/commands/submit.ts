@@ -14,13 +14,17 @@ import { reachQueue } from './worker.js';
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, _cmd: Command, args: string[]): Promise<ExitCodeValue> {
   const out = resolve(ctx.cwd, (opts.out as string | undefined) ?? 'predictions.jsonl');
   await checkWritable(dirname(out), '--out');
-  const files = await collectImages(args, ctx.cwd);
-  if (files.length === 0) throw dataError(`no images found in ${args.join(', ')}`, 'pass image files (png, jpg, bmp, tif, webp) or folders holding them');
+  // http(s):// arguments are image URLs the workers fetch; the rest are files or folders here.
+  const urls = args.filter((a) => /^https?:\/\//i.test(a));
+  const local = args.filter((a) => !/^https?:\/\//i.test(a));
+  const files = local.length ? await collectImages(local, ctx.cwd) : [];
+  if (files.length + urls.length === 0) throw dataError(`no images found in ${args.join(', ')}`, 'pass image files (png, jpg, bmp, tif, webp), folders holding them, or http(s):// image URLs');
+  const total = files.length + urls.length;
   const url = await reachQueue(opts);
   const queueName = (opts.queueName as string | undefined) ?? DEFAULT_QUEUE_NAME;
   const attempts = Math.max(1, opts.attempts === undefined ? 3 : parseCount(opts.attempts, '--attempts'));
-  ctx.log.info(`submitting ${files.length} image(s) to ${redactUrl(url)} queue ${queueName}`);
-  const task = ctx.log.progress('score', files.length, 'img');
+  ctx.log.info(`submitting ${total} image(s)${urls.length ? ` (${urls.length} by URL)` : ''} to ${redactUrl(url)} queue ${queueName}`);
+  const task = ctx.log.progress('score', total, 'img');
   let last = 0;
   let lines;
   try {
@@ -28,6 +32,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
       url,
       queueName,
       paths: files,
+      urls,
       attempts,
       backoffMs: opts.backoffMs === undefined ? 1000 : parseCount(opts.backoffMs, '--backoff-ms'),
       signal: ctx.signal,
@@ -39,7 +44,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   } catch (e) {
     task.done();
     if (e instanceof QueueConnectionError) throw ioError(e.message, e.hint, e);
-    if (ctx.signal.aborted) throw new InterruptedError(`stopped waiting after ${last} of ${files.length} images; ${out} was not written, the jobs stay queued`, 'rerun the same rlr submit: finished jobs are not scored again');
+    if (ctx.signal.aborted) throw new InterruptedError(`stopped waiting after ${last} of ${total} images; ${out} was not written, the jobs stay queued`, 'rerun the same rlr submit: finished jobs are not scored again');
     throw e;
   }
   task.done();
@@ -48,7 +53,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   const anomalous = lines.filter((l) => l.label === 1).length;
   ctx.log.result(`${lines.length} image(s): ${anomalous} anomalous, ${failed.length} failed\npredictions: ${out}`, { predictions: out, images: lines.length, anomalous, failed: failed.length });
   if (failed.length > 0) {
-    ctx.log.error(`error: ${failed.length} image(s) could not be scored (listed in ${out} with "error"), e.g. ${failed[0].path}: ${failed[0].error}\n  fix: replace or remove those files and rerun rlr submit (scored images are not scored again)`);
+    ctx.log.error(`error: ${failed.length} image(s) could not be scored (listed in ${out} with "error"), e.g. ${failed[0].path ?? failed[0].url}: ${failed[0].error}\n  fix: replace or remove those images and rerun rlr submit (scored images are not scored again)`);
     return ExitCode.data;
   }
   return ExitCode.ok;
