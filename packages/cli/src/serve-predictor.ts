@@ -9,13 +9,16 @@ import { writeRgbFloat, type ImageBatch, type RawPixels, type Sample, type Trans
 import { readImagePixels } from '@rlr/data/node';
 import { POST_PROCESSOR_FILE, PostProcessor } from '@rlr/engine';
 import type { PredictOutcome, Predictor } from '@rlr/serve';
+import { initBackend, parseBackendName } from './backend.js';
+import type { CommandContext } from './context.js';
 import { classifyError, usageError } from './errors.js';
 import type { Logger } from './log.js';
 import { loadRunPostProcessor } from './model-io.js';
 import { readManifest, runPath } from './run-dir.js';
-import { openRunScorer } from './onnx-scorer.js';
+import { ONNX_BACKEND, openRunScorer } from './onnx-scorer.js';
 import type { OpenOptions } from './scorer.js';
 import { thresholdPicker } from './thresholds.js';
+import { parseDownloadTimeout } from './weight-cache.js';
 
 /** Options of {@link openRunPredictor}: how to rebuild the backbone, and `--threshold`. */
 export interface RunPredictorOptions extends Omit<OpenOptions, 'pool'> {
@@ -112,4 +115,25 @@ export async function openRunPredictor(runDir: string, o: RunPredictorOptions): 
     close: () => scorer.dispose(),
     describe: () => ({ model: runDir, backbone: manifest.model.backbone, imageSize: [height, width], threshold, thresholdSource: thresholds.source }),
   };
+}
+
+/**
+ * `rlr serve` and `rlr worker`: start the `--backend` (onnxruntime: tfjs only reads the run) and
+ * open `runDir` as a predictor from the command's flags.
+ */
+export async function openPredictorFromFlags(runDir: string, opts: Record<string, unknown>, ctx: CommandContext): Promise<Predictor> {
+  const onnx = opts.backend === ONNX_BACKEND;
+  const backend = await initBackend(onnx ? 'auto' : parseBackendName(opts.backend as string | undefined));
+  ctx.log.info(`backend: ${onnx ? ONNX_BACKEND : backend}; loading ${runDir}`);
+  return openRunPredictor(runDir, {
+    threshold: opts.threshold,
+    flags: { backend: opts.backend, onnx: opts.onnx },
+    weights: opts.weights as string | undefined,
+    offline: Boolean(opts.offline),
+    cacheDir: opts.cacheDir as string | undefined,
+    cwd: ctx.cwd,
+    log: ctx.log,
+    downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
+    signal: ctx.signal,
+  });
 }

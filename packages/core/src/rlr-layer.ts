@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { columnSum, linear, mmNT, weightGradient } from './fast-matmul.js';
-import { gelu, geluBackward } from './gelu.js';
 import { accumulate, type GradientMap } from './gradients.js';
-import { layerNorm, layerNormBackward, type LayerNormSaved } from './layer-norm.js';
 import type { LevelParams } from './level-params.js';
 import {
   lcaBackward,
@@ -14,6 +12,7 @@ import {
 } from './local-cross-attention.js';
 import { mlkaBackward, mlkaForward, type MlkaSaved } from './mlka.js';
 import { addBlocks, concatColumns, gatherRows, splitColumns, transpose2d, type Block } from './row-kernels.js';
+import { layerTailBackward, layerTailForward, type LayerTailSaved } from './layer-tail.js';
 import { tidy } from './tidy.js';
 
 /**
@@ -43,7 +42,7 @@ export interface LayerSettings {
 }
 
 /** Everything the layer backward needs; disposed by {@link disposeLayerSaved}. */
-export interface LayerSaved {
+export interface LayerSaved extends LayerTailSaved {
   y: tf.Tensor2D;
   wTok: tf.Tensor2D;
   wRef: tf.Tensor2D;
@@ -53,12 +52,6 @@ export interface LayerSaved {
   lca: LcaSaved[];
   mlka: MlkaSaved[];
   attn: tf.Tensor2D;
-  ln1: LayerNormSaved;
-  z: tf.Tensor2D;
-  hPre: tf.Tensor2D;
-  cdf: tf.Tensor2D;
-  hAct: tf.Tensor2D;
-  ln2: LayerNormSaved;
 }
 
 type P1 = tf.Tensor1D;
@@ -134,13 +127,8 @@ export function layerForward(
     const attn = concatColumns([...lca.map((a) => a.out), ...mlka.map((a) => a.out)]);
     const wOut = tf.concat([tf.mul(p('lca.wo'), s.alpha), p('mlka.wo')], 0) as P2;
     const bOut = tf.add(tf.mul(p('lca.bo'), s.alpha), p('mlka.bo')) as P1;
-    const ln1 = layerNorm(linear(attn, wOut, bOut), p('norm1.g') as P1, p('norm1.b') as P1);
-    const z = ln1.y;
-    const hPre = linear(z, p('fc1.w') as P2, p('fc1.b') as P1);
-    const act = gelu(hPre);
-    const f = linear(act.y, p('fc2.w') as P2, p('fc2.b') as P1);
-    const ln2 = layerNorm(tf.add(z, f) as P2, p('norm2.g') as P1, p('norm2.b') as P1);
-    if (!train) return { y: ln2.y, saved: null };
+    const tail = layerTailForward(p, linear(attn, wOut, bOut));
+    if (!train) return { y: tail.out, saved: null };
     const saved: LayerSaved = {
       y: tf.clone(y),
       wTok,
@@ -151,14 +139,9 @@ export function layerForward(
       lca: lca.map((a) => a.saved!),
       mlka: mlka.map((a) => a.saved!),
       attn,
-      ln1: ln1.saved,
-      z,
-      hPre,
-      cdf: act.cdf,
-      hAct: act.y,
-      ln2: ln2.saved,
+      ...tail.saved,
     };
-    return { y: ln2.y, saved };
+    return { y: tail.out, saved };
   });
 }
 
@@ -190,23 +173,8 @@ export function layerBackward(
     const H = s.heads;
     const dh = d / H;
     const scale = 1 / Math.sqrt(dh);
-    // LN₂ and the FFN branch.
-    const ln2 = layerNormBackward(dOut, saved.ln2, p('norm2.g') as P1);
-    g('norm2.g', ln2.dg);
-    g('norm2.b', ln2.db);
-    const dzf = ln2.dx;
-    const dAct = mmNT(dzf, p('fc2.w') as P2);
-    g('fc2.w', weightGradient([saved.hAct], [dzf]));
-    g('fc2.b', columnSum(dzf));
-    const dHPre = geluBackward(dAct, saved.hPre, saved.cdf);
-    g('fc1.w', weightGradient([saved.z], [dHPre]));
-    g('fc1.b', columnSum(dHPre));
-    const dz = tf.add(dzf, mmNT(dHPre, p('fc1.w') as P2)) as P2;
-    // LN₁ and the fused output projection.
-    const ln1 = layerNormBackward(dz, saved.ln1, p('norm1.g') as P1);
-    g('norm1.g', ln1.dg);
-    g('norm1.b', ln1.db);
-    const du = ln1.dx;
+    // LN₂, the FFN branch, LN₁.
+    const du = layerTailBackward(p, g, saved, dOut);
     const dWOut = weightGradient([saved.attn], [du]); // [2d, d]
     g('lca.wo', tf.mul(gatherRows(dWOut, [[0, d]]), s.alpha));
     g('mlka.wo', gatherRows(dWOut, [[d, d]]));

@@ -1,14 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startService } from '@rlr/serve';
-import { initBackend, parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
-import { ONNX_BACKEND } from '../onnx-scorer.js';
-import { openRunPredictor } from '../serve-predictor.js';
+import { openPredictorFromFlags } from '../serve-predictor.js';
 import { parseCount } from '../settings.js';
-import { parseDownloadTimeout } from '../weight-cache.js';
 
 /** A positive number flag. */
 function positive(value: unknown, flag: string, fallback: number): number {
@@ -37,20 +34,7 @@ export function serviceLimits(opts: Record<string, unknown>) {
 export async function run(opts: Record<string, unknown>, ctx: CommandContext, _cmd: Command): Promise<ExitCodeValue> {
   const runDir = resolve(ctx.cwd, String(opts.model));
   const limits = serviceLimits(opts);
-  const onnx = opts.backend === ONNX_BACKEND;
-  const backend = await initBackend(onnx ? 'auto' : parseBackendName(opts.backend as string | undefined));
-  ctx.log.info(`backend: ${onnx ? ONNX_BACKEND : backend}; loading ${runDir}`);
-  const predictor = await openRunPredictor(runDir, {
-    threshold: opts.threshold,
-    flags: { backend: opts.backend, onnx: opts.onnx },
-    weights: opts.weights as string | undefined,
-    offline: Boolean(opts.offline),
-    cacheDir: opts.cacheDir as string | undefined,
-    cwd: ctx.cwd,
-    log: ctx.log,
-    downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
-    signal: ctx.signal,
-  });
+  const predictor = await openPredictorFromFlags(runDir, opts, ctx);
   let service;
   try {
     service = await startService(predictor, limits);

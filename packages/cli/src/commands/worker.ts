@@ -1,14 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkRedis, DEFAULT_QUEUE_NAME, QueueConnectionError, redactUrl, startQueueWorker } from '@rlr/serve';
-import { initBackend, parseBackendName } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { ioError, usageError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
-import { ONNX_BACKEND } from '../onnx-scorer.js';
-import { openRunPredictor } from '../serve-predictor.js';
+import { openPredictorFromFlags } from '../serve-predictor.js';
 import { parseCount } from '../settings.js';
-import { parseDownloadTimeout } from '../weight-cache.js';
 
 /** `--queue`, checked to answer, as the CLI's I/O error (exit 6) when it does not. */
 export async function reachQueue(opts: Record<string, unknown>): Promise<string> {
@@ -30,20 +27,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   const concurrency = Math.max(1, opts.concurrency === undefined ? 4 : parseCount(opts.concurrency, '--concurrency'));
   const lockMs = opts.lockMs === undefined ? 30_000 : Math.max(1000, parseCount(opts.lockMs, '--lock-ms'));
   const queueName = (opts.queueName as string | undefined) ?? DEFAULT_QUEUE_NAME;
-  const onnx = opts.backend === ONNX_BACKEND;
-  const backend = await initBackend(onnx ? 'auto' : parseBackendName(opts.backend as string | undefined));
-  ctx.log.info(`backend: ${onnx ? ONNX_BACKEND : backend}; loading ${runDir}`);
-  const predictor = await openRunPredictor(runDir, {
-    threshold: opts.threshold,
-    flags: { backend: opts.backend, onnx: opts.onnx },
-    weights: opts.weights as string | undefined,
-    offline: Boolean(opts.offline),
-    cacheDir: opts.cacheDir as string | undefined,
-    cwd: ctx.cwd,
-    log: ctx.log,
-    downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout),
-    signal: ctx.signal,
-  });
+  const predictor = await openPredictorFromFlags(runDir, opts, ctx);
   let scored = 0;
   let failed = 0;
   let worker;
