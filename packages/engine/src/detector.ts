@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { urlStore, type BlobStore, type FeatureExtractor } from '@rlr/core';
 import { loadBackboneFromStore, saveBackboneWeights, type LoadBackboneOptions } from '@rlr/backbones';
-import { imageFromSource, readImageUrl, urlBatches, type AnomalyDataset, type ImageBatch, type ImageSourceLike, type ResizeMode, type RgbImage, type Sample } from '@rlr/data';
+import { imageFromSource, readImageUrl, urlBatches, type AnomalyDataset, type ImageBatch, type ImageSourceLike, type ResizeMode, type RgbImage, type Sample, type TransformGeometry } from '@rlr/data';
 import { CategoryEvaluator, imageMetrics, summarizeCategories, type CategoryMetrics, type EvaluationReport, type ImageMetrics } from '@rlr/metrics';
 import { isKnn, loadDetectorModel, saveDetectorModel, type DetectorModel } from './detector-model.js';
 import { EngineError } from './engine-error.js';
@@ -49,8 +49,11 @@ export interface ImageDataLike {
  */
 export type DetectorInput = string | URL | Blob | Uint8Array | ImageDataLike | ImageSourceLike | RgbImage;
 
-/** Turns an input into an RGB image at the detector's geometry. */
-export type ImageDecoder = (input: DetectorInput, g: ImageGeometry) => Promise<RgbImage>;
+/**
+ * Turns an input into an RGB image at the detector's geometry, with where the image lies in the
+ * crop when the reader knows it (`fit`: the padding is then left out of the score).
+ */
+export type ImageDecoder = (input: DetectorInput, g: ImageGeometry) => Promise<RgbImage & { geometry?: TransformGeometry }>;
 
 /** Decodes and batches dataset samples at a geometry (Node: files; browser: URLs). */
 export type BatchReader = (samples: Sample[], o: { batchSize: number; resize: number; crop: [number, number] }) => AsyncIterable<ImageBatch>;
@@ -249,6 +252,7 @@ export class Detector {
 
   /** Score one image: `{ score, normalizedScore, label, map, mask }`. */
   async predict(input: DetectorInput): Promise<DetectorPrediction> {
+    this.refuseTiles('predict', 'score it with Detector of @rlr/engine/node (a file path) or rlr predict');
     const image = await this.io.decode(input, this.geometry);
     const batch: ImageBatch = {
       samples: [{ path: typeof input === 'string' ? input : 'input', category: 'predict', label: 0, defectType: 'unknown' }],
@@ -257,9 +261,18 @@ export class Detector {
       hasMask: [false],
       height: image.height,
       width: image.width,
+      ...(image.geometry ? { geometries: [image.geometry] } : {}),
     };
     const r = await this.scoreBatch(batch);
     return this.describe(r.scores[0], r.maps, r.height, r.width);
+  }
+
+  /**
+   * A detector trained on tiles (`geometry.tile`) scores an image from its stitched tile maps,
+   * which whole-image paths here would silently skip: they refuse instead.
+   */
+  protected refuseTiles(what: string, fix: string): void {
+    if (this.geometry.tile) throw new EngineError('usage', `${what}: this detector was trained on tiles (--tile); ${what} here would resize whole images instead`, fix);
   }
 
   /** A score and its map as a {@link DetectorPrediction} (labels and mask from the post-processor). */
@@ -281,6 +294,7 @@ export class Detector {
    * labelled set with both classes (F1-max). Never pass test images.
    */
   async calibrate(samples: Sample[], o: QuantileOptions & { batchSize?: number } = {}): Promise<PostProcessor> {
+    this.refuseTiles('calibrate', 'tiled runs get their thresholds from rlr train (stitched maps of the validation normals)');
     const scores: number[] = [];
     const maps: Float32Array[] = [];
     const masks: Uint8Array[] = [];
@@ -301,6 +315,7 @@ export class Detector {
    * category, their mean, and the pooled image metrics. Pixel metrics need masks.
    */
   async evaluate(dataset: AnomalyDataset | Sample[], o: EvaluateOptions = {}): Promise<DetectorMetrics> {
+    this.refuseTiles('evaluate', 'evaluate it with rlr eval, which scores the stitched tile maps');
     const test = Array.isArray(dataset) ? dataset : dataset.test;
     // Categories in the dataset's order (every one of them), else sorted.
     const order = Array.isArray(dataset) ? [...new Set(test.map((s) => s.category))].sort() : dataset.categories;

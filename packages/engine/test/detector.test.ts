@@ -219,4 +219,53 @@ describe('Detector with --resize-mode fit (letterboxed images)', () => {
     expect(detector.postProcessor!.imageThreshold).toBeCloseTo(want.imageThreshold, 6);
     expect(detector.postProcessor!.pixelThreshold).toBeCloseTo(want.pixelThreshold, 6);
   });
+
+  it('predict decodes with the fit mode and leaves the padding out, as scoreBatch does', async () => {
+    for await (const b of batches([val[0]], { batchSize: 1, ...fit })) {
+      const r = await detector.scoreBatch(b);
+      for (const input of [val[0].path, new Uint8Array(await readFile(val[0].path))]) {
+        const p = await detector.predict(input);
+        expect(p.score).toBe(r.scores[0]);
+        expect(p.map).toEqual(r.maps);
+        expect(p.map[0]).toBe(0); // a padding pixel
+      }
+    }
+  });
+});
+
+describe('Detector trained on tiles', () => {
+  // 64x64 images cut into 32x32 tiles at stride 32: four tiles an image, one 64x64 stitched map.
+  const tiles = { resize: 32, crop: [32, 32] as [number, number], tile: { size: [32, 32] as [number, number], stride: [32, 32] as [number, number], scale: 1 } };
+  let dir: string;
+  let detector: Detector;
+  let ds: AnomalyDataset;
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    dir = await mkdtemp(join(tmpdir(), 'rlr-engine-tiles-'));
+    await generateDataset({ root: join(dir, 'data'), categories: ['weave'], trainCount: 8, testCount: 2, size: SIZE, seed: 5 });
+    ds = await loadMvtec(join(dir, 'data'));
+    detector = await Detector.fit(ds, {
+      backbone: (train) => randomBackbone('tf_efficientnet_b0', train, { outIndices: [2, 3], geometry: { resize: 32, crop: [32, 32] }, count: 4 }),
+      geometry: tiles,
+      model: { kind: 'knn', coreset: 0.5 },
+      train: { epochs: 0, batchSize: 4, seed: 7 },
+      valFraction: 0.25,
+    });
+  });
+  afterAll(async () => {
+    detector?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gets thresholds from stitched validation maps and predicts a full-size stitched map from a path', async () => {
+    const pp = detector.postProcessor!;
+    expect(pp.state).toMatchObject({ source: 'validation-normals', images: 2 });
+    const p = await detector.predict(ds.test[0].path);
+    expect([p.height, p.width]).toEqual([SIZE, SIZE]);
+    expect(p.map).toHaveLength(SIZE * SIZE);
+    expect(p.label).toBe(p.score >= pp.imageThreshold ? 1 : 0);
+    await expect(detector.predict(new Uint8Array(await readFile(ds.test[0].path)))).rejects.toThrow(/trained on tiles .* file path/);
+    await expect(detector.evaluate(ds)).rejects.toThrow(/evaluate: this detector was trained on tiles/);
+  });
 });

@@ -1,4 +1,4 @@
-import { transformGeometry, type TransformOptions } from '../geometry.js';
+import { transformGeometry, type TransformGeometry, type TransformOptions } from '../geometry.js';
 import { fillPadding, toRgbFloat, transformMask, type RawPixels } from '../pixels.js';
 import type { BinaryMask, RgbImage } from '../types.js';
 
@@ -47,9 +47,11 @@ export function sourceSize(source: ImageSourceLike): [height: number, width: num
  * Resizes (antialiased, the browser's high-quality smoothing) and center-crops a drawable image
  * with the same geometry as the Node path. Returns `[H, W, 3]` RGB in [0, 1].
  */
-export function imageFromSource(source: ImageSourceLike, options: CanvasTransformOptions = {}): RgbImage {
+export function imageFromSource(source: ImageSourceLike, options: CanvasTransformOptions = {}): RgbImage & { geometry: TransformGeometry } {
   const raw = pixelsFromSource(source, options);
-  return { data: toRgbFloat(raw), height: raw.height, width: raw.width };
+  const [h, w] = sourceSize(source);
+  // Where the image lies in the crop (`fit`: inside the padding), for scoring that leaves the padding out.
+  return { data: toRgbFloat(raw), height: raw.height, width: raw.width, geometry: transformGeometry(h, w, options) };
 }
 
 /** {@link imageFromSource} without the float conversion: the canvas's RGBA bytes of the crop. */

@@ -2,16 +2,21 @@
  * The Node `Detector`: the browser-safe one plus file paths (a model folder on disk, images by
  * path or Buffer), the weight cache for backbone sources, and {@link Detector.fit}.
  */
+import { fileURLToPath } from 'node:url';
 import type { BlobStore } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import type { AnomalyDataset, ImageBatch, Sample } from '@rlr/data';
+import { readTiledImage } from '@rlr/data/node';
 import { fileStore } from '@rlr/core/node';
 import { loadBackboneFromStore, type NodeLoadBackboneOptions } from '@rlr/backbones/node';
-import { Detector as BaseDetector, readParts, type BatchScores, type DetectorParts } from '../detector.js';
+import { Detector as BaseDetector, readParts, type BatchScores, type DetectorInput, type DetectorParts, type DetectorPrediction } from '../detector.js';
+import { EngineError } from '../engine-error.js';
 import { fitDetector, type FitOptions, type FitResult } from './fit.js';
 import { nodeIO } from './node-io.js';
 import { excludePadding } from '../padding-scores.js';
 import { poolScoring, type PooledScoring } from './pooled-scoring.js';
+import { scoreTiledImage } from './tiled-scoring.js';
+import { tileOptions } from './training-features.js';
 
 /** Options of the Node {@link Detector.load}: the backbone's weight cache and download progress. */
 export type NodeDetectorLoadOptions = NodeLoadBackboneOptions;
@@ -44,6 +49,20 @@ export class Detector extends BaseDetector {
     const p = this.pooled;
     this.pooled = undefined;
     await p?.close();
+  }
+
+  /**
+   * Score one image. A detector trained on tiles (`--tile`) reads the image from its file path at
+   * the tiling scale, scores every tile and returns the stitched full-size map, as `rlr predict`.
+   */
+  override async predict(input: DetectorInput): Promise<DetectorPrediction> {
+    const tile = this.geometry.tile;
+    if (!tile) return super.predict(input);
+    const path = typeof input === 'string' && !/^https?:/i.test(input) ? (input.startsWith('file:') ? fileURLToPath(input) : input) : input instanceof URL && input.protocol === 'file:' ? fileURLToPath(input) : undefined;
+    if (path === undefined) throw new EngineError('usage', 'predict: a detector trained on tiles (--tile) reads its image from a file path', 'pass the image file\'s path (save fetched bytes to a file first)');
+    const image = await readTiledImage({ path, category: 'predict', label: 0, defectType: 'unknown' }, tileOptions(tile));
+    const r = await scoreTiledImage(image, (b) => this.scoreBatch(b), 8);
+    return this.describe(r.score, r.map, r.height, r.width);
   }
 
   override scoreBatch(b: ImageBatch): Promise<BatchScores> {

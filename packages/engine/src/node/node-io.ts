@@ -4,8 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import type { RgbImage } from '@rlr/data';
-import { batches, readImage } from '@rlr/data/node';
+import { toRgbFloat, type RgbImage, type TransformGeometry } from '@rlr/data';
+import { batches, readImagePixels, type ReadImageOptions } from '@rlr/data/node';
 import type { DetectorInput, DetectorIO, ImageDataLike, ImageGeometry } from '../detector.js';
 
 function isRgbImage(x: unknown): x is RgbImage {
@@ -28,24 +28,30 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Decode any {@link DetectorInput} at `g`. */
-export async function decodeNode(input: DetectorInput, g: ImageGeometry): Promise<RgbImage> {
+/** Decode an image file or its bytes at `t`, with where it lies in the crop. */
+async function decode(input: string | Uint8Array, t: ReadImageOptions): Promise<RgbImage & { geometry: TransformGeometry }> {
+  const { raw, geometry } = await readImagePixels(input, t);
+  return { data: toRgbFloat(raw), height: raw.height, width: raw.width, geometry };
+}
+
+/** Decode any {@link DetectorInput} at `g` (resize, crop and `mode`). */
+export async function decodeNode(input: DetectorInput, g: ImageGeometry): Promise<RgbImage & { geometry?: TransformGeometry }> {
   if (isRgbImage(input)) {
     if (input.height !== g.crop[0] || input.width !== g.crop[1]) throw new Error(`predict: an RgbImage of ${input.height}x${input.width} is not at the detector's crop size ${g.crop.join('x')}; pass the encoded image or its path instead`);
     return input;
   }
-  const t = { resize: g.resize, crop: g.crop };
+  const t = { resize: g.resize, crop: g.crop, mode: g.mode };
   if (input instanceof URL || (typeof input === 'string' && /^(https?|file):/i.test(input))) {
     const url = String(input);
-    if (url.startsWith('file:')) return readImage(fileURLToPath(url), t);
-    return readImage(await fetchBytes(url), { ...t, label: url });
+    if (url.startsWith('file:')) return decode(fileURLToPath(url), t);
+    return decode(await fetchBytes(url), { ...t, label: url });
   }
-  if (typeof input === 'string') return readImage(input, t);
-  if (input instanceof Uint8Array) return readImage(input, { ...t, label: 'the image bytes' });
-  if (input instanceof Blob) return readImage(new Uint8Array(await input.arrayBuffer()), { ...t, label: 'the image blob' });
+  if (typeof input === 'string') return decode(input, t);
+  if (input instanceof Uint8Array) return decode(input, { ...t, label: 'the image bytes' });
+  if (input instanceof Blob) return decode(new Uint8Array(await input.arrayBuffer()), { ...t, label: 'the image blob' });
   if (isImageData(input)) {
     const png = await sharp(Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength), { raw: { width: input.width, height: input.height, channels: 4 } }).png().toBuffer();
-    return readImage(new Uint8Array(png), { ...t, label: 'the ImageData' });
+    return decode(new Uint8Array(png), { ...t, label: 'the ImageData' });
   }
   throw new Error('predict: pass a file path, a URL, image bytes (Buffer), a Blob, ImageData or an RgbImage');
 }
