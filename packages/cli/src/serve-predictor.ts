@@ -4,20 +4,17 @@
  * scores them in one batch on this thread, and labels them with the threshold `rlr predict` would
  * use (pooled mode): `--threshold`, else the model's post-processor (`postprocessor.json`).
  */
-import { join } from 'node:path';
 import { writeRgbFloat, type ImageBatch, type RawPixels, type Sample, type TransformGeometry } from '@rlr/data';
 import { readImagePixels } from '@rlr/data/node';
-import { POST_PROCESSOR_FILE, PostProcessor } from '@rlr/engine';
+import { PostProcessor } from '@rlr/engine';
 import type { PredictOutcome, Predictor } from '@rlr/serve';
 import { initBackend, parseBackendName } from './backend.js';
 import type { CommandContext } from './context.js';
 import { classifyError, usageError } from './errors.js';
 import type { Logger } from './log.js';
-import { loadRunPostProcessor } from './model-io.js';
-import { readManifest, runPath } from './run-dir.js';
 import { ONNX_BACKEND, openRunScorer } from './onnx-scorer.js';
 import type { OpenOptions } from './scorer.js';
-import { thresholdPicker } from './thresholds.js';
+import { runThresholds } from './run-thresholds.js';
 import { parseDownloadTimeout } from './weight-cache.js';
 
 /** Options of {@link openRunPredictor}: how to rebuild the backbone, and `--threshold`. */
@@ -35,23 +32,13 @@ export interface RunPredictorOptions extends Omit<OpenOptions, 'pool'> {
  * @throws the CLI's model errors (exit code 4) naming the file at fault, before anything is served
  */
 export async function openRunPredictor(runDir: string, o: RunPredictorOptions): Promise<Predictor> {
-  const manifest = await readManifest(runDir);
-  const modelDir = runPath(runDir, 'model');
-  const pp = await loadRunPostProcessor(modelDir);
   // As rlr predict: --threshold, else the model's post-processor (fitted on validation normals),
   // else (imported weights) the run's latest eval report.
-  const thresholds = await thresholdPicker({
-    flag: o.threshold,
-    reportDir: manifest.report ?? runPath(runDir, 'report'),
-    datasetRoots: [],
-    runDir,
-    log: o.log,
-    postProcessor: pp ? { file: join(modelDir, POST_PROCESSOR_FILE), value: pp } : null,
-  });
+  const { manifest, picker: thresholds, postProcessor } = await runThresholds(runDir, { flag: o.threshold, log: o.log });
   const threshold = thresholds.pooled;
   // normalizedScore is 0.5 at the threshold: the post-processor's own scale when it gave the
   // threshold, else [0, 2·threshold] mapped onto [0, 1].
-  const scale = threshold === null ? null : pp && thresholds.source.endsWith(POST_PROCESSOR_FILE) ? pp : PostProcessor.manual(threshold);
+  const scale = threshold === null ? null : (postProcessor ?? PostProcessor.manual(threshold));
   const scorer = await openRunScorer(runDir, o.flags ?? {}, o.cwd, { ...o, pool: undefined });
   const { resize, crop, mode, tile } = scorer.geometry;
   if (tile) {

@@ -3,20 +3,17 @@
  * image score, threshold and normalisation) as one ONNX model.
  */
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { POST_PROCESSOR_FILE } from '@rlr/engine';
 import { exportDetector } from '@rlr/onnx';
 import { writeOnnxModel } from '@rlr/onnx/node';
 import { initBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { modelError, usageError } from '../errors.js';
-import { loadRunPostProcessor } from '../model-io.js';
 import { defaultOnnxPath } from '../onnx-scorer.js';
-import { readManifest, runPath } from '../run-dir.js';
+import { runThresholds } from '../run-thresholds.js';
 import { openScorer } from '../scorer.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
-import { thresholdPicker } from '../thresholds.js';
 import { VERSION } from '../version.js';
 
 function optionalNumber(v: unknown, flag: string): number | undefined {
@@ -35,19 +32,9 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
   let max = optionalNumber(opts.normMax, '--norm-max');
   if ((min === undefined) !== (max === undefined)) throw usageError('--norm-min and --norm-max go together', 'pass both (e.g. the lowest and highest scores of normal validation images), or neither');
   if (min !== undefined && max !== undefined && !(max > min)) throw usageError(`--norm-max (${max}) must be greater than --norm-min (${min})`, 'swap them or widen the range');
-  const manifest = await readManifest(runDir);
-  const modelDir = runPath(runDir, 'model');
-  const pp = await loadRunPostProcessor(modelDir);
   // The threshold rlr predict uses: --threshold, else the post-processor's (validation normals).
-  const thresholds = await thresholdPicker({
-    flag: opts.threshold,
-    reportDir: manifest.report ?? runPath(runDir, 'report'),
-    datasetRoots: [],
-    runDir,
-    log: ctx.log,
-    postProcessor: pp ? { file: join(modelDir, POST_PROCESSOR_FILE), value: pp } : null,
-  });
-  if (min === undefined && pp && thresholds.source.endsWith(POST_PROCESSOR_FILE)) {
+  const { picker: thresholds, postProcessor: pp } = await runThresholds(runDir, { flag: opts.threshold, log: ctx.log });
+  if (min === undefined && pp) {
     // The post-processor's normalisation, 0.5 + (score − threshold) / (max − min), as the graph's
     // min-max form: a range of the same width centred on the threshold.
     const { threshold, min: lo, max: hi } = pp.toJSON().image;

@@ -11,9 +11,6 @@ import { classifyError, CliError, dataError, InterruptedError, usageError } from
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { formatTable } from '../format.js';
 import { encodePng, overlay, rangeOf, type MapRange } from '../heatmap.js';
-import { POST_PROCESSOR_FILE } from '@rlr/engine';
-import { loadRunPostProcessor } from '../model-io.js';
-import { readManifest, runPath } from '../run-dir.js';
 import { runGeometry, type Scorer } from '../scorer.js';
 import { ONNX_BACKEND, openRunScorer } from '../onnx-scorer.js';
 import { describeInput, scoringGeometry } from '../input-geometry.js';
@@ -23,7 +20,8 @@ import type { ProgressTask } from '../progress.js';
 import { parseWorkers, startWorkers } from '../workers.js';
 import { parseCount } from '../settings.js';
 import { parseDownloadTimeout } from '../weight-cache.js';
-import { thresholdPicker, type ThresholdPicker } from '../thresholds.js';
+import { runThresholds } from '../run-thresholds.js';
+import type { ThresholdPicker } from '../thresholds.js';
 import { checkWritable } from '../paths.js';
 
 /** A crop keeping less than this share of an image's pixels is reported (rounding aside, all of it). */
@@ -256,20 +254,8 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext, _c
 
 /** {@link run} once the backend and the workers (if any) are up. */
 async function predictWith(runDir: string, outDir: string, batchSize: number, files: string[], opts: Record<string, unknown>, ctx: CommandContext, pool: WorkerPool | undefined): Promise<ExitCodeValue> {
-  const manifest = await readManifest(runDir);
-  const modelDir = runPath(runDir, 'model');
-  const pp = await loadRunPostProcessor(modelDir);
   // Thresholds first: a bad --threshold / --threshold-mode / --category fails before any model loads.
-  const thresholds = await thresholdPicker({
-    flag: opts.threshold,
-    mode: opts.thresholdMode,
-    category: opts.category,
-    reportDir: manifest.report ?? runPath(runDir, 'report'),
-    datasetRoots: manifest.data && manifest.data.format !== 'folder' && manifest.data.root ? [manifest.data.root] : [],
-    runDir,
-    log: ctx.log,
-    postProcessor: pp ? { file: join(modelDir, POST_PROCESSOR_FILE), value: pp } : null,
-  });
+  const { manifest, picker: thresholds, postProcessor: post } = await runThresholds(runDir, { flag: opts.threshold, mode: opts.thresholdMode, category: opts.category, log: ctx.log });
   const geometry = scoringGeometry(runGeometry(manifest), opts, ctx.cwd, ctx.log);
   const scorer = await openRunScorer(runDir, opts, ctx.cwd, { geometry, weights: opts.weights as string | undefined, offline: Boolean(opts.offline), cacheDir: opts.cacheDir as string | undefined, cwd: ctx.cwd, log: ctx.log, pool, downloadTimeoutMs: parseDownloadTimeout(opts.downloadTimeout), signal: ctx.signal });
   const lines: PredictionLine[] = [];
@@ -277,8 +263,7 @@ async function predictWith(runDir: string, outDir: string, batchSize: number, fi
     const { resize, crop, mode } = scorer.geometry;
     const samples: Sample[] = files.map((path) => ({ path, category: 'predict', label: 0, defectType: 'unknown' }));
     // Normalised scores when the labels come from the model's post-processor (0.5 = its threshold).
-    const post = scorer.detector.postProcessor;
-    const normalize = post && thresholds.source.endsWith(POST_PROCESSOR_FILE) ? (x: number) => post.normalizeScore(x) : undefined;
+    const normalize = post ? (x: number) => post.normalizeScore(x) : undefined;
     const hctx: HandlerContext = { outDir, heatmaps: opts.heatmaps !== false, sourceOverlays: parseOverlaySize(opts.overlaySize) === 'source', thresholds, used: new Set<string>(), cropped: { count: 0, minKept: 1 }, normalize };
     const task = ctx.log.progress('predict', samples.length, 'img');
     if (geometry.tile || geometry.mode) ctx.log.info(`input: ${describeInput(geometry)}`);

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import type { BlobStore } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import type { AnomalyDataset, ImageBatch, Sample } from '@rlr/data';
-import { readTiledImage } from '@rlr/data/node';
 import { fileStore } from '@rlr/core/node';
 import { loadBackboneFromStore, type NodeLoadBackboneOptions } from '@rlr/backbones/node';
 import { Detector as BaseDetector, readParts, type BatchScores, type DetectorInput, type DetectorParts, type DetectorPrediction } from '../detector.js';
@@ -15,8 +14,7 @@ import { fitDetector, type FitOptions, type FitResult } from './fit.js';
 import { nodeIO } from './node-io.js';
 import { excludePadding } from '../padding-scores.js';
 import { poolScoring, type PooledScoring } from './pooled-scoring.js';
-import { scoreTiledImage } from './tiled-scoring.js';
-import { tileOptions } from './training-features.js';
+import { scoreTiledSample } from './tiled-scoring.js';
 
 /** Options of the Node {@link Detector.load}: the backbone's weight cache and download progress. */
 export type NodeDetectorLoadOptions = NodeLoadBackboneOptions;
@@ -60,8 +58,7 @@ export class Detector extends BaseDetector {
     if (!tile) return super.predict(input);
     const path = typeof input === 'string' && !/^https?:/i.test(input) ? (input.startsWith('file:') ? fileURLToPath(input) : input) : input instanceof URL && input.protocol === 'file:' ? fileURLToPath(input) : undefined;
     if (path === undefined) throw new EngineError('usage', 'predict: a detector trained on tiles (--tile) reads its image from a file path', 'pass the image file\'s path (save fetched bytes to a file first)');
-    const image = await readTiledImage({ path, category: 'predict', label: 0, defectType: 'unknown' }, tileOptions(tile));
-    const r = await scoreTiledImage(image, (b) => this.scoreBatch(b), 8);
+    const r = await scoreTiledSample({ path, category: 'predict', label: 0, defectType: 'unknown' }, tile, (b) => this.scoreBatch(b));
     return this.describe(r.score, r.map, r.height, r.width);
   }
 

@@ -26,7 +26,6 @@ import {
 } from '@rlr/core';
 import type { WorkerPool } from '@rlr/core/node';
 import type { AnomalyDataset, Sample } from '@rlr/data';
-import { readTiledImage } from '@rlr/data/node';
 import { fileStore } from '@rlr/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { Detector as BaseDetector, postProcessorFor, type ImageGeometry } from '../detector.js';
@@ -35,8 +34,8 @@ import { EngineError } from '../engine-error.js';
 import { silentLog, type EngineLog } from '../engine-log.js';
 import { PostProcessor, type QuantileOptions } from '../post-processor.js';
 import { nodeIO } from './node-io.js';
-import { tileOptions, trainingFeatures } from './training-features.js';
-import { scoreTiledImage } from './tiled-scoring.js';
+import { trainingFeatures } from './training-features.js';
+import { scoreTiledSample } from './tiled-scoring.js';
 import { splitValidation, type ValidationSplit } from './validation-split.js';
 import { workPath } from './work-dir.js';
 
@@ -174,13 +173,12 @@ async function fitPostProcessor(detector: BaseDetector, o: FitOptions, val: Feat
   if (o.geometry.tile) {
     // The feature caches hold tiles, while an image's score comes from its stitched map: each
     // image is read again, scored tile by tile and stitched, as predict scores it.
-    const samples = spread(val ? split.val : split.train, count);
-    const tiling = tileOptions(o.geometry.tile);
+    const samples = val ? split.val : spread(split.train, TRAINING_NORMALS_FOR_THRESHOLDS);
     const scores: number[] = [];
     const maxima: number[] = []; // per image: the pixel threshold needs only each map's maximum
     for (const s of samples) {
       if (o.signal?.aborted) throw new EngineError('interrupted', 'interrupted while fitting the thresholds', 'rerun the same command (the feature cache is reused)');
-      const r = await scoreTiledImage(await readTiledImage(s, tiling), (b) => detector.scoreBatch(b), 8);
+      const r = await scoreTiledSample(s, o.geometry.tile, (b) => detector.scoreBatch(b));
       scores.push(r.score);
       let m = -Infinity;
       for (const v of r.map) if (v > m) m = v;

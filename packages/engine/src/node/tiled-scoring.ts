@@ -1,7 +1,10 @@
 import { smoothedMaximum, SCORING_DEFAULTS } from '@rlr/core';
 import { MapStitcher } from '@rlr/data';
-import { tileBatchesOf, type TileBatch, type TiledImage } from '@rlr/data/node';
+import type { Sample } from '@rlr/data';
+import { readTiledImage, tileBatchesOf, type TileBatch, type TiledImage } from '@rlr/data/node';
+import type { TileGeometry } from '../detector.js';
 import type { MapScores } from '../padding-scores.js';
+import { tileOptions } from './training-features.js';
 
 /** The result of scoring one image on tiles. */
 export interface TiledScore {
@@ -33,4 +36,9 @@ export async function scoreTiledImage(img: TiledImage, scoreTiles: (b: TileBatch
   const map = st.finish();
   const { height, width } = img.grid;
   return { score: smoothedMaximum(map, height, width, SCORING_DEFAULTS.sigma, SCORING_DEFAULTS.truncate), map, height, width, tiles: img.grid.tiles.length };
+}
+
+/** Read `sample`'s file at the tiling scale of `tile` and score it as {@link scoreTiledImage} does. */
+export async function scoreTiledSample(sample: Sample, tile: TileGeometry, scoreTiles: (b: TileBatch) => Promise<MapScores>, batchSize = 8): Promise<TiledScore> {
+  return scoreTiledImage(await readTiledImage(sample, tileOptions(tile)), scoreTiles, batchSize);
 }
